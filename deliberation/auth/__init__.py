@@ -1,0 +1,1 @@
+"""Accounts: registration, login, password, language and text-size preferences."""

@@ -1,0 +1,47 @@
+"""Account forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import EqualTo
+
+from deliberation.core.forms import max_length, required
+
+
+class LoginForm(FlaskForm):
+    login = StringField(_l("Phone number or login name"), validators=[required(), max_length(64)])
+    password = PasswordField(_l("Password"), validators=[required(), max_length(200)])
+    remember = BooleanField(_l("Keep me logged in on this device"))
+
+
+class ResidencyForm(FlaskForm):
+    building = SelectField(_l("Estate and building"), coerce=int, validators=[required()],
+                           validate_choice=False)
+    unit = StringField(_l("Unit"), validators=[required(), max_length(20)],
+                       description=_l("For example 1 or 1单元"))
+    room = StringField(_l("Room"), validators=[required(), max_length(20)],
+                       description=_l("For example 301"))
+
+
+class RegistrationForm(ResidencyForm):
+    display_name = StringField(_l("Display name"), validators=[required(), max_length(50)],
+                               description=_l("How other residents see you, for example 王阿姨 or 李明"))
+    phone = StringField(_l("Mobile phone"), validators=[required(), max_length(20)],
+                        description=_l("You log in with this number"))
+    password = PasswordField(_l("Password"), validators=[required(), max_length(200)],
+                             description=_l("At least 8 characters"))
+    confirm = PasswordField(_l("Password again"), validators=[
+        required(), EqualTo("password", message=_l("The two passwords are not the same."))])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[required(), max_length(200)])
+    new_password = PasswordField(_l("New password"), validators=[required(), max_length(200)],
+                                 description=_l("At least 8 characters"))
+    confirm = PasswordField(_l("New password again"), validators=[
+        required(), EqualTo("new_password", message=_l("The two passwords are not the same."))])
+
+
+class LocaleForm(FlaskForm):
+    locale = SelectField(_l("Language"), validators=[required()], validate_choice=True,
+                         choices=[("zh_Hans", "简体中文"), ("en", "English")])

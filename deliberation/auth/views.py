@@ -1,0 +1,102 @@
+"""Login, logout, the personal page, password change and interface preferences."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from deliberation.auth import services
+from deliberation.auth.forms import ChangePasswordForm, LocaleForm, LoginForm
+from deliberation.core.errors import DomainError
+from deliberation.core.forms import fail_form, form_status, safe_next
+from deliberation.core.htmx import redirect_to, render_page
+from deliberation.extensions import db, limiter
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _login_name_key() -> str:
+    return "login-name:" + (request.form.get("login") or "").strip().lower()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_name_key)
+def login():
+    """Log in with phone number or login name."""
+    if current_user.is_authenticated:
+        return redirect_to(url_for("auth.account"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.login.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            if user.locale:
+                session["locale"] = user.locale
+            flash(_("Welcome, %(name)s.", name=user.display_name), "success")
+            return redirect_to(safe_next(request.args.get("next"), url_for("auth.account")))
+        # One message for an unknown login and a wrong password: do not reveal which accounts exist.
+        form.form_errors.append(_("Incorrect login or password."))
+    return render_page("auth/login.html", "auth/_login_form.html", form=form, status=form_status(form))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Log out of this device (CSRF-checked like every POST)."""
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect_to(url_for("communities.index"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """The personal page: residencies with their status, roles."""
+    return render_page("auth/account.html", "auth/account.html", user=current_user)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change the password; other devices are logged out."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, current_password=form.current_password.data,
+                                     new_password=form.new_password.data)
+        except DomainError as error:
+            fail_form(form, error)
+        else:
+            db.session.commit()
+            login_user(current_user)  # the session id includes the new auth version
+            flash(_("Your password has been changed."), "success")
+            return redirect_to(url_for("auth.account"))
+    return render_page("auth/password.html", "auth/password.html", form=form, status=form_status(form))
+
+
+@bp.post("/prefs/locale")
+def set_locale():
+    """Switch the interface language; remembered in the session and on the account."""
+    form = LocaleForm()
+    if not form.validate_on_submit():
+        raise DomainError(_("This language is not available."), status_code=400)
+    session["locale"] = form.locale.data
+    session.permanent = True
+    if current_user.is_authenticated:
+        services.set_locale(current_user, form.locale.data)
+        db.session.commit()
+    return redirect_to(safe_next(request.form.get("next"), url_for("communities.index")))
+
+
+@bp.post("/prefs/text-size")
+def toggle_text_size():
+    """Switch the larger-text mode on or off for this browser."""
+    session["large_text"] = not session.get("large_text", False)
+    session.permanent = True
+    return redirect_to(safe_next(request.form.get("next"), url_for("communities.index")))

@@ -1,0 +1,102 @@
+"""Command-line interface: flask demo | create-admin | import-residents | audit verify."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from deliberation.core.errors import DomainError
+from deliberation.extensions import db
+
+
+def _fail(error: DomainError) -> None:
+    db.session.rollback()
+    raise click.ClickException(str(error.message))
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("create-admin")
+    @click.option("--login", prompt=True, help="Login name of the site administrator.")
+    @click.option("--name", "display_name", prompt="Display name", help="Display name.")
+    @click.password_option(help="Password (asked twice if not given).")
+    def create_admin(login: str, display_name: str, password: str) -> None:
+        """Create a site administrator, who creates communities and appoints their admins."""
+        from deliberation.auth import services
+
+        try:
+            user = services.create_user(login=login, display_name=display_name, password=password,
+                                        is_site_admin=True)
+        except DomainError as error:
+            _fail(error)
+        db.session.commit()
+        click.echo(f"Site administrator {user.login} created.")
+
+    @app.cli.command("import-residents")
+    @click.argument("community_slug")
+    @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--actor", default=None, help="Login of the community admin recorded as importer.")
+    def import_residents(community_slug: str, csv_file: Path, actor: str | None) -> None:
+        """Import a residents' roll CSV (building, unit, room, name, phone) into a community."""
+        from deliberation.auth.models import User
+        from deliberation.communities import services
+        from deliberation.communities.models import Community
+
+        community = db.session.scalar(select(Community).where(Community.slug == community_slug))
+        if community is None:
+            raise click.ClickException(f"No community with slug {community_slug!r}.")
+        actor_user = db.session.scalar(User.by_login(actor)) if actor else None
+        if actor is not None and actor_user is None:
+            raise click.ClickException(f"No user {actor!r}.")
+        try:
+            report = services.import_roll(community, data=csv_file.read_bytes(), actor=actor_user)
+        except DomainError as error:
+            _fail(error)
+        db.session.commit()
+        for problem in report.rejected:
+            click.echo(f"line {problem.line}: rejected: {problem.reason} ({problem.text})", err=True)
+        click.echo(f"{len(report.imported)} imported, {len(report.unchanged)} already on the roll, "
+                   f"{len(report.rejected)} rejected, {report.verified_registrations} registrations verified.")
+
+    @app.cli.command("demo")
+    @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has communities.")
+    def demo(if_empty: bool) -> None:
+        """Load the demo community (南山区 桃源社区) and print the demo accounts."""
+        from deliberation.communities.models import Community
+        from deliberation.demo import DEMO_ACCOUNTS, load_demo
+
+        if db.session.scalar(select(Community).limit(1)) is not None:
+            if if_empty:
+                click.echo("Database already has data; demo not loaded again.")
+                _print_accounts(DEMO_ACCOUNTS)
+                return
+            raise click.ClickException("The database already has communities; the demo loads into an empty one.")
+        summary = load_demo()
+        db.session.commit()
+        click.echo(summary)
+        _print_accounts(DEMO_ACCOUNTS)
+
+    audit_group = AppGroup("audit", help="Audit log commands.")
+    app.cli.add_command(audit_group)
+
+    @audit_group.command("verify")
+    def audit_verify() -> None:
+        """Check the audit log's hash chain; report the first broken link or OK."""
+        from deliberation.core.audit import verify_chain
+
+        report = verify_chain()
+        if report.ok:
+            click.echo(f"OK: {report.checked} events, chain intact.")
+            return
+        raise click.ClickException(
+            f"BROKEN at event {report.broken_at}: {report.reason} ({report.checked} events before it are intact)."
+        )
+
+
+def _print_accounts(accounts) -> None:
+    click.echo("Demo accounts (demo only — change or remove before real use):")
+    for login, password, role in accounts:
+        click.echo(f"  {login:<16} {password:<14} {role}")

@@ -1,0 +1,1 @@
+"""Communities, estates, buildings, the residents' roll, residencies and role grants."""

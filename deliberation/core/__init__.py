@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: base model helpers, htmx rendering, errors, permissions, audit."""

@@ -1,0 +1,113 @@
+"""Append-only, hash-chained audit log of every state change.
+
+Each event stores the hash of the previous one; `verify_chain` recomputes every hash so that
+editing, deleting or reordering any row is detected. A unique constraint on `prev_hash` makes a
+fork impossible even if two requests record at once; on PostgreSQL an advisory lock serialises
+writers so that such a race waits instead of failing. Never record a secret ballot's choices here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, String, Text, select, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from deliberation.core.models import utcnow
+from deliberation.extensions import db
+
+GENESIS_HASH = "0" * 64
+_PG_AUDIT_LOCK = 0x6175_6469  # "audi": any constant shared by all writers
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Plain columns, not foreign keys: the log must outlive and never block what it describes.
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_label: Mapped[str] = mapped_column(String(100), default="")
+    community_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    def compute_hash(self) -> str:
+        """Hash of this event's content chained to the previous hash."""
+        payload = json.dumps(
+            [
+                self.prev_hash,
+                self.created_at.isoformat(timespec="microseconds"),
+                self.actor_id,
+                self.actor_label,
+                self.community_id,
+                self.action,
+                self.object_type,
+                self.object_id,
+                self.summary,
+            ],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def record(action: str, obj, *, actor=None, community=None, summary: str = "") -> AuditEvent:
+    """Append an event for `obj` (a model instance, flushed so it has an id)."""
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
+    session.flush()
+    last_hash = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    event = AuditEvent(
+        created_at=utcnow(),
+        actor_id=getattr(actor, "id", None),
+        actor_label=getattr(actor, "login", "") or "",
+        community_id=getattr(community, "id", None),
+        action=action,
+        object_type=type(obj).__name__,
+        object_id=str(getattr(obj, "id", "")),
+        summary=summary,
+        prev_hash=last_hash or GENESIS_HASH,
+    )
+    event.hash = event.compute_hash()
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    broken_at: int | None = None
+    reason: str = ""
+
+
+def verify_chain(batch_size: int = 1000) -> ChainReport:
+    """Walk the log in order and report the first event whose link or hash does not match."""
+    expected_prev = GENESIS_HASH
+    checked = 0
+    last_id = 0
+    while True:
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)
+        ).all()
+        if not events:
+            return ChainReport(ok=True, checked=checked)
+        for event in events:
+            if event.prev_hash != expected_prev:
+                return ChainReport(False, checked, event.id, "previous-hash link does not match")
+            if event.compute_hash() != event.hash:
+                return ChainReport(False, checked, event.id, "content does not match its hash")
+            expected_prev = event.hash
+            checked += 1
+            last_id = event.id
+        db.session.expunge_all()

@@ -1,0 +1,50 @@
+"""Form helpers shared by every area."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms.validators import DataRequired, Length
+
+from deliberation.core.errors import DomainError
+
+
+def required():
+    return DataRequired(message=_l("This field is required."))
+
+
+def max_length(n: int):
+    return Length(max=n, message=_l("At most %(max)d characters.", max=n))
+
+
+class ActionForm(FlaskForm):
+    """A form with no fields: a CSRF-protected button."""
+
+
+def apply_domain_error(form: FlaskForm, error: DomainError) -> None:
+    """Show a service's refusal next to the field it concerns, or at the top of the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def fail_form(form: FlaskForm, error: DomainError) -> None:
+    """Undo what the service flushed and show its message on the form."""
+    from deliberation.extensions import db
+
+    db.session.rollback()
+    apply_domain_error(form, error)
+
+
+def form_status(form: FlaskForm) -> int:
+    """422 for a submitted form that is being shown again (htmx swaps it; see base.html)."""
+    return 422 if form.is_submitted() else 200
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site relative paths are followed after login or a preference change."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default

@@ -1,0 +1,12 @@
+"""Imports every model module so that the metadata holds the whole schema."""
+
+from deliberation.auth.models import User  # noqa: F401
+from deliberation.communities.models import (  # noqa: F401
+    Building,
+    Community,
+    Estate,
+    Residency,
+    RoleGrant,
+    RollEntry,
+)
+from deliberation.core.audit import AuditEvent  # noqa: F401

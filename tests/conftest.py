@@ -1,0 +1,110 @@
+"""Shared fixtures: one app per session, one rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from flask.testing import FlaskClient
+from jinja2 import StrictUndefined
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from deliberation import create_app
+from deliberation.config import TestConfig
+from deliberation.extensions import db, limiter
+
+from .factories import World, build_world
+
+
+def test_database_url(tmp_path_factory) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def make_test_config(tmp_path_factory, **overrides) -> type:
+    """TestConfig pointed at this run's database and a temporary instance folder."""
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": test_database_url(tmp_path_factory),
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production uses scrypt
+        "INSTANCE_DIR": tmp_path_factory.mktemp("instance"),
+        **overrides,
+    }
+    return type("RunTestConfig", (TestConfig,), settings)
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (and so its own `g`), as in production,
+    even though the test body holds one open for database access."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+class _TestSession(scoped_session):
+    """Ending a request rolls back what it did not commit, like closing a real session would,
+    but keeps the test's objects attached (they reload on next access)."""
+
+    def remove(self) -> None:
+        if self.registry.has():
+            self.registry().rollback()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    app = create_app(make_test_config(tmp_path_factory))
+    app.jinja_env.undefined = StrictUndefined
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db_session(app):
+    """Run the test inside a transaction that is rolled back at the end."""
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        original = db.session
+        db.session = _TestSession(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+        limiter.reset()
+        try:
+            yield db.session
+        finally:
+            db.session.registry().close()
+            db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, db_session):
+    return app.test_client()
+
+
+@pytest.fixture
+def world(db_session) -> World:
+    """Two communities with residents in every role (see factories.build_world)."""
+    return build_world()
+
+
+def login_as(client: FlaskClient, user) -> None:
+    """Log the client in as `user` without going through the (rate-limited) form."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+
+
+@pytest.fixture
+def as_user(client):
+    def _login(user):
+        if user is not None:
+            login_as(client, user)
+        return client
+
+    return _login
