@@ -48,10 +48,17 @@ def create_app(config: type | dict | None = None) -> Flask:
     return app
 
 
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """WAL lets readers run beside the writer; the busy timeout makes writers queue, not fail."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    if _is_sqlite(dbapi_connection):
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, so that
+        # savepoints and rollbacks behave as on PostgreSQL (SQLAlchemy's documented recipe).
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
@@ -59,9 +66,17 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
-def select_locale() -> str:
-    from flask import current_app
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    if _is_sqlite(connection.connection.dbapi_connection):
+        connection.exec_driver_sql("BEGIN")
 
+
+def select_locale() -> str:
+    from flask import current_app, has_request_context
+
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("locale")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen

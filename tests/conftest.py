@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import secrets
 
 import pytest
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 from jinja2 import StrictUndefined
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -33,11 +35,24 @@ def make_test_config(tmp_path_factory, **overrides) -> type:
 
 class FreshContextClient(FlaskClient):
     """Each request gets its own app context (and so its own `g`), as in production,
-    even though the test body holds one open for database access."""
+    even though the test body holds one open for database access.
 
-    def open(self, *args, **kwargs):
+    POSTs carry a valid CSRF token, as a browser with the form would, unless `csrf=False`.
+    """
+
+    def open(self, *args, csrf: bool = True, **kwargs):
+        if csrf and kwargs.get("method") == "POST":
+            data = kwargs.get("data") or {}
+            if isinstance(data, dict):
+                kwargs["data"] = {"csrf_token": self.csrf_token(), **data}
         with self.application.app_context():
             return super().open(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        """A token valid for this client's session (what Flask-WTF's generate_csrf would give)."""
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", secrets.token_hex(20))
+        return URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token").dumps(raw)
 
 
 class _TestSession(scoped_session):

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import EqualTo
 
 from deliberation.core.forms import max_length, required
@@ -44,4 +44,4 @@ class ChangePasswordForm(FlaskForm):
 
 class LocaleForm(FlaskForm):
     locale = SelectField(_l("Language"), validators=[required()], validate_choice=True,
-                         choices=[("zh_Hans", "简体中文"), ("en", "English")])
+                         choices=[SelectChoice("zh_Hans", "简体中文"), SelectChoice("en", "English")])

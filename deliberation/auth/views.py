@@ -42,7 +42,7 @@ def login():
             return redirect_to(safe_next(request.args.get("next"), url_for("auth.account")))
         # One message for an unknown login and a wrong password: do not reveal which accounts exist.
         form.form_errors.append(_("Incorrect login or password."))
-    return render_page("auth/login.html", "auth/_login_form.html", form=form, status=form_status(form))
+    return render_page("auth/login.html", "auth/_login_form.html", form=form, status_code=form_status(form))
 
 
 @bp.post("/logout")
@@ -77,7 +77,7 @@ def change_password():
             login_user(current_user)  # the session id includes the new auth version
             flash(_("Your password has been changed."), "success")
             return redirect_to(url_for("auth.account"))
-    return render_page("auth/password.html", "auth/password.html", form=form, status=form_status(form))
+    return render_page("auth/password.html", "auth/password.html", form=form, status_code=form_status(form))
 
 
 @bp.post("/prefs/locale")

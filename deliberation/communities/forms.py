@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms import PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 
 from deliberation.communities.models import ROLE_LABELS, Role
 from deliberation.core.forms import max_length, required
@@ -46,7 +46,7 @@ class RejectForm(FlaskForm):
 class RoleGrantForm(FlaskForm):
     user = StringField(_l("Login name or phone"), validators=[required(), max_length(64)])
     role = SelectField(_l("Role"), validators=[required()],
-                       choices=[(role.value, label) for role, label in ROLE_LABELS.items()])
+                       choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()])
 
     def role_enum(self) -> Role:
         return Role(self.role.data)

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import func, select
+from wtforms import SelectChoice
 
 from deliberation.auth import services as auth_services
 from deliberation.auth.forms import RegistrationForm
@@ -62,8 +63,12 @@ def get_residency(community: Community, residency_id: int) -> Residency:
     return residency
 
 
-def _building_choices(community: Community) -> list[tuple[int, str]]:
-    return [(b.id, b.label) for b in services.buildings_of(community)]
+def _building_choices(community: Community) -> list[SelectChoice]:
+    return [SelectChoice(b.id, b.name, optgroup=b.estate.name) for b in services.buildings_of(community)]
+
+
+def _estate_choices(community: Community) -> list[SelectChoice]:
+    return [SelectChoice(e.id, e.name) for e in community.estates]
 
 
 # --- public pages ---------------------------------------------------------------------
@@ -119,7 +124,7 @@ def register(slug: str):
                         "on this page."), "info")
             return redirect_to(url_for("auth.account"))
     return render_page("communities/register.html", "communities/_register_form.html", community=community,
-                       form=form, logged_in=logged_in, status=form_status(form))
+                       form=form, logged_in=logged_in, status_code=form_status(form))
 
 
 # --- administration -------------------------------------------------------------------
@@ -196,7 +201,7 @@ def reject_residency(slug: str, residency_id: int):
             flash(_("The registration of %(name)s was rejected.", name=residency.user.display_name), "info")
             return redirect_to(url_for("communities.residents", slug=slug))
     return render_page("communities/admin/reject.html", "communities/admin/_reject_form.html",
-                       community=community, residency=residency, form=form, status=form_status(form))
+                       community=community, residency=residency, form=form, status_code=form_status(form))
 
 
 @bp.post("/c/<slug>/admin/residents/<int:residency_id>/moved-out")
@@ -230,7 +235,7 @@ def roll(slug: str):
     roll_size = db.session.scalar(select(func.count(RollEntry.id)).where(RollEntry.community_id == community.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_page("communities/admin/roll.html", "communities/admin/_roll_report.html", community=community,
-                       form=form, report=report, roll_size=roll_size, status=status)
+                       form=form, report=report, roll_size=roll_size, status_code=status)
 
 
 @bp.route("/c/<slug>/admin/roles", methods=["GET", "POST"])
@@ -254,7 +259,7 @@ def roles(slug: str):
         select(RoleGrant).where(RoleGrant.community_id == community.id).order_by(RoleGrant.role, RoleGrant.id)
     ).all()
     return render_page("communities/admin/roles.html", "communities/admin/roles.html", community=community,
-                       form=form, grants=grants, status=form_status(form))
+                       form=form, grants=grants, status_code=form_status(form))
 
 
 @bp.post("/c/<slug>/admin/roles/<int:grant_id>/revoke")
@@ -274,10 +279,10 @@ def revoke_role(slug: str, grant_id: int):
 
 
 def _places_page(community: Community, estate_form: EstateForm, building_form: BuildingForm):
-    building_form.estate.choices = [(e.id, e.name) for e in community.estates]
+    building_form.estate.choices = _estate_choices(community)
     status = 422 if estate_form.is_submitted() or building_form.is_submitted() else 200
     return render_page("communities/admin/places.html", "communities/admin/places.html", community=community,
-                       estate_form=estate_form, building_form=building_form, status=status)
+                       estate_form=estate_form, building_form=building_form, status_code=status)
 
 
 @bp.route("/c/<slug>/admin/places", methods=["GET", "POST"])
@@ -306,7 +311,7 @@ def add_building(slug: str):
     community = get_community(slug)
     require(can_manage_places(current_user, community))
     building_form = BuildingForm(prefix="building")
-    building_form.estate.choices = [(e.id, e.name) for e in community.estates]
+    building_form.estate.choices = _estate_choices(community)
     if building_form.validate_on_submit():
         estate = db.session.get(Estate, building_form.estate.data)
         try:
@@ -345,7 +350,7 @@ def site_communities():
     communities = db.session.scalars(select(Community).order_by(Community.district, Community.name)).all()
     admins = _admins_by_community()
     return render_page("communities/site/communities.html", "communities/site/communities.html",
-                       communities=communities, admins=admins, form=form, status=form_status(form))
+                       communities=communities, admins=admins, form=form, status_code=form_status(form))
 
 
 def _admins_by_community() -> dict[int, list[str]]:
@@ -380,4 +385,4 @@ def appoint_admin(slug: str):
             return redirect_to(url_for("communities.site_communities"))
     return render_page("communities/site/appoint_admin.html", "communities/site/appoint_admin.html",
                        community=community, form=form, admins=_admins_by_community().get(community.id, []),
-                       status=form_status(form))
+                       status_code=form_status(form))

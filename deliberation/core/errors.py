@@ -13,7 +13,7 @@ class DomainError(Exception):
     status_code = 409
 
     def __init__(self, message, *, field: str | None = None, status_code: int | None = None):
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
         self.field = field
         if status_code is not None:

@@ -10,10 +10,10 @@ def is_htmx_request() -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
 
 
-def render_page(full: str, partial: str, *, status: int = 200, **context):
+def render_page(full: str, partial: str, *, status_code: int = 200, **context):
     """Render `partial` for htmx and `full` otherwise; the full page includes the partial."""
     template = partial if is_htmx_request() else full
-    response = make_response(render_template(template, **context), status)
+    response = make_response(render_template(template, **context), status_code)
     response.vary.add("HX-Request")
     return response
 
