@@ -37,7 +37,8 @@ class FreshContextClient(FlaskClient):
     """Each request gets its own app context (and so its own `g`), as in production,
     even though the test body holds one open for database access.
 
-    POSTs carry a valid CSRF token, as a browser with the form would, unless `csrf=False`.
+    The test's pending setup is committed first (each request's teardown rolls back what that
+    request did not commit). POSTs carry a valid CSRF token, as a browser with the form would, unless `csrf=False`.
     """
 
     def open(self, *args, csrf: bool = True, **kwargs):
@@ -45,6 +46,8 @@ class FreshContextClient(FlaskClient):
             data = kwargs.get("data") or {}
             if isinstance(data, dict):
                 kwargs["data"] = {"csrf_token": self.csrf_token(), **data}
+        # What the test body set up is in the database before the request, as in real life.
+        db.session.commit()
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

@@ -50,10 +50,10 @@ def create_user(*, login: str, display_name: str, password: str, phone: str | No
     validate_password(password)
     if phone:
         phone = validate_phone(phone)
-    if db.session.scalar(User.by_login(login)) is not None:
-        raise DomainError(_l("This login name is already taken."), field="login")
     if phone and db.session.scalar(select(User).where(User.phone == phone)) is not None:
         raise DomainError(_l("An account with this phone number already exists. Log in instead."), field="phone")
+    if db.session.scalar(User.by_login(login)) is not None:
+        raise DomainError(_l("This login name is already taken."), field="login")
     user = User(login=login, display_name=display_name, phone=phone or None, locale=locale,
                 password_hash=hash_password(password), is_site_admin=is_site_admin)
     db.session.add(user)

@@ -1,0 +1,206 @@
+"""Registration, the verification queue, the roll upload and role pages through HTTP."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from deliberation.auth.models import User
+from deliberation.communities.models import Residency, ResidencyStatus, RollEntry
+from deliberation.extensions import db
+from tests.conftest import login_as
+from tests.factories import building, make_resident
+
+
+def registration(world, **overrides):
+    data = {"building": building(world.community).id, "unit": "1单元", "room": "808", "display_name": "李阿姨",
+            "phone": "13611112222", "password": "long-enough-1", "confirm": "long-enough-1"}
+    return {**data, **overrides}
+
+
+def users_count() -> int:
+    return db.session.scalar(select(func.count(User.id)))
+
+
+def test_registration_on_the_roll_is_verified_and_logged_in(client, world, as_user):
+    as_user(world.admin)
+    client.post("/c/taoyuan/admin/roll", data={"file": (io.BytesIO("building,unit,room,name,phone\n1栋,1,808,李梅,13611112222\n".encode()), "roll.csv")})
+    client.post("/logout")
+    response = client.post("/c/taoyuan/register", data=registration(world))
+    assert response.status_code == 303
+    page = client.get("/account").get_data(as_text=True)
+    assert "李阿姨" in page and "已认证" in page
+
+
+def test_registration_not_on_the_roll_waits_then_the_admin_rejects_with_a_reason(app, client, world, as_user):
+    response = client.post("/c/taoyuan/register", data=registration(world))
+    assert response.status_code == 303
+    assert "待审核" in client.get("/account").get_data(as_text=True)
+    residency = db.session.scalar(select(Residency).join(User, Residency.user_id == User.id)
+                                  .where(User.phone == "13611112222"))
+    as_admin = app.test_client()
+    login_as(as_admin, world.admin)
+    queue = as_admin.get("/c/taoyuan/admin/residents").get_data(as_text=True)
+    assert "李阿姨" in queue
+    response = as_admin.post(f"/c/taoyuan/admin/residents/{residency.id}/reject", data={"reason": ""})
+    assert response.status_code == 422 and "此项必填。" in response.get_data(as_text=True)
+    as_admin.post(f"/c/taoyuan/admin/residents/{residency.id}/reject", data={"reason": "808 室登记的是其他住户"})
+    page = client.get("/account").get_data(as_text=True)
+    assert "未通过" in page and "808 室登记的是其他住户" in page
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"phone": "12345"}, "请输入 11 位大陆手机号"),
+    ({"password": "short", "confirm": "short"}, "密码至少需要 8 个字符。"),
+    ({"confirm": "something-else"}, "两次输入的密码不一致。"),
+    ({"room": ""}, "此项必填。"),
+    ({"display_name": ""}, "此项必填。"),
+    ({"building": "999999"}, "请选择本社区的楼栋。"),
+    ({"building": "not-a-number"}, "此项必填"),
+])
+def test_bad_registration_shows_a_translated_message_and_saves_nothing(client, world, overrides, message):
+    before = users_count()
+    response = client.post("/c/taoyuan/register", data=registration(world, **overrides))
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert users_count() == before
+    assert client.get("/account").status_code == 302
+
+
+def test_registration_with_a_phone_already_registered_is_refused(client, world):
+    client.post("/c/taoyuan/register", data=registration(world))
+    client.post("/logout")
+    response = client.post("/c/taoyuan/register", data=registration(world, room="909"))
+    assert response.status_code == 422
+    assert "该手机号已注册账号" in response.get_data(as_text=True)
+
+
+def test_logged_in_user_registers_a_household_in_another_community(client, world, as_user):
+    as_user(world.resident)
+    response = client.post("/c/other/register", data={"building": building(world.other).id, "unit": "2", "room": "1201"})
+    assert response.status_code == 303
+    assert "蛇口社区" in client.get("/account").get_data(as_text=True)
+
+
+def test_admin_approves_from_the_queue_with_htmx_and_gets_the_row(client, world, as_user):
+    as_user(world.admin)
+    response = client.post(f"/c/taoyuan/admin/residents/{world.pending.id}/verify", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith("<tr") and "已认证" in body
+    assert "HX-Request" in response.headers["Vary"]
+    db.session.refresh(world.pending)
+    assert world.pending.status == ResidencyStatus.verified
+
+
+def test_queue_filter_returns_the_partial_for_htmx(client, world, as_user):
+    as_user(world.admin)
+    full = client.get("/c/taoyuan/admin/residents?status=verified")
+    partial = client.get("/c/taoyuan/admin/residents?status=verified", headers={"HX-Request": "true"})
+    assert "<html" in full.get_data(as_text=True)
+    assert "<html" not in partial.get_data(as_text=True)
+    assert 'id="residents-table"' in partial.get_data(as_text=True)
+
+
+def test_verifying_twice_is_a_clear_4xx_not_a_500(client, world, as_user):
+    as_user(world.admin)
+    client.post(f"/c/taoyuan/admin/residents/{world.pending.id}/verify")
+    response = client.post(f"/c/taoyuan/admin/residents/{world.pending.id}/verify")
+    assert response.status_code == 409
+    assert "不能这样修改" in response.get_data(as_text=True)
+
+
+def test_moved_out_resident_loses_the_verified_badge(client, world, as_user):
+    _, residency = make_resident(world.community, login="leaving")
+    as_user(world.admin)
+    client.post(f"/c/taoyuan/admin/residents/{residency.id}/moved-out")
+    db.session.refresh(residency)
+    assert residency.status == ResidencyStatus.moved_out
+
+
+def test_roll_upload_reports_rows(client, world, as_user):
+    as_user(world.admin)
+    data = "building,unit,room,name,phone\n1栋,1,101,张三,13900000001\n9栋,1,101,李四,13900000002\n"
+    response = client.post("/c/taoyuan/admin/roll", data={"file": (io.BytesIO(data.encode()), "roll.csv")})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "已导入：1" in page and "未导入：1" in page and "未知楼栋“9栋”" in page
+
+
+@pytest.mark.parametrize("content,name,message", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "photo.csv", "这不是 CSV 文本文件"),
+    (b"a,b,c\n1,2,3\n", "roll.csv", "缺少：building, unit, room, name, phone"),
+])
+def test_bad_roll_file_imports_nothing_and_says_why(client, world, as_user, content, name, message):
+    as_user(world.admin)
+    response = client.post("/c/taoyuan/admin/roll", data={"file": (io.BytesIO(content), name)})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(RollEntry.id))) == 0
+
+
+def test_roll_upload_without_a_file(client, world, as_user):
+    as_user(world.admin)
+    response = client.post("/c/taoyuan/admin/roll", data={})
+    assert response.status_code == 422
+    assert "请选择一个 CSV 文件。" in response.get_data(as_text=True)
+
+
+def test_grant_role_to_unknown_user_is_explained(client, world, as_user):
+    as_user(world.admin)
+    response = client.post("/c/taoyuan/admin/roles", data={"user": "ghost", "role": "council_member"})
+    assert response.status_code == 422
+    assert "没有使用该登录名或手机号的账号。" in response.get_data(as_text=True)
+
+
+def test_grant_then_revoke_a_role_through_the_page(client, world, as_user):
+    as_user(world.admin)
+    client.post("/c/taoyuan/admin/roles", data={"user": "resident", "role": "council_member"})
+    roles_page = client.get("/c/taoyuan/admin/roles").get_data(as_text=True)
+    assert "议事会成员" in roles_page and world.resident.display_name in roles_page
+    db.session.expire_all()
+    grant = next(g for g in world.resident.role_grants if g.role.value == "council_member")
+    client.post(f"/c/taoyuan/admin/roles/{grant.id}/revoke")
+    db.session.expire_all()
+    assert not any(g.role.value == "council_member" for g in world.resident.role_grants)
+
+
+def test_site_admin_creates_a_community_and_appoints_its_admin(client, world, as_user):
+    as_user(world.site_admin)
+    response = client.post("/site/communities", data={"name": "粤海社区", "slug": "yuehai", "district": "深圳市南山区",
+                                                       "street": "粤海街道"})
+    assert response.headers["Location"].endswith("/site/communities/yuehai/admins")
+    response = client.post("/site/communities/yuehai/admins", data={"login": "yuehai-admin", "display_name": "粤海管理员",
+                                                                     "password": "long-enough-1"})
+    assert response.status_code == 303
+    page = client.get("/site/communities").get_data(as_text=True)
+    assert "粤海社区" in page and "粤海管理员" in page
+
+
+def test_site_admin_sees_a_clear_error_for_a_taken_slug(client, world, as_user):
+    as_user(world.site_admin)
+    response = client.post("/site/communities", data={"name": "重名", "slug": "taoyuan", "district": "南山区",
+                                                       "street": "桃源街道"})
+    assert response.status_code == 422
+    assert "已有其他社区使用这个网址标识。" in response.get_data(as_text=True)
+
+
+def test_admin_adds_an_estate_and_a_building(client, world, as_user):
+    as_user(world.admin)
+    client.post("/c/taoyuan/admin/places", data={"estate-name": "新村"})
+    estate = next(e for e in world.community.estates if e.name == "新村")
+    response = client.post("/c/taoyuan/admin/places/buildings", data={"building-estate": estate.id,
+                                                                       "building-name": "1栋"})
+    assert response.status_code == 422 and "楼栋名称在社区内不能重复" in response.get_data(as_text=True)
+    client.post("/c/taoyuan/admin/places/buildings", data={"building-estate": estate.id, "building-name": "新1栋"})
+    assert "新1栋" in client.get("/c/taoyuan/admin/places").get_data(as_text=True)
+
+
+def test_admin_cannot_add_a_building_to_another_communitys_estate(client, world, as_user):
+    as_user(world.admin)
+    other_estate = world.other.estates[0]
+    response = client.post("/c/taoyuan/admin/places/buildings", data={"building-estate": other_estate.id,
+                                                                       "building-name": "偷偷"})
+    assert response.status_code == 422
