@@ -1,0 +1,86 @@
+"""Browser tests: the app served on a free loopback port, driven in Debian's Chromium by Playwright."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from deliberation import create_app
+from deliberation.communities import services
+from deliberation.communities.models import Role
+from deliberation.extensions import db
+from tests.conftest import make_test_config
+from tests.factories import make_community, make_user
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ADMIN_PASSWORD = "admin-password-1"
+
+
+def pytest_collection_modifyitems(config, items):
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(f"REQUIRE_BROWSER=1 but {CHROMIUM} does not exist")
+    for item in items:
+        if "tests/e2e" in str(item.fspath):
+            item.add_marker(pytest.mark.skip(reason=f"{CHROMIUM} not installed"))
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    """A real server (real commits, CDN htmx switched on) over a fresh SQLite database."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite3'}"
+    app = create_app(make_test_config(tmp_path_factory, SQLALCHEMY_DATABASE_URI=url, HTMX_USE_CDN=True))
+    with app.app_context():
+        db.create_all()
+        site_admin = make_user(login="site-admin", is_site_admin=True)
+        community = make_community(slug="taoyuan", actor=site_admin)
+        admin = make_user(login="office", display_name="社区工作站", password=ADMIN_PASSWORD, phone="13800000001")
+        services.grant_role(community, user=admin, role=Role.community_admin, actor=site_admin)
+        db.session.commit()
+    return app
+
+
+@pytest.fixture(scope="session")
+def base_url(live_app):
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, base_url):
+    """A fresh phone-sized browser context; the htmx CDN is blocked, as on many community networks."""
+    context = browser.new_context(base_url=base_url, viewport={"width": 390, "height": 844}, locale="zh-CN")
+    context.route("https://cdn.jsdelivr.net/**", lambda route: route.abort())
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
