@@ -33,14 +33,17 @@ def _pytest(args: list[str], env: dict[str, str] | None = None) -> int:
     return code
 
 
+PG_TOOLS = ("initdb", "pg_ctl", "createdb")
+
+
 def find_pg_bin() -> Path | None:
-    """The directory holding initdb and pg_ctl, newest version first."""
-    on_path = shutil.which("pg_ctl")
-    if on_path and shutil.which("initdb"):
-        return Path(on_path).parent
+    """A directory holding initdb, pg_ctl and createdb: Debian's newest version first, then PATH."""
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]), reverse=True)
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        candidates.append(str(Path(on_path).parent))
     for candidate in candidates:
-        if (Path(candidate) / "initdb").exists():
+        if all((Path(candidate) / tool).exists() for tool in PG_TOOLS):
             return Path(candidate)
     return None
 

@@ -1,0 +1,40 @@
+"""The demo data is what the README promises."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from deliberation.auth.models import User
+from deliberation.communities.models import Community, Residency, ResidencyStatus, Role
+from deliberation.core.audit import verify_chain
+from deliberation.core.permissions import has_role
+from deliberation.demo import DEMO_PASSWORD, load_demo
+from deliberation.extensions import db
+
+
+def count(status: ResidencyStatus) -> int:
+    return db.session.scalar(select(func.count(Residency.id)).where(Residency.status == status))
+
+
+def test_demo_community_accounts_and_roll_match_the_readme(client, db_session):
+    load_demo()
+    community = db.session.scalar(select(Community).where(Community.slug == "taoyuan"))
+    assert community.district == "深圳市南山区" and len(community.estates) == 2
+    assert sum(len(e.buildings) for e in community.estates) == 6
+    assert count(ResidencyStatus.verified) == 200 and count(ResidencyStatus.pending) == 5
+    assert verify_chain().ok
+
+    for login, role in [("admin", Role.community_admin), ("secretary", Role.council_secretary),
+                        ("party", Role.party_branch), ("member9", Role.council_member)]:
+        response = client.post("/login", data={"login": login, "password": DEMO_PASSWORD})
+        assert response.status_code == 303, login
+        client.post("/logout")
+        assert has_role(db.session.scalar(User.by_login(login)), community, role)
+
+    # The README's example: on the roll, no account yet, verified at once.
+    building = next(b for e in community.estates for b in e.buildings if b.name == "3栋")
+    response = client.post("/c/taoyuan/register", data={
+        "building": building.id, "unit": "2", "room": "1701", "display_name": "试用居民", "phone": "13900000200",
+        "password": "long-enough-1", "confirm": "long-enough-1"})
+    assert response.status_code == 303
+    assert "已认证" in client.get("/account").get_data(as_text=True)
