@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
+from sqlalchemy.orm import contains_eager
 
 from deliberation.auth import services as auth_services
 from deliberation.auth.models import User
@@ -92,8 +93,8 @@ def add_building(estate: Estate, *, name: str, actor: User) -> Building:
 
 def buildings_of(community: Community) -> list[Building]:
     return list(db.session.scalars(
-        select(Building).join(Estate).where(Building.community_id == community.id)
-        .order_by(Estate.name, Building.name)
+        select(Building).join(Estate).options(contains_eager(Building.estate))
+        .where(Building.community_id == community.id).order_by(Estate.name, Building.name)
     ))
 
 

@@ -6,12 +6,13 @@ from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from deliberation.auth import services as auth_services
 from deliberation.auth.forms import RegistrationForm
-from deliberation.communities import services
 from deliberation.auth.models import User
+from deliberation.communities import services
 from deliberation.communities.forms import (
     AppointAdminForm,
     BuildingForm,
@@ -157,8 +158,10 @@ def residents(slug: str):
         status = ResidencyStatus(request.args.get("status", ResidencyStatus.pending.value))
     except ValueError:
         status = ResidencyStatus.pending
-    page = db.paginate(Residency.select_for(community, status).order_by(Residency.created_at, Residency.id),
-                       per_page=RESIDENTS_PER_PAGE, error_out=False)
+    query = (Residency.select_for(community, status)
+             .options(joinedload(Residency.user), joinedload(Residency.building).joinedload(Building.estate))
+             .order_by(Residency.created_at, Residency.id))
+    page = db.paginate(query, per_page=RESIDENTS_PER_PAGE, error_out=False)
     return render_page("communities/admin/residents.html", "communities/admin/_residents_table.html",
                        community=community, page=page, status=status, statuses=list(ResidencyStatus))
 
@@ -256,7 +259,8 @@ def roles(slug: str):
             flash(_("%(name)s is now: %(role)s.", name=user.display_name, role=form.role_enum().label), "success")
             return redirect_to(url_for("communities.roles", slug=slug))
     grants = db.session.scalars(
-        select(RoleGrant).where(RoleGrant.community_id == community.id).order_by(RoleGrant.role, RoleGrant.id)
+        select(RoleGrant).options(joinedload(RoleGrant.user))
+        .where(RoleGrant.community_id == community.id).order_by(RoleGrant.role, RoleGrant.id)
     ).all()
     return render_page("communities/admin/roles.html", "communities/admin/roles.html", community=community,
                        form=form, grants=grants, status_code=form_status(form))

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+
 class DomainError(Exception):
     """A rule of the domain refused an action; the message is shown to the user."""
 
@@ -29,7 +30,8 @@ ERROR_TEXTS = {
     413: (_l("File too large"), _l("The file you sent is too large. Please choose a smaller file.")),
     422: (_l("Check your input"), _l("Some of what you entered is not valid.")),
     429: (_l("Too many attempts"), _l("Too many attempts. Please wait a minute and try again.")),
-    500: (_l("Something went wrong"), _l("An error occurred on our side. It has been recorded; please try again later.")),
+    500: (_l("Something went wrong"),
+          _l("An error occurred on our side. It has been recorded; please try again later.")),
 }
 
 
@@ -48,7 +50,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(error: CSRFError):
-        return render_error(400, _l("The form has expired or was not sent from this site. Please reload the page and try again."))
+        return render_error(
+            400, _l("The form has expired or was not sent from this site. Please reload the page and try again.")
+        )
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

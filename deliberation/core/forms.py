@@ -17,10 +17,6 @@ def max_length(n: int):
     return Length(max=n, message=_l("At most %(max)d characters.", max=n))
 
 
-class ActionForm(FlaskForm):
-    """A form with no fields: a CSRF-protected button."""
-
-
 def apply_domain_error(form: FlaskForm, error: DomainError) -> None:
     """Show a service's refusal next to the field it concerns, or at the top of the form."""
     field = getattr(form, error.field, None) if error.field else None

@@ -115,3 +115,13 @@ def test_larger_text_toggles_on_every_page(client):
 def test_next_parameter_cannot_redirect_off_site(client, user):
     response = client.post("/login?next=//evil.example/x", data={"login": "wangfang", "password": PASSWORD})
     assert response.headers["Location"] == "/account"
+
+
+def test_login_is_also_limited_per_login_name_across_addresses(app, client, user):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    try:
+        codes = [client.post("/login", data={"login": "wangfang", "password": "nope"},
+                             environ_base={"REMOTE_ADDR": f"10.0.0.{n}"}).status_code for n in range(4)]
+    finally:
+        app.config["LOGIN_RATE_LIMIT"] = "10 per minute;50 per hour"
+    assert codes == [422, 422, 422, 429]
