@@ -113,6 +113,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from deliberation.auth.views import bp as auth_bp
+    from deliberation.communities import notice_board  # noqa: F401  (registers placeholder sections)
     from deliberation.communities.views import bp as communities_bp
 
     app.register_blueprint(auth_bp)
