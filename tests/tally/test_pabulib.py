@@ -1,0 +1,217 @@
+"""Pabulib reading/writing, the CLI helper, and the package's independence from Flask."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deliberation.tally import (
+    PbFormatError,
+    Project,
+    approval_counts,
+    election_from_ballots,
+    parse_whole_number,
+    read_pb,
+    tally_pb,
+    winners_from_pb,
+    write_pb,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parents[2] / "deliberation" / "tally"
+
+
+def pabulib_dir() -> Path:
+    """The shared Pabulib folder beside the repo (or $PABULIB_DIR); its absence is a failure."""
+    folder = Path(os.environ.get("PABULIB_DIR")
+                  or Path(__file__).resolve().parents[2] / ".." / "shared" / "pabulib").resolve()
+    if not folder.is_dir():
+        pytest.fail(f"Pabulib folder not found at {folder}; set PABULIB_DIR")
+    return folder
+
+
+def all_files() -> list[Path]:
+    """Every .pb file; the README lists ten."""
+    files = sorted(pabulib_dir().glob("*.pb"))
+    if len(files) < 10:
+        pytest.fail(f"expected the 10 Pabulib files in {pabulib_dir()}, found {len(files)}")
+    return files
+
+
+@pytest.mark.parametrize("path", all_files(), ids=lambda p: p.stem)
+def test_round_trip_keeps_all_data(path: Path) -> None:
+    election = read_pb(path)
+    text = write_pb(election)
+    again = read_pb(text)
+    assert again == election
+    assert write_pb(again) == text
+    # The file's own vote counts agree with its ballots, so the rule tests use consistent data.
+    counts = approval_counts(election.instance.projects, election.ballots)
+    assert {p.id: p.votes for p in election.projects} == counts
+    assert len(election.voters) == int(election.meta["num_votes"])
+    assert len(election.projects) == int(election.meta["num_projects"])
+
+
+def test_reads_known_facts_of_assen() -> None:
+    election = read_pb(pabulib_dir() / "Netherlands_Assen_2024.pb")
+    assert (election.budget, len(election.voters), len(election.projects)) == (100000, 84, 14)
+    first = election.projects[0]
+    assert (first.id, first.cost, first.votes, first.name, first.selected) == (
+        "3", 7200, 43, "PopUp Podium", 1)
+    assert first.extra["description"].startswith("12x per jaar")
+    assert election.ballots[0] == frozenset({"1", "2", "6", "9", "13"})
+
+
+def test_reads_quoted_names_of_wieliczka() -> None:
+    election = read_pb(pabulib_dir() / "Poland_Wieliczka_2023_Green_Budget.pb")
+    names = {p.id: p.name for p in election.projects}
+    assert names["80"] == 'Drzewne przytulasy i relaksacyjne gniazda w Parku "Stok pod Baranem"'
+
+
+SAMPLE = (
+    "\ufeffMETA\r\n"
+    "key;value\r\n"
+    "description;A test; with a semicolon\r\n"
+    "budget;1000000.0\r\n"
+    "vote_type;approval\r\n"
+    "PROJECTS\r\n"
+    "project_id;cost;votes;name;selected;district\r\n"
+    '1;600000.00;2;"Park; playground ""North""";1;east\r\n'
+    "2;500000;1;Library;0;west\r\n"
+    "VOTES\r\n"
+    "voter_id;vote;age\r\n"
+    "a;1,2;30\r\n"
+    "b;;41\r\n"
+    "c;1;\r\n"
+)
+
+
+def test_reads_quotes_decimals_empty_votes_and_extra_columns() -> None:
+    election = read_pb(SAMPLE)
+    assert election.budget == 1000000
+    assert election.meta["description"] == "A test; with a semicolon"
+    park = election.projects[0]
+    assert (park.cost, park.name, park.extra) == (600000, 'Park; playground "North"',
+                                                  {"district": "east"})
+    assert election.ballots == [frozenset({"1", "2"}), frozenset(), frozenset({"1"})]
+    assert [v.extra["age"] for v in election.voters] == ["30", "41", ""]
+    assert read_pb(write_pb(election)) == election
+    assert '"Park; playground ""North"""' in write_pb(election)
+
+
+def test_reads_from_path_object_and_path_string(tmp_path: Path) -> None:
+    file = tmp_path / "sample.pb"
+    file.write_text(SAMPLE, encoding="utf-8", newline="")
+    assert read_pb(file) == read_pb(str(file)) == read_pb(SAMPLE)
+
+
+@pytest.mark.parametrize("text", ["1000.5", "1e-1", "abc", "", "inf", "1,5"])
+def test_non_integer_amounts_fail_loudly(text: str) -> None:
+    with pytest.raises(PbFormatError):
+        parse_whole_number(text, "budget")
+
+
+def test_whole_amounts_in_any_notation_are_exact() -> None:
+    assert parse_whole_number("1000000.0", "x") == 1000000
+    assert parse_whole_number(" 123456789012345678901234567890.000 ", "x") == (
+        123456789012345678901234567890)
+    assert parse_whole_number("1.5e3", "x") == 1500
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("2;500000;1;Library", "1;500000;1;Library", "duplicate project"),
+        ("c;1;", "c;1,7;", "unknown project"),
+        ("1;600000.00;", "1;600000.50;", "whole number"),
+        ("VOTES\r\n", "", "missing section"),
+        ("c;1;", "c;1;;extra", "more fields"),
+    ],
+)
+def test_malformed_files_fail_loudly(old: str, new: str, message: str) -> None:
+    assert old in SAMPLE
+    with pytest.raises(PbFormatError, match=message):
+        read_pb(SAMPLE.replace(old, new, 1))
+
+
+def test_budget_with_fraction_fails_when_used() -> None:
+    election = read_pb(SAMPLE.replace("budget;1000000.0", "budget;1000000.5"))
+    with pytest.raises(PbFormatError):
+        election.budget  # noqa: B018
+
+
+def test_election_from_ballots_exports_readable_file() -> None:
+    projects = [Project("1", 30, "Bench; park"), Project("2", 50, "Trees")]
+    ballots = [{"1"}, {"1", "2"}, set()]
+    election = election_from_ballots(80, projects, ballots, selected={"1"})
+    again = read_pb(write_pb(election))
+    assert again.budget == 80
+    assert again.ballots == [frozenset(b) for b in ballots]
+    assert [(p.id, p.cost, p.name, p.votes, p.selected) for p in again.projects] == [
+        ("1", 30, "Bench; park", 2, 1), ("2", 50, "Trees", 1, 0)]
+
+
+def test_winners_from_pb_for_both_rules() -> None:
+    folder = pabulib_dir()
+    warszawa = folder / "Poland_Warszawa_2019_Muranow.pb"
+    assert set(winners_from_pb(warszawa, "greedy")) == read_pb(warszawa).selected_ids
+    assen = folder / "Netherlands_Assen_2024.pb"
+    assert set(winners_from_pb(str(assen), "equal_shares")) == read_pb(assen).selected_ids
+    assert tally_pb(assen, "equal_shares").rule == "equal_shares"
+
+
+def test_winners_from_pb_rejects_unknown_rule_and_other_vote_types(tmp_path: Path) -> None:
+    file = tmp_path / "cumulative.pb"
+    file.write_text(SAMPLE.replace("vote_type;approval", "vote_type;cumulative"), encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown rule"):
+        winners_from_pb(file, "phragmen")
+    with pytest.raises(PbFormatError, match="approval"):
+        winners_from_pb(file, "greedy")
+
+
+def absolute_imports(source: Path) -> list[str]:
+    """Top-level module names a source file imports (relative imports excluded)."""
+    names = []
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.append((node.module or "").split(".")[0])
+    return names
+
+
+def test_package_imports_only_the_standard_library() -> None:
+    sources = sorted(PACKAGE_DIR.glob("*.py"))
+    assert {s.name for s in sources} >= {"__init__.py", "model.py", "greedy.py",
+                                         "equal_shares.py", "explain.py", "pabulib.py"}
+    for source in sources:
+        imported = absolute_imports(source)
+        assert "fractions" in imported or source.name != "equal_shares.py"
+        outside = [name for name in imported
+                   if name != "__future__" and name not in sys.stdlib_module_names]
+        assert outside == [], f"{source.name} imports {outside}"
+
+
+def test_package_works_standalone_with_flask_blocked() -> None:
+    # Load deliberation/tally as a top-level package, without deliberation/__init__ (which builds
+    # the web app), in a fresh interpreter where importing flask is made impossible.
+    script = (
+        "import importlib.util, sys\n"
+        "sys.modules['flask'] = None\n"
+        f"spec = importlib.util.spec_from_file_location('tally_alone', {str(PACKAGE_DIR / '__init__.py')!r},"
+        f" submodule_search_locations=[{str(PACKAGE_DIR)!r}])\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "sys.modules['tally_alone'] = module\n"
+        "spec.loader.exec_module(module)\n"
+        "P = module.Project\n"
+        "print(module.equal_shares(30, [P('a', 20), P('b', 10)], [{'a'}, {'a'}, {'b'}]).winners)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'deliberation')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["['a', 'b']", "['flask']"]
