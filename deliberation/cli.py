@@ -79,6 +79,21 @@ def register_cli(app: Flask) -> None:
         click.echo(summary)
         _print_accounts(DEMO_ACCOUNTS)
 
+    @app.cli.command("tally")
+    @click.option("--pb", "pb_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="An approval-ballot Pabulib .pb file.")
+    @click.option("--rule", type=click.Choice(["greedy", "equal_shares"]), required=True, help="Counting rule.")
+    def tally(pb_file: Path, rule: str) -> None:
+        """Count a Pabulib election and print the winning project ids, one per line."""
+        from deliberation.tally import PbFormatError, winners_from_pb
+
+        try:
+            winners = winners_from_pb(pb_file, rule)
+        except PbFormatError as error:
+            raise click.ClickException(str(error)) from error
+        for project_id in winners:
+            click.echo(project_id)
+
     audit_group = AppGroup("audit", help="Audit log commands.")
     app.cli.add_command(audit_group)
 
