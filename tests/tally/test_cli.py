@@ -17,7 +17,7 @@ def test_flask_tally_prints_the_real_winners(app, name, rule):
     path = PABULIB / name
     result = app.test_cli_runner().invoke(args=["tally", "--pb", str(path), "--rule", rule])
     assert result.exit_code == 0, result.output
-    selected = read_pb(path).selected_ids()
+    selected = read_pb(path).selected_ids
     assert set(result.output.split()) == selected
 
 
