@@ -35,7 +35,7 @@ test-sqlite test-postgres test-browser: $(VENV)/.dev-installed translations
 
 extract-messages: $(VENV)/.runtime-installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header -o messages.pot .
-	$(BIN)/pybabel update -i messages.pot -d translations --no-wrap --ignore-obsolete
+	$(BIN)/pybabel update -i messages.pot -d translations --no-wrap --ignore-obsolete --no-fuzzy-matching
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check deliberation tests bench scripts

@@ -115,9 +115,13 @@ def _register_blueprints(app: Flask) -> None:
     from deliberation.auth.views import bp as auth_bp
     from deliberation.communities import notice_board  # noqa: F401  (registers placeholder sections)
     from deliberation.communities.views import bp as communities_bp
+    from deliberation.core.uploads import bp as uploads_bp
+    from deliberation.proposals.views import bp as proposals_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(communities_bp)
+    app.register_blueprint(proposals_bp)
+    app.register_blueprint(uploads_bp)
 
 
 def _register_templates(app: Flask) -> None:
@@ -132,6 +136,8 @@ def _register_templates(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else ""
     )
+    app.jinja_env.filters["date"] = lambda value: value.isoformat() if value else ""
+    app.jinja_env.filters["yuan"] = format_yuan
 
     @app.context_processor
     def preferences():
@@ -143,6 +149,15 @@ def _register_templates(app: Flask) -> None:
             "current_locale": str(locale) if locale else app.config["BABEL_DEFAULT_LOCALE"],
             "html_lang": "zh-Hans" if str(locale).startswith("zh") else "en",
         }
+
+
+def format_yuan(amount: int | None) -> str:
+    """An integer amount of yuan with thousands separators, in the interface language."""
+    from flask_babel import gettext
+
+    if amount is None:
+        return ""
+    return gettext("%(amount)s yuan", amount=f"{amount:,}")
 
 
 def _register_security_headers(app: Flask) -> None:

@@ -10,3 +10,15 @@ from deliberation.communities.models import (  # noqa: F401
     RollEntry,
 )
 from deliberation.core.audit import AuditEvent  # noqa: F401
+from deliberation.proposals.models import (  # noqa: F401
+    Comment,
+    CommentReport,
+    Objection,
+    Photo,
+    ProgressUpdate,
+    Proposal,
+    Rating,
+    Round,
+    RoundStep,
+    Support,
+)

@@ -6,19 +6,13 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, Enum, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from deliberation.auth.models import User
 from deliberation.core.errors import DomainError
-from deliberation.core.models import TimestampMixin, utcnow
+from deliberation.core.models import TimestampMixin, string_enum, utcnow
 from deliberation.extensions import db
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    # Stored as plain strings: no native PostgreSQL enum types to migrate later.
-    return Enum(cls, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e],
-                validate_strings=True)
 
 
 class Community(TimestampMixin, db.Model):
@@ -128,7 +122,7 @@ class Residency(TimestampMixin, db.Model):
     unit: Mapped[str] = mapped_column(String(20))
     room: Mapped[str] = mapped_column(String(20))
     household_key: Mapped[str] = mapped_column(String(80), index=True)
-    status: Mapped[ResidencyStatus] = mapped_column(_enum(ResidencyStatus), default=ResidencyStatus.pending,
+    status: Mapped[ResidencyStatus] = mapped_column(string_enum(ResidencyStatus), default=ResidencyStatus.pending,
                                                     index=True)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     verified_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -207,7 +201,7 @@ class RoleGrant(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(string_enum(Role))
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     granted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.validators import DataRequired, Length
+from wtforms import IntegerField
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from deliberation.core.errors import DomainError
 
 
 def required():
     return DataRequired(message=_l("This field is required."))
+
+
+def required_input():
+    """Like required(), but keeps a parse error (e.g. letters in a number) instead of replacing it."""
+    return InputRequired(message=_l("This field is required."))
 
 
 def max_length(n: int):
@@ -44,3 +52,19 @@ def safe_next(target: str | None, default: str) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return default
+
+
+class YuanField(IntegerField):
+    """A whole number of yuan; accepts '200,000', '200 000' and full-width digits."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        text = unicodedata.normalize("NFKC", valuelist[0]).replace(",", "").replace(" ", "").replace("，", "")
+        text = text.removesuffix("元")
+        try:
+            self.data = int(text)
+        except ValueError as error:
+            self.data = None
+            raise ValueError(_l("Enter a whole number of yuan, for example 50000.")) from error

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -15,3 +16,9 @@ def utcnow() -> datetime:
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+def string_enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as plain strings: no native PostgreSQL enum types to migrate later.
+    return Enum(cls, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e],
+                validate_strings=True)

@@ -82,6 +82,90 @@ def can_register_residency(user, community: Community) -> bool:
     )
 
 
+# --- rounds and proposals -------------------------------------------------------------
+# Imported lazily: the proposals package imports this module's siblings.
+
+def _phase(round_) -> str:
+    return round_.phase.value
+
+
+def can_run_rounds(user, community: Community) -> bool:
+    """Create rounds, screen proposals, advance phases, moderate, answer objections, post progress."""
+    return has_role(user, community, Role.council_secretary) or has_role(user, community, Role.community_admin)
+
+
+def can_advance_round(user, round_) -> bool:
+    """Move the round to its next phase with the phase button (a resolution has its own form)."""
+    phase = _phase(round_)
+    if phase == "branch_review":
+        return has_role(user, round_.community, Role.party_branch)
+    if phase in ("council_resolution", "closed"):
+        return False
+    return can_run_rounds(user, round_.community)
+
+
+def can_record_resolution(user, round_) -> bool:
+    """Enter the council's resolution on which projects are funded."""
+    return _phase(round_) == "council_resolution" and can_run_rounds(user, round_.community)
+
+
+def can_submit_proposal(user, round_) -> bool:
+    return _phase(round_) == "collecting" and is_verified_resident(user, round_.community)
+
+
+def can_edit_proposal(user, proposal) -> bool:
+    """The proposer edits until screening starts."""
+    return (_authenticated(user) and proposal.proposer_id == user.id and _phase(proposal.round) == "collecting"
+            and proposal.status.value == "submitted" and is_verified_resident(user, proposal.round.community))
+
+
+def can_support(user, proposal) -> bool:
+    """Co-sign (附议) or withdraw a co-signature: other verified residents, while collecting."""
+    return (_authenticated(user) and proposal.proposer_id != user.id and _phase(proposal.round) == "collecting"
+            and proposal.status.value == "submitted" and is_verified_resident(user, proposal.round.community))
+
+
+def can_comment(user, proposal) -> bool:
+    return is_verified_resident(user, proposal.round.community)
+
+
+def can_report_comment(user, comment) -> bool:
+    return _authenticated(user) and comment.author_id != user.id
+
+
+def can_moderate(user, community: Community) -> bool:
+    return can_run_rounds(user, community)
+
+
+def can_screen(user, proposal) -> bool:
+    """Accept, reject or merge during screening."""
+    return _phase(proposal.round) == "screening" and can_run_rounds(user, proposal.round.community)
+
+
+def can_strike(user, proposal) -> bool:
+    """The Party branch strikes an accepted item during its review."""
+    return (_phase(proposal.round) == "branch_review" and proposal.status.value == "accepted"
+            and has_role(user, proposal.round.community, Role.party_branch))
+
+
+def can_object(user, proposal) -> bool:
+    return (_phase(proposal.round) == "publicity" and proposal.status.value == "funded"
+            and is_verified_resident(user, proposal.round.community))
+
+
+def can_answer_objection(user, proposal) -> bool:
+    return can_run_rounds(user, proposal.round.community)
+
+
+def can_post_progress(user, proposal) -> bool:
+    return (_phase(proposal.round) in ("implementing", "closed") and proposal.status.value == "in_progress"
+            and can_run_rounds(user, proposal.round.community))
+
+
+def can_rate(user, proposal) -> bool:
+    return proposal.status.value == "completed" and is_verified_resident(user, proposal.round.community)
+
+
 def require(allowed: bool) -> None:
     """Stop the request unless allowed: anonymous users are sent to log in, others get 403."""
     if allowed:
@@ -93,7 +177,7 @@ def require(allowed: bool) -> None:
     abort(403)
 
 
-TEMPLATE_FUNCTIONS = {
+TEMPLATE_FUNCTIONS = {  # every can_*/is_* predicate, for templates
     name: obj
     for name, obj in dict(globals()).items()
     if callable(obj) and (name.startswith("can_") or name.startswith("is_") or name == "has_role")
