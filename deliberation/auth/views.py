@@ -57,8 +57,11 @@ def logout():
 @bp.get("/account")
 @login_required
 def account():
-    """The personal page: residencies with their status, roles."""
-    return render_page("auth/account.html", "auth/account.html", user=current_user)
+    """The personal page: residencies with their status, roles, own proposals."""
+    from deliberation.proposals.queries import proposals_by
+
+    return render_page("auth/account.html", "auth/account.html", user=current_user,
+                       proposals=proposals_by(current_user.id))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -111,3 +111,12 @@ def ratings_by_proposal(proposal_ids: list[int]) -> dict[int, tuple[float, int]]
     rows = db.session.execute(select(Rating.proposal_id, func.avg(Rating.stars), func.count(Rating.id))
                               .where(Rating.proposal_id.in_(proposal_ids)).group_by(Rating.proposal_id))
     return {pid: (round(float(avg), 1), n) for pid, avg, n in rows}
+
+
+def proposals_by(user_id: int) -> list[Proposal]:
+    """A user's own proposals, newest first, for their personal page."""
+    return list(db.session.scalars(
+        select(Proposal).where(Proposal.proposer_id == user_id)
+        .options(joinedload(Proposal.round).joinedload(Round.community), joinedload(Proposal.merged_into))
+        .order_by(Proposal.created_at.desc(), Proposal.id.desc())
+    ))

@@ -229,3 +229,14 @@ def test_exports_have_chinese_headers_and_neutralise_formulas(client, world, as_
     response = client.get(f"/c/taoyuan/rounds/{round_.id}/proposals.xlsx")
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert sheet["A1"].value == "编号" and sheet["D2"].value == 80000
+
+
+def test_proposer_sees_a_merge_on_their_own_page(client, world, as_user, round_, neighbour):
+    source = make_proposal(round_, world.resident, title="健身器材")
+    target = make_proposal(round_, neighbour, title="小区健身角")
+    move_to(round_, RoundPhase.screening, world.secretary)
+    as_user(world.secretary)
+    client.post(f"/c/taoyuan/proposals/{source.id}/merge", data={"target": target.id})
+    as_user(world.resident)
+    page = client.get("/account").get_data(as_text=True)
+    assert "健身器材" in page and "已合并到" in page and "小区健身角" in page
