@@ -89,5 +89,9 @@ def load_demo(resident_count: int = 200) -> str:
     for k in range(2, 6):
         user = account(f"1370000000{k}", _name(rng), f"1370000000{k}")
         services.register_residency(user, community, building=buildings[k], unit="1", room=f"{k}08")
+    from deliberation.proposals.demo import load_demo_rounds
+
+    rounds = load_demo_rounds(community, residents=residents, secretary=by_login["secretary"], party=party)
     return (f"Demo community {community.full_name} (/c/{community.slug}): {len(buildings)} buildings, "
-            f"{len(residents)} verified residents, 5 waiting for verification, {len(people)} people on the roll.")
+            f"{len(residents)} verified residents, 5 waiting for verification, {len(people)} people on the roll.\n"
+            f"{rounds}")

@@ -38,3 +38,17 @@ def test_demo_community_accounts_and_roll_match_the_readme(client, db_session):
         "password": "long-enough-1", "confirm": "long-enough-1"})
     assert response.status_code == 303
     assert "已认证" in client.get("/account").get_data(as_text=True)
+
+
+def test_demo_has_rounds_in_several_phases(client, db_session):
+    from deliberation.proposals.models import Proposal, ProposalStatus, Round, RoundPhase
+
+    load_demo()
+    phases = {r.title: r.phase for r in db.session.scalars(select(Round))}
+    assert sorted(phases.values()) == sorted([RoundPhase.collecting, RoundPhase.implementing, RoundPhase.closed])
+    collecting = next(r for r in db.session.scalars(select(Round)) if r.phase == RoundPhase.collecting)
+    proposals = db.session.scalars(select(Proposal).where(Proposal.round_id == collecting.id)).all()
+    assert len(proposals) == 15 and any(p.photos for p in proposals)
+    assert db.session.scalar(select(func.count(Proposal.id)).where(Proposal.status == ProposalStatus.completed)) == 4
+    page = client.get(f"/c/taoyuan/rounds/{collecting.id}").get_data(as_text=True)
+    assert "15 个项目" in page

@@ -48,7 +48,7 @@ def scene(world, phase: RoundPhase) -> Scene:
     return Scene(round_, proposal, other, comment, objection)
 
 
-C, S, B, R, P, I = (RoundPhase.collecting, RoundPhase.screening, RoundPhase.branch_review,
+C, S, B, R, P, IMPL = (RoundPhase.collecting, RoundPhase.screening, RoundPhase.branch_review,
                     RoundPhase.council_resolution, RoundPhase.publicity, RoundPhase.implementing)
 ROUTES = [
     (C, "GET", lambda s: "/c/taoyuan/rounds", None, EVERYONE),
@@ -85,8 +85,8 @@ ROUTES = [
     (P, "POST", lambda s: f"/c/taoyuan/proposals/{s.proposal.id}/objections", {"body": "有异议"}, RESIDENTS),
     (P, "GET", lambda s: f"/c/taoyuan/objections/{s.objection.id}/answer", None, RUNNERS),
     (P, "POST", lambda s: f"/c/taoyuan/objections/{s.objection.id}/answer", {"answer": "答复"}, RUNNERS),
-    (I, "GET", lambda s: f"/c/taoyuan/proposals/{s.proposal.id}/progress", None, RUNNERS),
-    (I, "POST", lambda s: f"/c/taoyuan/proposals/{s.proposal.id}/progress", {"body": "开工"}, RUNNERS),
+    (IMPL, "GET", lambda s: f"/c/taoyuan/proposals/{s.proposal.id}/progress", None, RUNNERS),
+    (IMPL, "POST", lambda s: f"/c/taoyuan/proposals/{s.proposal.id}/progress", {"body": "开工"}, RUNNERS),
 ]
 
 
