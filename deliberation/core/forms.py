@@ -7,6 +7,7 @@ import unicodedata
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
+from wtforms.widgets import TextInput
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from deliberation.core.errors import DomainError
@@ -56,6 +57,8 @@ def safe_next(target: str | None, default: str) -> str:
 
 class YuanField(IntegerField):
     """A whole number of yuan; accepts '200,000', '200 000' and full-width digits."""
+
+    widget = TextInput()  # type=number would refuse the thousands separators people type
 
     def process_formdata(self, valuelist):
         if not valuelist or not valuelist[0].strip():

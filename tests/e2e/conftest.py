@@ -14,13 +14,17 @@ from deliberation.communities import services
 from deliberation.communities.models import Role
 from deliberation.extensions import db
 from tests.conftest import make_test_config
-from tests.factories import make_community, make_user
+from deliberation.auth.models import User
+from tests.factories import make_community, make_resident, make_user
+from tests.proposals.factories import make_round
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ADMIN_PASSWORD = "admin-password-1"
+PASSWORD = "e2e-password-1"
+RESIDENT_NAMES = {"res-a": "张阿姨", "res-b": "李叔叔", "sec": "刘秘书"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -44,6 +48,13 @@ def live_app(tmp_path_factory):
         community = make_community(slug="taoyuan", actor=site_admin)
         admin = make_user(login="office", display_name="社区工作站", password=ADMIN_PASSWORD, phone="13800000001")
         services.grant_role(community, user=admin, role=Role.community_admin, actor=site_admin)
+        for login, phone in [("res-a", "13611110001"), ("res-b", "13611110002"), ("sec", "13611110003")]:
+            make_resident(community, login=login, phone=phone, password=PASSWORD, display_name=RESIDENT_NAMES[login])
+        secretary = db.session.scalar(User.by_login("sec"))
+        services.grant_role(community, user=secretary, role=Role.council_secretary, actor=admin)
+        party = make_user(login="branch", display_name="社区党委", password=PASSWORD, phone="13611110004")
+        services.grant_role(community, user=party, role=Role.party_branch, actor=admin)
+        make_round(community, secretary, title="2027年度民生微实事")
         db.session.commit()
     return app
 
