@@ -7,8 +7,8 @@ import unicodedata
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
-from wtforms.widgets import TextInput
 from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.widgets import TextInput
 
 from deliberation.core.errors import DomainError
 

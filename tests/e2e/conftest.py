@@ -10,11 +10,11 @@ import pytest
 from werkzeug.serving import make_server
 
 from deliberation import create_app
+from deliberation.auth.models import User
 from deliberation.communities import services
 from deliberation.communities.models import Role
 from deliberation.extensions import db
 from tests.conftest import make_test_config
-from deliberation.auth.models import User
 from tests.factories import make_community, make_resident, make_user
 from tests.proposals.factories import make_round
 
