@@ -61,8 +61,8 @@ def seed(app) -> tuple[str, int]:
         while len(pairs) < SUPPORTS:
             pairs.add((first_proposal + rng.randrange(PROPOSALS), first_voter + rng.randrange(VOTERS)))
         db.session.execute(insert(Support), [{"proposal_id": p, "user_id": u, "created_at": now} for p, u in pairs])
-        db.session.execute(db.text(
-            "UPDATE proposals SET support_count = (SELECT COUNT(*) FROM supports WHERE supports.proposal_id = proposals.id)"))
+        db.session.execute(db.text("UPDATE proposals SET support_count = "
+                                   "(SELECT COUNT(*) FROM supports WHERE supports.proposal_id = proposals.id)"))
         db.session.commit()
         return community.slug, round_.id
 
