@@ -117,10 +117,12 @@ def _register_blueprints(app: Flask) -> None:
     from deliberation.communities.views import bp as communities_bp
     from deliberation.core.uploads import bp as uploads_bp
     from deliberation.proposals.views import bp as proposals_bp
+    from deliberation.votes.views import bp as votes_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(communities_bp)
     app.register_blueprint(proposals_bp)
+    app.register_blueprint(votes_bp)
     app.register_blueprint(uploads_bp)
 
 

@@ -94,6 +94,28 @@ def register_cli(app: Flask) -> None:
         for project_id in winners:
             click.echo(project_id)
 
+    @app.cli.command("export-pb")
+    @click.argument("round_id", type=int)
+    @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="File to write (default: standard output).")
+    def export_pb(round_id: int, output: Path | None) -> None:
+        """Write a counted round in Pabulib .pb format (ballots by receipt hash)."""
+        from deliberation.proposals.models import Round
+        from deliberation.votes.services import export_pb as export
+
+        round_ = db.session.get(Round, round_id)
+        if round_ is None:
+            raise click.ClickException(f"No round {round_id}.")
+        try:
+            text = export(round_)
+        except DomainError as error:
+            _fail(error)
+        if output:
+            output.write_text(text, encoding="utf-8")
+            click.echo(f"Wrote {output}.")
+        else:
+            click.echo(text, nl=False)
+
     audit_group = AppGroup("audit", help="Audit log commands.")
     app.cli.add_command(audit_group)
 

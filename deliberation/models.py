@@ -22,3 +22,4 @@ from deliberation.proposals.models import (  # noqa: F401
     RoundStep,
     Support,
 )
+from deliberation.votes.models import Ballot, BallotParticipation, PaperEntry, RoundResult  # noqa: F401

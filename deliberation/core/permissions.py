@@ -166,6 +166,27 @@ def can_rate(user, proposal) -> bool:
     return proposal.status.value == "completed" and is_verified_resident(user, proposal.round.community)
 
 
+# --- ballots --------------------------------------------------------------------------
+
+def is_voting_open(round_) -> bool:
+    return _phase(round_) == "voting" and round_.voting_closed_at is None
+
+
+def can_vote(user, round_) -> bool:
+    """Open the ballot (whether this resident has voted already is checked by the service)."""
+    return is_voting_open(round_) and is_verified_resident(user, round_.community)
+
+
+def can_manage_ballots(user, round_) -> bool:
+    """Set ballot rules, record paper voters, key paper sheets, override a result with a reason."""
+    return can_run_rounds(user, round_.community)
+
+
+def can_see_results(round_) -> bool:
+    """Results and the ballot list are public once voting has closed, and not before."""
+    return round_.voting_closed_at is not None
+
+
 def require(allowed: bool) -> None:
     """Stop the request unless allowed: anonymous users are sent to log in, others get 403."""
     if allowed:

@@ -44,6 +44,21 @@ CATEGORY_LABELS = {
 DEFAULT_CATEGORY_CAPS = {Category.services: 200_000, Category.goods: 500_000, Category.works: 500_000}
 
 
+class CountingRule(enum.StrEnum):
+    greedy = "greedy"
+    equal_shares = "equal_shares"
+
+    @property
+    def label(self):
+        return RULE_LABELS[self]
+
+
+RULE_LABELS = {
+    CountingRule.greedy: _l("Most approvals first (greedy)"),
+    CountingRule.equal_shares: _l("Method of Equal Shares"),
+}
+
+
 class RoundPhase(enum.StrEnum):
     collecting = "collecting"
     screening = "screening"
@@ -126,6 +141,12 @@ class Round(TimestampMixin, db.Model):
     publicity_days: Mapped[int] = mapped_column(Integer, default=5)
     phase: Mapped[RoundPhase] = mapped_column(string_enum(RoundPhase), default=RoundPhase.collecting, index=True)
     publicity_started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Ballot rules: set before voting opens, locked afterwards.
+    ballot_per_household: Mapped[bool] = mapped_column(Boolean, default=False)
+    max_approvals: Mapped[int | None] = mapped_column(Integer)
+    must_fit_budget: Mapped[bool] = mapped_column(Boolean, default=True)
+    counting_rule: Mapped[CountingRule] = mapped_column(string_enum(CountingRule), default=CountingRule.greedy)
+    voting_closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     resolution_note: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -148,6 +148,11 @@ def advance_round(round_: Round, *, actor: User) -> RoundPhase:
             proposal.put_on_ballot()
     if target == RoundPhase.publicity:
         raise DomainError(_l("The council's resolution moves the round to publicity."))
+    if round_.phase == RoundPhase.voting:
+        # Leaving the vote closes it and counts the ballots (the votes area owns both).
+        from deliberation.votes.services import close_voting
+
+        close_voting(round_, actor=actor)
     if target == RoundPhase.implementing:
         _check_publicity_over(round_)
         for proposal in proposals_in(round_, ProposalStatus.funded):

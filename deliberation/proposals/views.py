@@ -175,8 +175,13 @@ def round_detail(slug: str, round_id: int):
     )
     page = db.paginate(queries.list_query(round_, filters), per_page=queries.PER_PAGE, error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    turnout = None
+    if round_.phase == RoundPhase.voting:
+        from deliberation.votes.services import turnout as voting_turnout
+
+        turnout = voting_turnout(round_)
     return render_page("proposals/round.html", "proposals/_proposal_list.html", community=round_.community,
-                       round=round_, form=form, page=page, args=args)
+                       round=round_, form=form, page=page, args=args, turnout=turnout)
 
 
 @bp.post("/rounds/<int:round_id>/advance")
@@ -200,6 +205,11 @@ def record_resolution(slug: str, round_id: int):
     ballot = services.proposals_in(round_, ProposalStatus.on_ballot)
     form = ResolutionForm()
     form.funded.choices = [SelectChoice(p.id, f"{p.title}（{p.cost:,} 元）") for p in ballot]
+    if request.method == "GET":
+        from deliberation.votes.services import result_of
+
+        result = result_of(round_)
+        form.funded.data = result.final_winners if result else []
     if form.validate_on_submit():
         try:
             services.record_resolution(round_, funded_ids=form.funded.data, note=form.note.data, actor=current_user)

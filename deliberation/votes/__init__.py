@@ -1,0 +1,1 @@
+"""Resident ballots: secret, verifiable, counted once, with paper ballots keyed twice."""

@@ -1,0 +1,55 @@
+"""Ballot forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from deliberation.core.forms import max_length, required
+from deliberation.proposals.models import RULE_LABELS
+
+
+def _checkboxes(label):
+    return SelectMultipleField(label, coerce=int, validate_choice=False, option_widget=CheckboxInput(),
+                               widget=ListWidget(prefix_label=False))
+
+
+class BallotForm(FlaskForm):
+    choices = _checkboxes(_l("Projects you approve"))
+
+
+class BallotRulesForm(FlaskForm):
+    per_household = BooleanField(_l("One ballot per household (otherwise one per verified resident)"))
+    max_approvals = IntegerField(_l("Most projects one ballot may approve"), validators=[
+        Optional(), NumberRange(min=1, message=_l("At least 1, or leave empty for no limit."))],
+        description=_l("Leave empty for no limit"))
+    must_fit_budget = BooleanField(_l("The chosen projects must fit the budget together"))
+    counting_rule = SelectField(_l("Counting rule"), choices=[SelectChoice(r.value, label) for r, label in
+                                                             RULE_LABELS.items()])
+
+
+class PaperVoterForm(FlaskForm):
+    voter = StringField(_l("Resident (login name or phone)"), validators=[required(), max_length(64)])
+
+
+class PaperSheetForm(FlaskForm):
+    sheet = StringField(_l("Sheet number"), validators=[required(), max_length(30)])
+    choices = _checkboxes(_l("Projects ticked on the sheet"))
+
+
+class ReceiptForm(FlaskForm):
+    code = StringField(_l("Your receipt code"), validators=[required(), max_length(40)])
+
+
+class OverrideForm(FlaskForm):
+    winners = _checkboxes(_l("Projects to fund instead"))
+    reason = TextAreaField(_l("Public reason"), validators=[required(), max_length(2000)])

@@ -1,0 +1,432 @@
+"""Casting, paper keying, closing and counting. Services flush but never commit.
+
+Nothing here logs or audits what a ballot chose: audit events name the participation only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from deliberation.auth.models import User
+from deliberation.communities.models import Residency, ResidencyStatus
+from deliberation.core import audit
+from deliberation.core.errors import DomainError
+from deliberation.core.models import utcnow
+from deliberation.extensions import db
+from deliberation.proposals.models import CountingRule, Proposal, ProposalStatus, Round, RoundPhase
+from deliberation.tally import Project, equal_shares, greedy
+from deliberation.votes.models import Ballot, BallotParticipation, Channel, PaperEntry, RoundResult
+
+log = logging.getLogger(__name__)
+RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+RECEIPT_LENGTH = 12  # 60 random bits
+
+
+# --- ballot rules ---------------------------------------------------------------------
+
+PHASES_BEFORE_VOTING = (RoundPhase.collecting, RoundPhase.screening, RoundPhase.branch_review)
+
+
+def set_ballot_rules(round_: Round, *, per_household: bool, max_approvals: int | None, must_fit_budget: bool,
+                     counting_rule: CountingRule, actor: User) -> None:
+    """Set how residents vote and how ballots are counted; locked once voting opens."""
+    if round_.phase not in PHASES_BEFORE_VOTING:
+        raise DomainError(_l("The ballot rules are locked once voting has opened."))
+    if max_approvals is not None and max_approvals < 1:
+        raise DomainError(_l("Allow at least one approval, or leave the field empty for no limit."),
+                          field="max_approvals", status_code=422)
+    round_.ballot_per_household = per_household
+    round_.max_approvals = max_approvals
+    round_.must_fit_budget = must_fit_budget
+    round_.counting_rule = counting_rule
+    db.session.flush()
+    audit.record("round.ballot_rules", round_, actor=actor, community=round_.community,
+                 summary=f"household={per_household} max={max_approvals} fit={must_fit_budget} rule={counting_rule}")
+
+
+# --- checking a ballot ----------------------------------------------------------------
+
+def ballot_items(round_: Round) -> list[Proposal]:
+    return list(db.session.scalars(select(Proposal).where(Proposal.round_id == round_.id,
+                                                          Proposal.status == ProposalStatus.on_ballot)
+                                   .order_by(Proposal.id)))
+
+
+@dataclass
+class BallotCheck:
+    chosen: list[Proposal]
+    total_cost: int
+    problems: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_choices(round_: Round, choices, items: list[Proposal] | None = None) -> BallotCheck:
+    """Apply the round's ballot rules to a set of proposal ids; say what is wrong, if anything."""
+    items = ballot_items(round_) if items is None else items
+    by_id = {p.id: p for p in items}
+    wanted = set()
+    problems = []
+    for raw in choices:
+        try:
+            wanted.add(int(raw))
+        except (TypeError, ValueError):
+            problems.append(_l("The ballot names a project that is not on the ballot."))
+    unknown = wanted - by_id.keys()
+    if unknown:
+        problems.append(_l("The ballot names a project that is not on the ballot."))
+    chosen = [by_id[i] for i in sorted(wanted & by_id.keys())]
+    total = sum(p.cost for p in chosen)
+    if round_.max_approvals is not None and len(wanted) > round_.max_approvals:
+        problems.append(_l("You may choose at most %(n)d projects; you chose %(k)d.",
+                           n=round_.max_approvals, k=len(wanted)))
+    if round_.must_fit_budget and total > round_.budget:
+        problems.append(_l("The chosen projects cost %(total)s yuan, more than the budget of %(budget)s yuan.",
+                           total=f"{total:,}", budget=f"{round_.budget:,}"))
+    return BallotCheck(chosen, total, problems)
+
+
+# --- who may vote ---------------------------------------------------------------------
+
+def voter_residency(round_: Round, user: User) -> Residency:
+    residency = next((r for r in user.residencies if r.community_id == round_.community_id
+                      and r.status == ResidencyStatus.verified), None)
+    if residency is None:
+        raise DomainError(_l("Only verified residents of this community can vote."), status_code=403)
+    return residency
+
+
+def eligibility_key(round_: Round, residency: Residency) -> str:
+    return residency.household_key if round_.ballot_per_household else f"person:{residency.user_id}"
+
+
+def participation_of(round_: Round, user: User) -> BallotParticipation | None:
+    """The user's own participation, or that of their household in a per-household round."""
+    residency = next((r for r in user.residencies if r.community_id == round_.community_id
+                      and r.status == ResidencyStatus.verified), None)
+    keys = [f"person:{user.id}"] + ([eligibility_key(round_, residency)] if residency else [])
+    return db.session.scalar(select(BallotParticipation).where(
+        BallotParticipation.round_id == round_.id,
+        (BallotParticipation.user_id == user.id) | BallotParticipation.eligibility_key.in_(keys)))
+
+
+def _participate(round_: Round, voter: User, *, channel: Channel, recorded_by: User | None) -> BallotParticipation:
+    if round_.phase != RoundPhase.voting or round_.voting_closed_at is not None:
+        raise DomainError(_l("Voting is not open in this round."))
+    residency = voter_residency(round_, voter)
+    participation = BallotParticipation(
+        round_id=round_.id, user_id=voter.id, eligibility_key=eligibility_key(round_, residency),
+        building_id=residency.building_id, channel=channel, voted_on=utcnow().date(),
+        recorded_by_id=recorded_by.id if recorded_by else None)
+    try:
+        with db.session.begin_nested():
+            db.session.add(participation)
+    except IntegrityError as error:
+        raise DomainError(_l("A ballot has already been cast for you (or your household) in this round. "
+                             "Each vote counts once and cannot be changed.")) from error
+    return participation
+
+
+# --- casting --------------------------------------------------------------------------
+
+def new_receipt_code() -> str:
+    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+
+
+def normalise_receipt(code: str) -> str:
+    """Accept lower case, dashes, spaces, and O/I/L typed for 0/1."""
+    cleaned = "".join(ch for ch in (code or "").upper() if ch.isalnum())
+    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+
+
+def receipt_hash(round_id: int, code: str) -> str:
+    return hashlib.sha256(f"deliberation-receipt:{round_id}:{normalise_receipt(code)}".encode()).hexdigest()
+
+
+def format_receipt(code: str) -> str:
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def cast_ballot(round_: Round, voter: User, *, choices) -> str:
+    """Record that the voter voted and, separately, what the ballot chose; return the receipt code."""
+    check = check_choices(round_, choices)
+    if not check.ok:
+        raise DomainError(check.problems[0], status_code=422)
+    participation = _participate(round_, voter, channel=Channel.web, recorded_by=None)
+    code = new_receipt_code()
+    db.session.add(Ballot(round_id=round_.id, receipt_hash=receipt_hash(round_.id, code), channel=Channel.web,
+                          choices=[p.id for p in check.chosen]))
+    db.session.flush()
+    audit.record("ballot.participation", participation, actor=voter, community=round_.community, summary="web")
+    log.info("ballot cast in round %s (channel web)", round_.id)
+    return code
+
+
+def mark_paper_voter(round_: Round, voter: User, *, actor: User) -> BallotParticipation:
+    """The secretary records that a resident voted on paper: their web vote is then refused."""
+    participation = _participate(round_, voter, channel=Channel.paper, recorded_by=actor)
+    db.session.flush()
+    audit.record("ballot.participation", participation, actor=actor, community=round_.community,
+                 summary=f"paper, recorded for {voter.login}")
+    return participation
+
+
+# --- paper sheets ---------------------------------------------------------------------
+
+@dataclass
+class SheetStatus:
+    sheet: str
+    entries: list[PaperEntry]
+    state: str  # counted | waiting | mismatch | invalid
+    reasons: list = field(default_factory=list)
+
+
+def _sheet_hash(round_id: int, sheet: str) -> str:
+    return hashlib.sha256(f"deliberation-paper:{round_id}:{sheet}".encode()).hexdigest()
+
+
+def key_paper_sheet(round_: Round, *, sheet: str, choices, operator: User) -> SheetStatus:
+    """Key in one paper sheet; the second matching keying by another operator counts it."""
+    if round_.phase != RoundPhase.voting or round_.voting_closed_at is not None:
+        raise DomainError(_l("Voting is not open in this round."))
+    sheet = (sheet or "").strip().upper()
+    if not sheet or len(sheet) > 30:
+        raise DomainError(_l("Enter the sheet number printed on the paper ballot."), field="sheet", status_code=422)
+    ids = sorted({int(c) for c in choices if str(c).isdigit()})
+    try:
+        with db.session.begin_nested():
+            db.session.add(PaperEntry(round_id=round_.id, sheet=sheet, operator_id=operator.id, choices=ids))
+    except IntegrityError as error:
+        raise DomainError(_l("You have already keyed sheet %(sheet)s; a second operator must key it again.",
+                             sheet=sheet), field="sheet", status_code=422) from error
+    status = _reconcile(round_, sheet)
+    audit.record("paper.keyed", round_, actor=operator, community=round_.community,
+                 summary=f"sheet {sheet}: {status.state}")
+    return status
+
+
+def _reconcile(round_: Round, sheet: str) -> SheetStatus:
+    entries = list(db.session.scalars(select(PaperEntry).where(PaperEntry.round_id == round_.id,
+                                                               PaperEntry.sheet == sheet).order_by(PaperEntry.id)))
+    status = sheet_status(round_, sheet, entries)
+    digest = _sheet_hash(round_.id, sheet)
+    exists = db.session.scalar(select(Ballot.id).where(Ballot.receipt_hash == digest))
+    if status.state == "counted" and exists is None:
+        db.session.add(Ballot(round_id=round_.id, receipt_hash=digest, channel=Channel.paper,
+                              choices=list(entries[0].choices)))
+    elif status.state != "counted" and exists is not None:
+        db.session.execute(delete(Ballot).where(Ballot.id == exists))
+    db.session.flush()
+    return status
+
+
+def sheet_status(round_: Round, sheet: str, entries: list[PaperEntry], items: list[Proposal] | None = None
+                 ) -> SheetStatus:
+    if len(entries) < 2:
+        return SheetStatus(sheet, entries, "waiting", [_l("Waiting for the second keying by another operator.")])
+    if len(entries) > 2 or len({tuple(e.choices) for e in entries}) > 1:
+        return SheetStatus(sheet, entries, "mismatch",
+                           [_l("The keyings differ: check the paper sheet, delete the wrong entry and key it again.")])
+    check = check_choices(round_, entries[0].choices, items)
+    if not check.ok:
+        return SheetStatus(sheet, entries, "invalid", check.problems)
+    return SheetStatus(sheet, entries, "counted")
+
+
+def paper_sheets(round_: Round) -> list[SheetStatus]:
+    """Every keyed sheet with its state and, for the ones that do not count, why."""
+    entries = db.session.scalars(select(PaperEntry).where(PaperEntry.round_id == round_.id)
+                                 .order_by(PaperEntry.sheet, PaperEntry.id)).all()
+    by_sheet: dict[str, list[PaperEntry]] = {}
+    for entry in entries:
+        by_sheet.setdefault(entry.sheet, []).append(entry)
+    items = ballot_items(round_)
+    order = {"mismatch": 0, "invalid": 1, "waiting": 2, "counted": 3}
+    statuses = [sheet_status(round_, sheet, group, items) for sheet, group in by_sheet.items()]
+    return sorted(statuses, key=lambda s: (order[s.state], s.sheet))
+
+
+def delete_paper_entry(entry: PaperEntry, *, actor: User) -> None:
+    """Remove a wrong keying so the sheet can be keyed again; the sheet's count follows."""
+    round_ = db.session.get(Round, entry.round_id)
+    if round_.phase != RoundPhase.voting or round_.voting_closed_at is not None:
+        raise DomainError(_l("Voting is closed; paper entries can no longer change."))
+    sheet = entry.sheet
+    db.session.delete(entry)
+    db.session.flush()
+    _reconcile(round_, sheet)
+    audit.record("paper.entry_deleted", round_, actor=actor, community=round_.community, summary=f"sheet {sheet}")
+
+
+# --- turnout, closing, counting -------------------------------------------------------
+
+@dataclass
+class Turnout:
+    web: int
+    paper: int
+    by_building: list[tuple[str, int, int]]  # (building, web, paper)
+    eligible: int
+
+    @property
+    def total(self) -> int:
+        return self.web + self.paper
+
+
+def turnout(round_: Round) -> Turnout:
+    """How many have voted, on which channel and from which building; never how."""
+    from deliberation.communities.models import Building
+
+    rows = db.session.execute(
+        select(Building.name, BallotParticipation.channel, func.count(BallotParticipation.id))
+        .join(Building, Building.id == BallotParticipation.building_id, isouter=True)
+        .where(BallotParticipation.round_id == round_.id)
+        .group_by(Building.name, BallotParticipation.channel).order_by(Building.name)
+    ).all()
+    by_building: dict[str, list[int]] = {}
+    totals = Counter()
+    for name, channel, count in rows:
+        by_building.setdefault(name or "—", [0, 0])[0 if channel == Channel.web else 1] += count
+        totals[channel] += count
+    eligible_query = select(func.count(func.distinct(
+        Residency.household_key if round_.ballot_per_household else Residency.user_id))).where(
+        Residency.community_id == round_.community_id, Residency.status == ResidencyStatus.verified)
+    return Turnout(totals[Channel.web], totals[Channel.paper],
+                   [(name, web, paper) for name, (web, paper) in by_building.items()],
+                   db.session.scalar(eligible_query) or 0)
+
+
+def close_voting(round_: Round, *, actor: User) -> RoundResult:
+    """Stop voting, count the ballots with the round's rule and publish the result."""
+    if round_.phase != RoundPhase.voting or round_.voting_closed_at is not None:
+        raise DomainError(_l("Voting is not open in this round."))
+    round_.voting_closed_at = utcnow()
+    _reshuffle_ballots(round_)
+    result = count_round(round_)
+    db.session.add(result)
+    db.session.flush()
+    audit.record("round.counted", round_, actor=actor, community=round_.community,
+                 summary=f"{result.ballots_counted} ballots, rule {result.rule.value}, winners {result.winners}")
+    return result
+
+
+def _reshuffle_ballots(round_: Round) -> None:
+    """Rewrite the round's ballots in receipt-hash order, so storage order reveals nothing."""
+    rows = db.session.execute(select(Ballot.receipt_hash, Ballot.channel, Ballot.choices)
+                              .where(Ballot.round_id == round_.id).order_by(Ballot.receipt_hash)).all()
+    db.session.execute(delete(Ballot).where(Ballot.round_id == round_.id))
+    if rows:
+        db.session.execute(insert(Ballot), [
+            {"id": secrets.token_hex(16), "round_id": round_.id, "receipt_hash": h, "channel": c, "choices": ch}
+            for h, c, ch in rows])
+
+
+def round_ballots(round_: Round) -> list[Ballot]:
+    return list(db.session.scalars(select(Ballot).where(Ballot.round_id == round_.id)
+                                   .order_by(Ballot.receipt_hash)))
+
+
+def count_round(round_: Round) -> RoundResult:
+    """Count the round's ballots with its rule (pure functions in deliberation.tally)."""
+    items = ballot_items(round_)
+    projects = [Project(str(p.id), p.cost, p.title) for p in items]
+    ballots = [[str(i) for i in b.choices] for b in round_ballots(round_)]
+    rule = greedy if round_.counting_rule == CountingRule.greedy else equal_shares
+    outcome = rule(round_.budget, projects, ballots)
+    approvals = Counter(pid for ballot in ballots for pid in ballot)
+    return RoundResult(
+        round_id=round_.id, rule=round_.counting_rule, ballots_counted=len(ballots),
+        approvals={str(p.id): approvals.get(str(p.id), 0) for p in items},
+        winners=[int(w) for w in outcome.winners],
+        steps=[_step_json(step) for step in outcome.steps],
+        details={"total_cost": outcome.total_cost, "remaining": outcome.remaining,
+                 "voter_budget": _fraction(outcome.voter_budget), "increments": outcome.increments,
+                 "runs": outcome.runs},
+    )
+
+
+def _fraction(value: Fraction | None) -> str | None:
+    return None if value is None else f"{value.numerator}/{value.denominator}"
+
+
+def _step_json(step) -> dict:
+    data = {}
+    for name in step.__dataclass_fields__:
+        value = getattr(step, name)
+        data[name] = _fraction(value) if isinstance(value, Fraction) else value
+    return data
+
+
+def result_of(round_: Round) -> RoundResult | None:
+    return db.session.scalar(select(RoundResult).where(RoundResult.round_id == round_.id))
+
+
+def override_result(round_: Round, *, winners, reason: str, actor: User) -> RoundResult:
+    """Replace the computed winners, only with a written public reason; audited."""
+    result = result_of(round_)
+    if result is None or round_.phase != RoundPhase.council_resolution:
+        raise DomainError(_l("The result can only be overridden after counting and before the council's resolution."))
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise DomainError(_l("Write a public reason of at least 10 characters."), field="reason", status_code=422)
+    chosen = sorted({int(w) for w in winners})
+    by_id = {p.id: p for p in ballot_items(round_)}
+    if not set(chosen) <= by_id.keys():
+        raise DomainError(_l("Only projects on the ballot can be funded."), field="winners", status_code=422)
+    total = sum(by_id[i].cost for i in chosen)
+    if total > round_.budget:
+        raise DomainError(_l("The chosen projects cost %(total)s yuan, more than the budget of %(budget)s yuan.",
+                             total=f"{total:,}", budget=f"{round_.budget:,}"), field="winners", status_code=422)
+    result.override_winners = chosen
+    result.override_reason = reason
+    result.overridden_by_id = actor.id
+    result.overridden_at = utcnow()
+    db.session.flush()
+    audit.record("round.result_overridden", round_, actor=actor, community=round_.community,
+                 summary=f"winners {result.winners} -> {chosen}: {reason}")
+    return result
+
+
+def ballot_items_with_outcome(round_: Round) -> list[Proposal]:
+    """The projects that were on the ballot, whatever happened to them since."""
+    return list(db.session.scalars(select(Proposal).where(
+        Proposal.round_id == round_.id,
+        Proposal.status.in_([ProposalStatus.on_ballot, ProposalStatus.funded, ProposalStatus.not_funded,
+                             ProposalStatus.in_progress, ProposalStatus.completed]))
+        .order_by(Proposal.id)))
+
+
+def export_pb(round_: Round) -> str:
+    """The closed round in Pabulib format: projects, ballots by receipt hash, rule and `selected`."""
+    from deliberation.tally import PbElection, PbProject, PbVoter, write_pb
+
+    result = result_of(round_)
+    if result is None:
+        raise DomainError(_l("Only a counted round can be exported."))
+    items = ballot_items_with_outcome(round_)
+    ballots = round_ballots(round_)
+    selected = set(result.final_winners)
+    meta = {"description": round_.title, "country": "China", "unit": round_.community.name,
+            "instance": str(round_.id), "num_projects": str(len(items)), "num_votes": str(len(ballots)),
+            "budget": str(round_.budget), "vote_type": "approval",
+            "rule": "greedy" if result.rule == CountingRule.greedy else "equalshares/add1",
+            "currency": "CNY"}
+    if round_.max_approvals:
+        meta["max_length"] = str(round_.max_approvals)
+    election = PbElection(
+        meta=meta,
+        projects=[PbProject(str(p.id), p.cost, p.title, result.approvals.get(str(p.id), 0), int(p.id in selected))
+                  for p in items],
+        voters=[PbVoter(b.receipt_hash, tuple(str(c) for c in b.choices)) for b in ballots],
+    )
+    return write_pb(election)

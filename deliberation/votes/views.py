@@ -1,0 +1,352 @@
+"""The ballot, paper ballots, results and the public ballot list."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from openpyxl import Workbook
+from wtforms import SelectChoice
+
+from deliberation.auth.models import User
+from deliberation.core import permissions as perm
+from deliberation.core.errors import DomainError
+from deliberation.core.forms import fail_form, form_status
+from deliberation.core.htmx import redirect_to, render_page
+from deliberation.core.permissions import require
+from deliberation.extensions import db
+from deliberation.proposals.models import CountingRule, Proposal, Round
+from deliberation.proposals.views import get_round
+from deliberation.votes import explain, services
+from deliberation.votes.forms import (
+    BallotForm,
+    BallotRulesForm,
+    OverrideForm,
+    PaperSheetForm,
+    PaperVoterForm,
+    ReceiptForm,
+)
+from deliberation.votes.models import PaperEntry
+
+bp = Blueprint("votes", __name__, url_prefix="/c/<slug>/rounds/<int:round_id>")
+
+
+def _ballot_form(round_: Round, items: list[Proposal]) -> BallotForm:
+    form = BallotForm()
+    form.choices.choices = [SelectChoice(p.id, p.title) for p in items]
+    return form
+
+
+def _ballot_page(round_: Round, form: BallotForm, items, *, status_code: int = 200):
+    check = services.check_choices(round_, form.choices.data or [], items)
+    return render_page("votes/ballot.html", "votes/_ballot_meter.html", community=round_.community, round=round_,
+                       form=form, items=items, check=check, status_code=status_code)
+
+
+def _require_can_cast(round_: Round) -> None:
+    if not perm.is_voting_open(round_):
+        raise DomainError(_("Voting is not open in this round."))
+    require(perm.can_vote(current_user, round_))
+    if services.participation_of(round_, current_user) is not None:
+        raise DomainError(_("A ballot has already been cast for you (or your household) in this round. "
+                            "Each vote counts once and cannot be changed."))
+
+
+@bp.get("/vote")
+@login_required
+def ballot(slug: str, round_id: int):
+    """The ballot: the projects on it, a budget meter and the rules."""
+    round_ = get_round(slug, round_id)
+    _require_can_cast(round_)
+    items = services.ballot_items(round_)
+    return _ballot_page(round_, _ballot_form(round_, items), items)
+
+
+@bp.post("/vote/check")
+@login_required
+def check(slug: str, round_id: int):
+    """Recompute the budget meter for the ticked projects (htmx; POST keeps choices out of logs)."""
+    round_ = get_round(slug, round_id)
+    require(perm.can_vote(current_user, round_))
+    items = services.ballot_items(round_)
+    form = _ballot_form(round_, items)
+    form.validate_on_submit()
+    return render_page("votes/_ballot_meter.html", "votes/_ballot_meter.html", round=round_,
+                       check=services.check_choices(round_, form.choices.data or [], items))
+
+
+@bp.post("/vote/confirm")
+@login_required
+def confirm(slug: str, round_id: int):
+    """Show the chosen projects once more before the ballot is cast."""
+    round_ = get_round(slug, round_id)
+    _require_can_cast(round_)
+    items = services.ballot_items(round_)
+    form = _ballot_form(round_, items)
+    form.validate_on_submit()
+    check_ = services.check_choices(round_, form.choices.data or [], items)
+    if not check_.ok or request.form.get("change"):
+        return _ballot_page(round_, form, items, status_code=422 if not check_.ok else 200)
+    return render_page("votes/confirm.html", "votes/confirm.html", community=round_.community, round=round_,
+                       form=form, check=check_)
+
+
+@bp.post("/vote/cast")
+@login_required
+def cast(slug: str, round_id: int):
+    """Cast the ballot: final, counted once; the receipt code is shown this one time."""
+    round_ = get_round(slug, round_id)
+    _require_can_cast(round_)
+    items = services.ballot_items(round_)
+    form = _ballot_form(round_, items)
+    if not form.validate_on_submit():
+        return _ballot_page(round_, form, items, status_code=422)
+    code = services.cast_ballot(round_, current_user, choices=form.choices.data or [])
+    db.session.commit()
+    response = render_page("votes/receipt.html", "votes/receipt.html", community=round_.community, round=round_,
+                           code=services.format_receipt(code))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/ballot-rules", methods=["GET", "POST"])
+@login_required
+def ballot_rules(slug: str, round_id: int):
+    """Set the ballot rules before voting opens."""
+    round_ = get_round(slug, round_id)
+    require(perm.can_manage_ballots(current_user, round_))
+    form = BallotRulesForm(obj=round_)
+    if request.method == "GET":
+        form.per_household.data = round_.ballot_per_household
+        form.counting_rule.data = round_.counting_rule.value
+    if form.validate_on_submit():
+        try:
+            services.set_ballot_rules(round_, per_household=form.per_household.data,
+                                      max_approvals=form.max_approvals.data, must_fit_budget=form.must_fit_budget.data,
+                                      counting_rule=CountingRule(form.counting_rule.data), actor=current_user)
+        except DomainError as error:
+            fail_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("The ballot rules are saved."), "success")
+            return redirect_to(url_for("proposals.round_detail", slug=slug, round_id=round_id))
+    return render_page("votes/rules.html", "votes/rules.html", community=round_.community, round=round_, form=form,
+                       locked=round_.phase not in services.PHASES_BEFORE_VOTING, status_code=form_status(form))
+
+
+def _paper_page(round_: Round, voter_form: PaperVoterForm, sheet_form: PaperSheetForm, *, status_code: int = 200):
+    items = services.ballot_items(round_)
+    sheet_form.choices.choices = [SelectChoice(p.id, f"#{p.id} {p.title}") for p in items]
+    return render_page("votes/paper.html", "votes/paper.html", community=round_.community, round=round_,
+                       voter_form=voter_form, sheet_form=sheet_form, sheets=services.paper_sheets(round_),
+                       turnout=services.turnout(round_), titles={p.id: p.title for p in items},
+                       sheet_state_label=sheet_state_label, status_code=status_code)
+
+
+@bp.get("/paper")
+@login_required
+def paper(slug: str, round_id: int):
+    """Paper ballots: record residents who voted on paper, key sheets twice, see what does not count."""
+    round_ = get_round(slug, round_id)
+    require(perm.can_manage_ballots(current_user, round_))
+    return _paper_page(round_, PaperVoterForm(prefix="voter"), PaperSheetForm(prefix="sheet"))
+
+
+@bp.post("/paper/voters")
+@login_required
+def paper_voter(slug: str, round_id: int):
+    """Record that a resident voted on paper (their web vote is then refused, and vice versa)."""
+    round_ = get_round(slug, round_id)
+    require(perm.can_manage_ballots(current_user, round_))
+    form = PaperVoterForm(prefix="voter")
+    if form.validate_on_submit():
+        voter = db.session.scalar(User.by_login(form.voter.data))
+        try:
+            if voter is None:
+                raise DomainError(_("No account has this login name or phone number."), field="voter",
+                                  status_code=422)
+            services.mark_paper_voter(round_, voter, actor=current_user)
+        except DomainError as error:
+            fail_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(name)s is recorded as having voted on paper.", name=voter.display_name), "success")
+            return redirect_to(url_for("votes.paper", slug=slug, round_id=round_id))
+    return _paper_page(round_, form, PaperSheetForm(prefix="sheet", formdata=None), status_code=422)
+
+
+@bp.post("/paper/sheets")
+@login_required
+def paper_sheet(slug: str, round_id: int):
+    """Key in one paper ballot sheet."""
+    round_ = get_round(slug, round_id)
+    require(perm.can_manage_ballots(current_user, round_))
+    form = PaperSheetForm(prefix="sheet")
+    form.choices.choices = [SelectChoice(p.id, p.title) for p in services.ballot_items(round_)]
+    if form.validate_on_submit():
+        try:
+            status = services.key_paper_sheet(round_, sheet=form.sheet.data, choices=form.choices.data or [],
+                                              operator=current_user)
+        except DomainError as error:
+            fail_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("Sheet %(sheet)s keyed: %(state)s", sheet=status.sheet, state=sheet_state_label(status.state)),
+                  "success" if status.state in ("counted", "waiting") else "error")
+            return redirect_to(url_for("votes.paper", slug=slug, round_id=round_id))
+    return _paper_page(round_, PaperVoterForm(prefix="voter", formdata=None), form, status_code=422)
+
+
+def sheet_state_label(state: str) -> str:
+    return {"counted": _("counted"), "waiting": _("waiting for the second keying"),
+            "mismatch": _("the keyings differ"), "invalid": _("invalid ballot")}[state]
+
+
+@bp.post("/paper/entries/<int:entry_id>/delete")
+@login_required
+def delete_paper_entry(slug: str, round_id: int, entry_id: int):
+    """Delete a wrong keying so the sheet can be keyed again."""
+    round_ = get_round(slug, round_id)
+    require(perm.can_manage_ballots(current_user, round_))
+    entry = db.get_or_404(PaperEntry, entry_id)
+    if entry.round_id != round_.id:
+        abort(404)
+    services.delete_paper_entry(entry, actor=current_user)
+    db.session.commit()
+    flash(_("The entry is deleted; key the sheet again."), "info")
+    return redirect_to(url_for("votes.paper", slug=slug, round_id=round_id))
+
+
+def _result_context(round_: Round) -> dict:
+    result = services.result_of(round_)
+    if result is None:
+        abort(404)
+    items = services.ballot_items_with_outcome(round_)
+    titles = {p.id: p.title for p in items}
+    approvals = {int(k): v for k, v in result.approvals.items()}
+    ranked = sorted(items, key=lambda p: (-approvals.get(p.id, 0), p.cost, p.id))
+    return dict(community=round_.community, round=round_, result=result, items=items, ranked=ranked, titles=titles,
+                approvals=approvals, max_approvals=max(approvals.values(), default=0) or 1,
+                winners=set(result.final_winners), explanation=explain.describe(result, titles),
+                rule_summary=explain.rule_summary(result), turnout=services.turnout(round_))
+
+
+@bp.get("/results")
+def results(slug: str, round_id: int):
+    """Turnout, approvals per project, winners and how the rule chose them (after voting closes)."""
+    round_ = get_round(slug, round_id)
+    if not perm.can_see_results(round_):
+        raise DomainError(_("Results are published when voting closes."), status_code=403)
+    return render_page("votes/results.html", "votes/results.html", **_result_context(round_))
+
+
+@bp.route("/results/override", methods=["GET", "POST"])
+@login_required
+def override(slug: str, round_id: int):
+    """Replace the computed winners, with a written public reason."""
+    round_ = get_round(slug, round_id)
+    require(perm.can_manage_ballots(current_user, round_))
+    context = _result_context(round_)
+    form = OverrideForm()
+    form.winners.choices = [SelectChoice(p.id, f"{p.title}（{p.cost:,} 元）") for p in context["items"]]
+    if request.method == "GET":
+        form.winners.data = context["result"].final_winners
+    if form.validate_on_submit():
+        try:
+            services.override_result(round_, winners=form.winners.data or [], reason=form.reason.data,
+                                     actor=current_user)
+        except DomainError as error:
+            fail_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("The result is overridden; the reason is shown on the results page."), "info")
+            return redirect_to(url_for("votes.results", slug=slug, round_id=round_id))
+    return render_page("votes/override.html", "votes/override.html", form=form, status_code=form_status(form),
+                       **context)
+
+
+@bp.route("/ballots", methods=["GET", "POST"])
+def ballots(slug: str, round_id: int):
+    """Every ballot as receipt hash → choices, sorted by hash; a voter's code highlights theirs."""
+    round_ = get_round(slug, round_id)
+    if not perm.can_see_results(round_):
+        raise DomainError(_("The ballot list is published when voting closes."), status_code=403)
+    form = ReceiptForm()
+    highlight = None
+    if form.validate_on_submit():  # POST, so the receipt code never appears in a URL or access log
+        highlight = services.receipt_hash(round_.id, form.code.data)
+        if not any(b.receipt_hash == highlight for b in services.round_ballots(round_)):
+            form.code.errors.append(_("No ballot has this receipt code. Check the code on your card."))
+            highlight = None
+    items = services.ballot_items_with_outcome(round_)
+    return render_page("votes/ballots.html", "votes/ballots.html", community=round_.community, round=round_,
+                       form=form, ballots=services.round_ballots(round_), highlight=highlight,
+                       titles={p.id: p.title for p in items},
+                       status_code=422 if form.code.errors else 200)
+
+
+@bp.get("/ballots.csv")
+def ballots_csv(slug: str, round_id: int):
+    """The public ballot list for anyone to recount."""
+    round_ = get_round(slug, round_id)
+    if not perm.can_see_results(round_):
+        abort(403)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["receipt_hash", "channel", "choices"])
+    for b in services.round_ballots(round_):
+        writer.writerow([b.receipt_hash, b.channel.value, ",".join(str(c) for c in b.choices)])
+    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename=round-{round_.id}-ballots.csv"})
+
+
+@bp.get("/ballots.pb")
+def ballots_pb(slug: str, round_id: int):
+    """The round in Pabulib format, to recount with any participatory-budgeting tool."""
+    round_ = get_round(slug, round_id)
+    if not perm.can_see_results(round_):
+        abort(403)
+    return Response(services.export_pb(round_), mimetype="text/plain; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename=round-{round_.id}.pb"})
+
+
+@bp.get("/results.<any(csv, xlsx):fmt>")
+def results_export(slug: str, round_id: int, fmt: str):
+    """Approvals and outcome per project, for the street office."""
+    round_ = get_round(slug, round_id)
+    if not perm.can_see_results(round_):
+        abort(403)
+    context = _result_context(round_)
+    header = ["编号", "项目名称", "预算（元）", "赞成票", "结果"]
+    rows = [[p.id, p.title, p.cost, context["approvals"].get(p.id, 0),
+             "入选" if p.id in context["winners"] else "未入选"] for p in context["items"]]
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+        body, mimetype = ("\ufeff" + out.getvalue()).encode(), "text/csv; charset=utf-8"
+    else:
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = "投票结果"
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        body, mimetype = buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f"attachment; filename=round-{round_.id}-results.{fmt}"})
+
+
+@bp.get("/turnout")
+def turnout(slug: str, round_id: int):
+    """Live turnout (how many have voted, not how), for polling."""
+    round_ = get_round(slug, round_id)
+    return render_page("votes/_turnout.html", "votes/_turnout.html", round=round_, turnout=services.turnout(round_))
+
+
