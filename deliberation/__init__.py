@@ -68,8 +68,13 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection):
+    """A request that writes takes SQLite's write lock up front: it then waits its turn (busy
+    timeout) instead of failing when another writer commits between its reads and its writes."""
     if _is_sqlite(connection.connection.dbapi_connection):
-        connection.exec_driver_sql("BEGIN")
+        from flask import has_request_context, request
+
+        writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def select_locale() -> str:
