@@ -1,0 +1,153 @@
+"""The ballot through HTTP: meter, confirmation, receipt, duplicate refusal, results, ballot list."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from deliberation.extensions import db
+from deliberation.proposals import services as round_services
+from deliberation.votes import services
+from deliberation.votes.models import Ballot
+
+
+def cast_via_pages(client, round_, choices) -> str:
+    data = {"choices": [str(c) for c in choices]}
+    confirm = client.post(f"/c/taoyuan/rounds/{round_.id}/vote/confirm", data=data)
+    assert confirm.status_code == 200, confirm.status_code
+    receipt = client.post(f"/c/taoyuan/rounds/{round_.id}/vote/cast", data=data)
+    assert receipt.status_code == 200
+    assert receipt.headers["Cache-Control"] == "no-store"
+    return re.search(r'data-testid="receipt-code">([0-9A-Z-]+)<', receipt.get_data(as_text=True)).group(1)
+
+
+def test_ballot_page_meter_and_refusal_before_submit(client, world, as_user, voting, voters):
+    round_, (ramp, bench, lamp) = voting
+    as_user(voters[0])
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}/vote").get_data(as_text=True)
+    assert "坡道" in page and 'id="budget-meter"' in page
+    meter = client.post(f"/c/taoyuan/rounds/{round_.id}/vote/check", data={"choices": [ramp.id, bench.id]},
+                        headers={"HX-Request": "true"})
+    body = meter.get_data(as_text=True)
+    assert "<html" not in body and "110,000 元" in body and "超过预算" in body
+    refused = client.post(f"/c/taoyuan/rounds/{round_.id}/vote/confirm", data={"choices": [ramp.id, bench.id]})
+    assert refused.status_code == 422 and "超过预算" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Ballot.id))) == 0
+
+
+def test_cast_shows_receipt_once_and_a_second_vote_is_refused(client, world, as_user, voting, voters):
+    round_, (ramp, bench, lamp) = voting
+    as_user(voters[0])
+    confirm = client.post(f"/c/taoyuan/rounds/{round_.id}/vote/confirm", data={"choices": [ramp.id, lamp.id]})
+    page = confirm.get_data(as_text=True)
+    assert "坡道" in page and "路灯" in page and "90,000 元" in page
+    code = cast_via_pages(client, round_, [ramp.id, lamp.id])
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
+    again = client.get(f"/c/taoyuan/rounds/{round_.id}/vote")
+    assert again.status_code == 409 and "已在本批次投过票" in again.get_data(as_text=True)
+    again = client.post(f"/c/taoyuan/rounds/{round_.id}/vote/cast", data={"choices": [bench.id]})
+    assert again.status_code == 409
+    assert db.session.scalar(select(func.count(Ballot.id))) == 1
+
+
+def test_results_hidden_until_close_turnout_visible(client, world, as_user, voting, voters):
+    round_, (ramp, *_rest) = voting
+    as_user(voters[0])
+    cast_via_pages(client, round_, [ramp.id])
+    client.post("/logout")
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
+    assert "已有 1 人投票" in page
+    assert client.get(f"/c/taoyuan/rounds/{round_.id}/results").status_code == 403
+    assert client.get(f"/c/taoyuan/rounds/{round_.id}/ballots").status_code == 403
+    assert client.get(f"/c/taoyuan/rounds/{round_.id}/ballots.csv").status_code == 403
+
+
+def test_voter_finds_their_ballot_in_the_public_list(client, world, as_user, voting, voters):
+    round_, (ramp, bench, lamp) = voting
+    as_user(voters[0])
+    code = cast_via_pages(client, round_, [lamp.id])
+    as_user(voters[1])
+    cast_via_pages(client, round_, [ramp.id])
+    round_services.advance_round(round_, actor=world.secretary)
+    client.post("/logout")
+    page = client.post(f"/c/taoyuan/rounds/{round_.id}/ballots", data={"code": code.lower()}).get_data(as_text=True)
+    mine = re.search(r'<tr class="highlight"[^>]*>(.*?)</tr>', page, re.S).group(1)
+    assert "路灯" in mine and "坡道" not in mine
+    wrong = client.post(f"/c/taoyuan/rounds/{round_.id}/ballots", data={"code": "0000-0000-0000"})
+    assert wrong.status_code == 422 and "没有找到这个回执码" in wrong.get_data(as_text=True)
+    listing = client.get(f"/c/taoyuan/rounds/{round_.id}/ballots.csv").get_data(as_text=True).splitlines()
+    assert listing[0] == "receipt_hash,channel,choices" and len(listing) == 3
+    assert listing[1:] == sorted(listing[1:])
+
+
+def test_results_page_shows_turnout_chart_winners_and_explanation(client, world, as_user, voting, voters):
+    round_, (ramp, bench, lamp) = voting
+    for voter, choices in zip(voters[:3], [[lamp.id], [lamp.id, bench.id], [ramp.id]], strict=True):
+        services.cast_ballot(round_, voter, choices=choices)
+    services.mark_paper_voter(round_, voters[3], actor=world.secretary)
+    round_services.advance_round(round_, actor=world.secretary)
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}/results").get_data(as_text=True)
+    assert "共计入 3 张选票" in page and "1 位纸质投票" in page
+    assert "<svg" in page and "<rect" in page
+    assert "路灯：2 票赞成" in page and "因此入选" in page and "不够，因此跳过" in page
+    client.post("/prefs/locale", data={"locale": "en"})
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}/results").get_data(as_text=True)
+    assert "路灯: 2 approvals" in page and "so it is funded" in page
+
+
+def test_override_is_shown_with_its_reason(client, world, as_user, voting, voters):
+    round_, (ramp, bench, lamp) = voting
+    services.cast_ballot(round_, voters[0], choices=[lamp.id])
+    round_services.advance_round(round_, actor=world.secretary)
+    as_user(world.secretary)
+    response = client.post(f"/c/taoyuan/rounds/{round_.id}/results/override",
+                           data={"winners": [ramp.id], "reason": "短"})
+    assert response.status_code == 422 and "至少 10 个字" in response.get_data(as_text=True)
+    client.post(f"/c/taoyuan/rounds/{round_.id}/results/override",
+                data={"winners": [ramp.id], "reason": "议事会现场踏勘后认为坡道最为紧迫"})
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}/results").get_data(as_text=True)
+    assert "秘书调整了计票结果" in page and "议事会现场踏勘后认为坡道最为紧迫" in page
+
+
+def test_paper_pages_record_voters_and_key_sheets(client, world, as_user, voting, voters):
+    round_, (ramp, *_rest) = voting
+    as_user(world.secretary)
+    assert client.post(f"/c/taoyuan/rounds/{round_.id}/paper/voters", data={"voter-voter": "voter0"}).status_code == 303
+    response = client.post(f"/c/taoyuan/rounds/{round_.id}/paper/voters", data={"voter-voter": "voter0"})
+    assert response.status_code == 422 and "已在本批次投过票" in response.get_data(as_text=True)
+    client.post(f"/c/taoyuan/rounds/{round_.id}/paper/sheets", data={"sheet-sheet": "A1", "sheet-choices": [ramp.id]})
+    as_user(world.admin)
+    client.post(f"/c/taoyuan/rounds/{round_.id}/paper/sheets", data={"sheet-sheet": "a1", "sheet-choices": [ramp.id]})
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}/paper").get_data(as_text=True)
+    assert "已计入" in page
+    assert db.session.scalar(select(func.count(Ballot.id))) == 1
+    as_user(voters[0])
+    assert client.get(f"/c/taoyuan/rounds/{round_.id}/vote").status_code == 409
+
+
+def test_results_exports(client, world, voting, voters):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    round_, (ramp, *_rest) = voting
+    services.cast_ballot(round_, voters[0], choices=[ramp.id])
+    round_services.advance_round(round_, actor=world.secretary)
+    rows = client.get(f"/c/taoyuan/rounds/{round_.id}/results.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert rows[0] == "编号,项目名称,预算（元）,赞成票,结果"
+    sheet = load_workbook(BytesIO(client.get(f"/c/taoyuan/rounds/{round_.id}/results.xlsx").data)).active
+    assert sheet["A1"].value == "编号"
+    pb = client.get(f"/c/taoyuan/rounds/{round_.id}/ballots.pb").get_data(as_text=True)
+    assert pb.startswith("META") and "vote_type;approval" in pb
+
+
+def test_export_pb_command(app, world, voting, voters, tmp_path):
+    round_, (ramp, *_rest) = voting
+    services.cast_ballot(round_, voters[0], choices=[ramp.id])
+    round_services.advance_round(round_, actor=world.secretary)
+    out = tmp_path / "r.pb"
+    result = app.test_cli_runner().invoke(args=["export-pb", str(round_.id), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "PROJECTS" in out.read_text(encoding="utf-8")
+    assert app.test_cli_runner().invoke(args=["export-pb", "999999"]).exit_code != 0
