@@ -161,7 +161,7 @@ def test_equal_shares_rule_is_used_when_chosen(world):
     services.set_ballot_rules(round_, per_household=False, max_approvals=None, must_fit_budget=False,
                               counting_rule=CountingRule.equal_shares, actor=world.secretary)
     move_to(round_, RoundPhase.voting, world.secretary, party=world.party)
-    for i in range(3):
+    for _i in range(3):
         services.cast_ballot(round_, make_resident(world.community)[0], choices=[a.id])
     services.cast_ballot(round_, make_resident(world.community)[0], choices=[b.id])
     round_services.advance_round(round_, actor=world.secretary)
