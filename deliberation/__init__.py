@@ -130,6 +130,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(votes_bp)
     app.register_blueprint(uploads_bp)
 
+    @app.get("/healthz")
+    def healthz():
+        """Liveness probe for the reverse proxy and the load benchmark: no database, no session."""
+        return {"status": "ok"}
+
 
 def _register_templates(app: Flask) -> None:
     from flask_babel import format_datetime

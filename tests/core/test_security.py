@@ -117,3 +117,8 @@ def test_passwords_are_hashed_with_scrypt_by_default(tmp_path_factory):
         hashed = hash_password("a-secret-password")
     assert hashed.startswith("scrypt:") and "a-secret-password" not in hashed
     assert "PASSWORD_HASH_METHOD" not in vars(Config)  # production falls back to scrypt in create_app
+
+
+def test_health_endpoint(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok"}

@@ -55,8 +55,22 @@ def live_app(tmp_path_factory):
         party = make_user(login="branch", display_name="社区党委", password=PASSWORD, phone="13611110004")
         services.grant_role(community, user=party, role=Role.party_branch, actor=admin)
         make_round(community, secretary, title="2027年度民生微实事")
+        _voting_round(community, secretary, party)
         db.session.commit()
     return app
+
+
+def _voting_round(community, secretary, party) -> None:
+    """A round open for voting: three projects, budget 100,000 yuan, three more voters."""
+    from deliberation.proposals.models import RoundPhase
+    from tests.proposals.factories import make_proposal, move_to
+
+    round_ = make_round(community, secretary, title="2026年度第二批", budget=100_000, project_cap=100_000)
+    for title, cost in [("健身步道", 60_000), ("儿童滑梯", 50_000), ("楼道扶手", 30_000)]:
+        make_proposal(round_, secretary, title=title, cost=cost)
+    move_to(round_, RoundPhase.voting, secretary, party=party)
+    for login, phone in [("voter-c", "13611110005"), ("voter-d", "13611110006")]:
+        make_resident(community, login=login, phone=phone, password=PASSWORD, display_name=login)
 
 
 @pytest.fixture(scope="session")
