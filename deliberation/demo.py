@@ -91,7 +91,8 @@ def load_demo(resident_count: int = 200) -> str:
         services.register_residency(user, community, building=buildings[k], unit="1", room=f"{k}08")
     from deliberation.proposals.demo import load_demo_rounds
 
-    rounds = load_demo_rounds(community, residents=residents, secretary=by_login["secretary"], party=party)
+    rounds = load_demo_rounds(community, residents=residents, secretary=by_login["secretary"], party=party,
+                              admin=admin)
     return (f"Demo community {community.full_name} (/c/{community.slug}): {len(buildings)} buildings, "
             f"{len(residents)} verified residents, 5 waiting for verification, {len(people)} people on the roll.\n"
             f"{rounds}")

@@ -45,10 +45,28 @@ def test_demo_has_rounds_in_several_phases(client, db_session):
 
     load_demo()
     phases = {r.title: r.phase for r in db.session.scalars(select(Round))}
-    assert sorted(phases.values()) == sorted([RoundPhase.collecting, RoundPhase.implementing, RoundPhase.closed])
+    assert sorted(phases.values()) == sorted([RoundPhase.collecting, RoundPhase.voting, RoundPhase.implementing,
+                                              RoundPhase.closed])
     collecting = next(r for r in db.session.scalars(select(Round)) if r.phase == RoundPhase.collecting)
     proposals = db.session.scalars(select(Proposal).where(Proposal.round_id == collecting.id)).all()
     assert len(proposals) == 15 and any(p.photos for p in proposals)
     assert db.session.scalar(select(func.count(Proposal.id)).where(Proposal.status == ProposalStatus.completed)) == 4
     page = client.get(f"/c/taoyuan/rounds/{collecting.id}").get_data(as_text=True)
     assert "15 个项目" in page
+
+
+def test_demo_has_an_open_vote_and_a_counted_closed_round(client, db_session):
+    from deliberation.proposals.models import Round, RoundPhase
+    from deliberation.votes.models import Ballot
+    from deliberation.votes.services import paper_sheets, result_of
+
+    load_demo()
+    rounds = {r.phase: r for r in db.session.scalars(select(Round))}
+    closed, voting = rounds[RoundPhase.closed], rounds[RoundPhase.voting]
+    assert result_of(closed).ballots_counted == 150
+    assert db.session.scalar(select(func.count(Ballot.id)).where(Ballot.round_id == closed.id,
+                                                                 Ballot.channel == "paper")) == 6
+    assert "共计入 150 张选票" in client.get(f"/c/taoyuan/rounds/{closed.id}/results").get_data(as_text=True)
+    assert any(s.state == "mismatch" for s in paper_sheets(voting))
+    client.post("/login", data={"login": "resident", "password": DEMO_PASSWORD})
+    assert client.get(f"/c/taoyuan/rounds/{voting.id}/vote").status_code == 200

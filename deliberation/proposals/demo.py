@@ -43,6 +43,14 @@ CLOSED = [
     ("楼顶防水修补", W, 150_000, "修补 2栋、3栋楼顶防水层，解决顶层住户漏水问题。", (5, 5, 4, 5, 5, 4)),
     ("社区文化长廊", G, 80_000, "在中心广场建设宣传文化长廊，展示社区公约和好人好事。", (4, 3, 4)),
 ]
+VOTING = [
+    ("小区入口增设遮阳棚", W, 150_000, "等候接送孩子的家长夏天暴晒，建议在小区入口增设遮阳棚。"),
+    ("老年人智能手机培训班", S, 40_000, "每周一次，教老人用手机挂号、缴费、视频通话，防范电信诈骗。"),
+    ("宠物便便箱与宣传牌", G, 20_000, "在绿化带旁设置宠物便便箱和文明养犬宣传牌。"),
+    ("篮球场灯光改造", W, 220_000, "篮球场夜间照明不足，更换为节能 LED 灯并加装定时开关。"),
+    ("社区食堂桌椅更新", G, 90_000, "社区长者食堂桌椅老旧，更换为带扶手的防滑桌椅。"),
+    ("共享工具屋", G, 60_000, "设置共享工具屋，居民可登记借用梯子、电钻等维修工具。"),
+]
 COMMENTS = ["支持！家里老人天天要用。", "建议施工时避开上下学时间。", "预算是否可以再细化一下？", "这个很有必要，附议。",
             "希望能尽快落实。", "可以考虑和物业一起出资。"]
 
@@ -73,22 +81,29 @@ def _round(community: Community, actor: User, title: str, **overrides) -> Round:
     return services.create_round(community, settings=settings, actor=actor)
 
 
-def _walk(round_: Round, to: RoundPhase, *, secretary: User, party: User, fund: list[int] | None = None) -> None:
+def _walk(round_: Round, to: RoundPhase, *, secretary: User, party: User, admin: User,
+          voters: list[User] | None = None, seed: int = 0) -> None:
     """Take a round through its phases as the secretary and the Party branch would."""
+    from deliberation.votes.demo import cast_demo_ballots
+    from deliberation.votes.services import result_of
+
     while round_.phase != to:
         if round_.phase == RoundPhase.screening:
             for proposal in services.proposals_in(round_, ProposalStatus.submitted):
                 services.accept_proposal(proposal, actor=secretary)
+        if round_.phase == RoundPhase.voting and voters:
+            cast_demo_ballots(round_, voters, web=144, paper=6, operators=(secretary, admin), seed=seed)
         if round_.phase == RoundPhase.council_resolution:
-            services.record_resolution(round_, funded_ids=fund or [], note="议事会全体会议表决通过（15 人中 12 人赞成）",
-                                       actor=secretary)
+            services.record_resolution(round_, funded_ids=result_of(round_).final_winners,
+                                       note="议事会全体会议表决通过（15 人中 12 人赞成）", actor=secretary)
             continue
         if round_.phase == RoundPhase.publicity:
             round_.publicity_started_at -= timedelta(days=round_.publicity_days + 1)
         services.advance_round(round_, actor=party if round_.phase == RoundPhase.branch_review else secretary)
 
 
-def load_demo_rounds(community: Community, *, residents: list[User], secretary: User, party: User) -> str:
+def load_demo_rounds(community: Community, *, residents: list[User], secretary: User, party: User,
+                     admin: User) -> str:
     rng = random.Random(2027)
     buildings = {b.name: b for estate in community.estates for b in estate.buildings}
 
@@ -97,8 +112,10 @@ def load_demo_rounds(community: Community, *, residents: list[User], secretary: 
                                      fields=ProposalFields(title=t, description=d, category=c, cost=cost,
                                                            location_text="社区内"))
             for i, (t, c, cost, d, _stars) in enumerate(CLOSED)]
-    _walk(closed, RoundPhase.implementing, secretary=secretary, party=party, fund=[p.id for p in done])
-    for proposal, (*_rest, stars) in zip(done, CLOSED, strict=True):
+    _walk(closed, RoundPhase.implementing, secretary=secretary, party=party, admin=admin, voters=residents[20:],
+          seed=2025)
+    for proposal in services.proposals_in(closed, ProposalStatus.in_progress):
+        stars = next(s for t, *_r, s in CLOSED if t == proposal.title)
         services.post_progress(proposal, actor=secretary, body="项目已完工，通过社区和居民代表验收。",
                                photos=[demo_photo(200 + proposal.id)], completed=True)
         for voter, star in zip(rng.sample(residents, len(stars)), stars, strict=True):
@@ -110,13 +127,26 @@ def load_demo_rounds(community: Community, *, residents: list[User], secretary: 
                                         fields=ProposalFields(title=t, description=d, category=c, cost=cost,
                                                               location_text="社区内"))
                for i, (t, c, cost, d) in enumerate(IMPLEMENTING)]
-    _walk(implementing, RoundPhase.implementing, secretary=secretary, party=party,
-          fund=[p.id for p in current[:3]])
-    services.post_progress(current[0], actor=secretary, body="已完成招标，施工单位进场。", photos=[demo_photo(400)])
-    services.post_progress(current[0], actor=secretary, body="完成东段地砖铺设，西段下周施工。", photos=[demo_photo(401)])
-    services.post_progress(current[1], actor=secretary, body="已为 42 户老人安装呼叫器，其余本月完成。", photos=[])
-    services.post_progress(current[2], actor=secretary, body="消防通道重新划线完成，警示牌已安装。",
-                           photos=[demo_photo(402)], completed=True)
+    _walk(implementing, RoundPhase.implementing, secretary=secretary, party=party, admin=admin,
+          voters=residents[20:], seed=2026)
+    funded = services.proposals_in(implementing, ProposalStatus.in_progress)
+    updates = [("已完成招标，施工单位进场。", True, False), ("完成第一阶段施工，下周继续。", True, False),
+               ("已按计划完成并通过验收。", True, True)]
+    for proposal, (body, photo, completed) in zip(funded, updates, strict=False):
+        services.post_progress(proposal, actor=secretary, body=body, completed=completed,
+                               photos=[demo_photo(400 + proposal.id)] if photo else [])
+
+    voting = _round(community, secretary, "2026年度民生微实事（增补）", budget=600_000)
+    for i, (title, category, cost, description) in enumerate(VOTING):
+        services.submit_proposal(voting, residents[(i * 11) % len(residents)], photos=[demo_photo(500 + i)],
+                                 fields=ProposalFields(title=title, description=description, category=category,
+                                                       cost=cost, location_text="社区内"))
+    _walk(voting, RoundPhase.voting, secretary=secretary, party=party, admin=admin)
+    from deliberation.votes.demo import cast_demo_ballots
+
+    # Named demo accounts (the first 20 residents) have not voted yet, so they can try it.
+    cast_demo_ballots(voting, residents[20:], web=60, paper=3, operators=(secretary, admin), seed=2027,
+                      mismatch=True)
 
     collecting = _round(community, secretary, "2027年度民生微实事（第一批）", support_threshold=5)
     for i, (title, category, cost, building, description) in enumerate(COLLECTING):
@@ -130,5 +160,5 @@ def load_demo_rounds(community: Community, *, residents: list[User], secretary: 
             services.add_support(proposal, supporter)
         for text in rng.sample(COMMENTS, rng.randint(0, 3)):
             services.add_comment(proposal, rng.choice(residents), body=text)
-    return (f"Rounds: {collecting.title} (collecting, {len(COLLECTING)} proposals), "
-            f"{implementing.title} (implementing), {closed.title} (closed, rated).")
+    return (f"Rounds: {collecting.title} (collecting, {len(COLLECTING)} proposals), {voting.title} (voting open), "
+            f"{implementing.title} (implementing), {closed.title} (closed, 150 ballots, rated).")
