@@ -115,9 +115,11 @@ def _register_blueprints(app: Flask) -> None:
     from deliberation.auth.views import bp as auth_bp
     from deliberation.communities import notice_board  # noqa: F401  (registers placeholder sections)
     from deliberation.communities.views import bp as communities_bp
+    from deliberation.evaluations.views import bp as evaluations_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(communities_bp)
+    app.register_blueprint(evaluations_bp)
 
 
 def _register_templates(app: Flask) -> None:

@@ -430,7 +430,7 @@ def _outcome(prep: _Prepared, budget: int, run: _Run, runs: int, stop: str,
 def _no_voters(prep: _Prepared, budget: int) -> Outcome:
     """With no ballots nothing is funded (as in pabutools, which returns an empty allocation)."""
     steps = [Step(kind=NO_SUPPORTERS, project_id=pid, cost=cost, remaining_before=budget,
-                  remaining_after=budget) for pid, cost in zip(prep.ids, prep.costs)]
+                  remaining_after=budget) for pid, cost in zip(prep.ids, prep.costs, strict=True)]
     return Outcome(rule=RULE_NAME, budget=budget, winners=[], total_cost=0, steps=steps)
 
 

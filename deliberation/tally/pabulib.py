@@ -150,7 +150,7 @@ def _records(rows: list[list[str]], section: str, required: Sequence[str]) -> li
     for row in rows[1:]:
         if len(row) > len(header):
             raise PbFormatError(f"{section} row has more fields than the header: {row!r}")
-        records.append(dict(zip(header, list(row) + [""] * (len(header) - len(row)))))
+        records.append(dict(zip(header, list(row) + [""] * (len(header) - len(row)), strict=True)))
     return records
 
 
