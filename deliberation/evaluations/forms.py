@@ -29,7 +29,7 @@ from deliberation.evaluations.models import ORGANISATION_KIND_LABELS, PART_LABEL
 class OrganisationForm(FlaskForm):
     kind = SelectField(_l("Kind"), validators=[required()],
                        choices=[SelectChoice(kind.value, label) for kind, label in ORGANISATION_KIND_LABELS.items()])
-    name = StringField(_l("Name"), validators=[required(), max_length(100)],
+    name = StringField(_l("Organisation name"), validators=[required(), max_length(100)],
                        description=_l("For example 深圳市某某物业服务有限公司 or 桃源村一区业主委员会"))
     estates = SelectMultipleField(_l("Estates served"), coerce=int, validate_choice=False,
                                   widget=widgets.ListWidget(prefix_label=False),
