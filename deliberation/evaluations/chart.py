@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 40
+WIDTH, HEIGHT = 420, 240  # small enough that the labels stay legible on a phone
+LEFT, RIGHT, TOP, BOTTOM = 36, 24, 24, 36
 Y_MIN, Y_MAX = 0, 100
 BANDS = (90, 80, 60)
 
@@ -20,6 +20,7 @@ class Point:
     period: str
     total: Decimal
     grade: str
+    show_period: bool = True  # with many periods only every other one is labelled, so labels never overlap
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ def history_chart(history: Sequence[tuple[str, Decimal, str]]) -> Chart:
     points = []
     for index, (period, total, grade) in enumerate(history):
         x = LEFT + (inner / 2 if count == 1 else inner * index / (count - 1))
-        points.append(Point(round(x, 1), round(_y(total), 1), period, total, grade))
+        show = count <= 6 or (count - 1 - index) % 2 == 0
+        points.append(Point(round(x, 1), round(_y(total), 1), period, total, grade, show))
     gridlines = [(value, round(_y(value), 1)) for value in (0, *sorted(BANDS), 100)]
     return Chart(WIDTH, HEIGHT, LEFT, WIDTH - RIGHT, TOP, HEIGHT - BOTTOM, points, gridlines)

@@ -14,13 +14,16 @@ from deliberation.communities import services
 from deliberation.communities.models import Role
 from deliberation.extensions import db
 from tests.conftest import make_test_config
-from tests.factories import make_community, make_user
+from tests.factories import make_community, make_resident, make_user
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ADMIN_PASSWORD = "admin-password-1"
+# Evaluations journey: two Party branch members, the firm's representative, two residents it serves.
+EVAL_PASSWORD = "eval-password-1"
+FIRM_NAME = "鹏城物业服务有限公司"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -44,8 +47,26 @@ def live_app(tmp_path_factory):
         community = make_community(slug="taoyuan", actor=site_admin)
         admin = make_user(login="office", display_name="社区工作站", password=ADMIN_PASSWORD, phone="13800000001")
         services.grant_role(community, user=admin, role=Role.community_admin, actor=site_admin)
+        _seed_evaluations(community, admin)
         db.session.commit()
     return app
+
+
+def _seed_evaluations(community, admin) -> None:
+    from deliberation.evaluations import services as evaluation_services
+    from deliberation.evaluations.models import OrganisationKind
+
+    served = [e for e in community.estates if e.name == "桃源村一区"]
+    firm = evaluation_services.register_organisation(
+        community, kind=OrganisationKind.property_firm, name=FIRM_NAME, estates=served, term_start=None,
+        term_end=None, actor=admin)
+    for login, name in (("branch1", "党委 黄书记"), ("branch2", "党委 林委员")):
+        user = make_user(login=login, display_name=name, password=EVAL_PASSWORD)
+        services.grant_role(community, user=user, role=Role.party_branch, actor=admin)
+    rep = make_user(login="firm-rep", display_name="鹏城物业 张经理", password=EVAL_PASSWORD)
+    services.grant_role(community, user=rep, role=Role.org_rep, actor=admin, organisation=firm)
+    make_resident(community, login="resident-a", display_name="居民 甲", password=EVAL_PASSWORD, building_name="1栋")
+    make_resident(community, login="resident-b", display_name="居民 乙", password=EVAL_PASSWORD, building_name="2栋")
 
 
 @pytest.fixture(scope="session")

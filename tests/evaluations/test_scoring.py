@@ -182,3 +182,10 @@ def test_chart_places_periods_left_to_right_and_higher_totals_higher():
     assert first.x < second.x and first.y < second.y
     assert chart.history_chart([("2026-Q1", D("100"), "excellent")]).points[0].y == chart.TOP
     assert result.polyline.count(",") == 2
+
+
+def test_chart_labels_every_other_period_when_there_are_many_and_always_the_newest():
+    history = [(f"20{25 + i // 4}-Q{i % 4 + 1}", D(80), "good") for i in range(8)]
+    labelled = [p.show_period for p in chart.history_chart(history).points]
+    assert labelled[-1] and labelled.count(True) == 4
+    assert all(p.show_period for p in chart.history_chart(history[:6]).points)
