@@ -581,6 +581,8 @@ def publish_evaluation(evaluation: Evaluation, *, actor: User, confirm_own: bool
             raise DomainError(_l("%(period)s already has a published evaluation.", period=evaluation.period))
         previous.mark_superseded()
         db.session.flush()
+        audit.record("evaluation.superseded", previous, actor=actor, community=evaluation.organisation.community,
+                     summary=f"replaced by version {evaluation.version}: {evaluation.correction_reason or ''}")
     evaluation.mark_published(actor, now)
     db.session.flush()
     log.info("evaluation %s of organisation %s published by user %s", evaluation.id, evaluation.organisation_id,

@@ -366,7 +366,8 @@ def test_published_evaluations_are_immutable_and_corrected_by_a_new_version(ew, 
     assert original.total < correction.total
     assert services.published_history([ew.firm.id])[ew.firm.id] == [correction]
     actions = set(db.session.scalars(select(AuditEvent.action)))
-    assert {"evaluation.correction_started", "evaluation.published", "evaluation.submitted"} <= actions
+    assert {"evaluation.correction_started", "evaluation.published", "evaluation.submitted",
+            "evaluation.superseded"} <= actions
     assert verify_chain().ok
 
 

@@ -459,3 +459,11 @@ def test_branch_dashboard_and_survey_results_query_counts_are_constant(client, e
     for path in ("/c/taoyuan/branch", f"/c/taoyuan/surveys/{survey.id}"):
         counts = query_counts(client, count_queries, path, grow)
         assert counts[0] == counts[1], (path, counts)
+
+
+def test_the_account_page_leads_the_rep_to_their_organisation_and_the_branch_to_its_dashboard(client, ew, as_user):
+    as_user(ew.org_rep)
+    page = page_text(client.get("/account"))
+    assert "鹏城物业服务有限公司" in page and f"/c/taoyuan/organisations/{ew.firm.id}" in page
+    as_user(ew.w.party)
+    assert "/c/taoyuan/branch" in page_text(client.get("/account"))
