@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 WIDTH, HEIGHT = 420, 240  # small enough that the labels stay legible on a phone
-LEFT, RIGHT, TOP, BOTTOM = 36, 24, 24, 36
+LEFT, RIGHT, TOP, BOTTOM = 36, 8, 24, 36
+INSET = 30  # keeps the first and last period labels inside the picture
 Y_MIN, Y_MAX = 0, 100
 BANDS = (90, 80, 60)
 
@@ -46,12 +47,13 @@ def _y(value: Decimal | float) -> float:
 
 def history_chart(history: Sequence[tuple[str, Decimal, str]]) -> Chart:
     """Place (period, total, grade) points left to right, oldest first, on a 0–100 scale."""
-    inner = WIDTH - LEFT - RIGHT
+    inner = WIDTH - LEFT - RIGHT - 2 * INSET
     count = len(history)
     points = []
     for index, (period, total, grade) in enumerate(history):
-        x = LEFT + (inner / 2 if count == 1 else inner * index / (count - 1))
+        x = LEFT + INSET + (inner / 2 if count == 1 else inner * index / (count - 1))
         show = count <= 6 or (count - 1 - index) % 2 == 0
         points.append(Point(round(x, 1), round(_y(total), 1), period, total, grade, show))
-    gridlines = [(value, round(_y(value), 1)) for value in (0, *sorted(BANDS), 100)]
+    # The grade bands, labelled; 100 is the top edge of the frame.
+    gridlines = [(value, round(_y(value), 1)) for value in (0, *sorted(BANDS))]
     return Chart(WIDTH, HEIGHT, LEFT, WIDTH - RIGHT, TOP, HEIGHT - BOTTOM, points, gridlines)
