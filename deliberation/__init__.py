@@ -121,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     from deliberation.communities import notice_board  # noqa: F401  (registers placeholder sections)
     from deliberation.communities.views import bp as communities_bp
     from deliberation.core.uploads import bp as uploads_bp
+    from deliberation.evaluations.views import bp as evaluations_bp
     from deliberation.proposals.views import bp as proposals_bp
     from deliberation.votes.views import bp as votes_bp
 
@@ -128,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(communities_bp)
     app.register_blueprint(proposals_bp)
     app.register_blueprint(votes_bp)
+    app.register_blueprint(evaluations_bp)
     app.register_blueprint(uploads_bp)
 
     @app.get("/healthz")

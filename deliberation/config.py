@@ -83,6 +83,8 @@ class Config:
     HTMX_USE_CDN = _env_flag("HTMX_USE_CDN", True)
 
     DEMO_MODE = _env_flag("DELIBERATION_DEMO", False)
+    # A Party branch member who submitted an evaluation may publish it alone only after this many hours.
+    EVALUATION_COOLING_OFF_HOURS = int(os.environ.get("EVALUATION_COOLING_OFF_HOURS", "24"))
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session: elderly users fill forms slowly
 
 

@@ -10,6 +10,19 @@ from deliberation.communities.models import (  # noqa: F401
     RollEntry,
 )
 from deliberation.core.audit import AuditEvent  # noqa: F401
+from deliberation.evaluations.models import (  # noqa: F401
+    Criterion,
+    Evaluation,
+    EvaluationPhoto,
+    EvaluationReply,
+    EvaluationScore,
+    Organisation,
+    Rubric,
+    SatisfactionSurvey,
+    SurveyParticipation,
+    SurveyRating,
+    SurveyResponse,
+)
 from deliberation.proposals.models import (  # noqa: F401
     Comment,
     CommentReport,

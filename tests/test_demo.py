@@ -70,3 +70,31 @@ def test_demo_has_an_open_vote_and_a_counted_closed_round(client, db_session):
     assert any(s.state == "mismatch" for s in paper_sheets(voting))
     client.post("/login", data={"login": "resident", "password": DEMO_PASSWORD})
     assert client.get(f"/c/taoyuan/rounds/{voting.id}/vote").status_code == 200
+
+
+def test_demo_evaluations_show_a_firm_sliding_to_fail_a_closed_survey_and_a_reply(client, db_session):
+    from deliberation.evaluations import services
+    from deliberation.evaluations.models import SatisfactionSurvey
+    from deliberation.evaluations.scoring import Grade
+
+    load_demo()
+    community = db.session.scalar(select(Community).where(Community.slug == "taoyuan"))
+    summaries = {s.organisation.name: s for s in services.organisation_summaries(community)}
+    firm, committee = summaries["深圳市鹏城物业服务有限公司"], summaries["龙辉花园业主委员会"]
+    assert [e.period for e in firm.history] == ["2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
+    totals = [e.total for e in firm.history]
+    assert totals == sorted(totals, reverse=True)  # trending down
+    assert firm.history[-1].grade == Grade.failing and firm.needs_review
+    assert committee.history[-1].grade in (Grade.excellent, Grade.good) and not committee.needs_review
+    surveys = db.session.scalars(select(SatisfactionSurvey)).all()
+    assert len(surveys) == 8 and all(not s.open_now for s in surveys)
+    assert all(e.survey_responses and e.survey_responses >= 20 for e in firm.history)
+    assert services.reply_for(firm.history[-1]) is not None
+    assert verify_chain().ok
+
+    page = client.get(f"/c/taoyuan/organisations/{firm.organisation.id}").get_data(as_text=True)
+    assert "连续两次评价为不合格" in page and "撤换项目经理" in page and 'data-testid="history-chart"' in page
+    for login, role in [("party2", Role.party_branch), ("firmrep", Role.org_rep), ("ocrep", Role.org_rep)]:
+        assert client.post("/login", data={"login": login, "password": DEMO_PASSWORD}).status_code == 303, login
+        client.post("/logout")
+        assert has_role(db.session.scalar(User.by_login(login)), community, role)

@@ -6,7 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 
 from deliberation.communities.models import ROLE_LABELS, Role
-from deliberation.core.forms import max_length, required
+from deliberation.core.forms import max_length, optional_int, required
 
 
 class CommunityForm(FlaskForm):
@@ -47,6 +47,9 @@ class RoleGrantForm(FlaskForm):
     user = StringField(_l("Login name or phone"), validators=[required(), max_length(64)])
     role = SelectField(_l("Role"), validators=[required()],
                        choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()])
+    organisation = SelectField(_l("Organisation (for an organisation representative)"), coerce=optional_int,
+                               validate_choice=False, choices=[],
+                               description=_l("Register property firms and owner committees under Organisations."))
 
     def role_enum(self) -> Role:
         return Role(self.role.data)

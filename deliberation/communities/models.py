@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from deliberation.auth.models import User
 from deliberation.core.errors import DomainError
 from deliberation.core.models import TimestampMixin, string_enum, utcnow
 from deliberation.extensions import db
+
+if TYPE_CHECKING:
+    from deliberation.evaluations.models import Organisation
 
 
 class Community(TimestampMixin, db.Model):
@@ -193,10 +197,14 @@ ROLE_LABELS = {
 
 
 class RoleGrant(db.Model):
-    """A role held by a user in one community."""
+    """A role held by a user in one community; `org_rep` also names the organisation represented."""
 
     __tablename__ = "role_grants"
-    __table_args__ = (UniqueConstraint("user_id", "community_id", "role"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "community_id", "role"),
+        # Only an organisation representative's grant names an organisation (services require it there).
+        CheckConstraint("role = 'org_rep' OR organisation_id IS NULL", name="organisation_only_for_org_rep"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -204,6 +212,8 @@ class RoleGrant(db.Model):
     role: Mapped[Role] = mapped_column(string_enum(Role))
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     granted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
 
     user: Mapped[User] = relationship(back_populates="role_grants", foreign_keys=[user_id])
     community: Mapped[Community] = relationship(lazy="joined")
+    organisation: Mapped[Organisation | None] = relationship()

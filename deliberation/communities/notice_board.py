@@ -7,8 +7,3 @@ from deliberation.core.notice_board import NoticeSection
 @notice_board.register("meetings", order=30)
 def meetings(community) -> NoticeSection:
     return NoticeSection("meetings", "communities/notice/_placeholder_meetings.html")
-
-
-@notice_board.register("evaluations", order=40)
-def evaluations(community) -> NoticeSection:
-    return NoticeSection("evaluations", "communities/notice/_placeholder_evaluations.html")

@@ -259,13 +259,26 @@ def find_user(login_or_phone: str) -> User:
     return user
 
 
-def grant_role(community: Community, *, user: User, role: Role, actor: User) -> RoleGrant:
+def grant_role(community: Community, *, user: User, role: Role, actor: User, organisation=None) -> RoleGrant:
+    """Grant a role; an organisation representative (`org_rep`) names the organisation of this community."""
+    if role == Role.org_rep:
+        if organisation is None:
+            raise DomainError(_l("Choose the organisation this representative speaks for."), field="organisation",
+                              status_code=422)
+        if organisation.community_id != community.id:
+            raise DomainError(_l("Choose an organisation of this community."), field="organisation",
+                              status_code=422)
+    elif organisation is not None:
+        raise DomainError(_l("Only an organisation representative is linked to an organisation."),
+                          field="organisation", status_code=422)
     if any(g.community_id == community.id and g.role == role for g in user.role_grants):
         raise DomainError(_l("%(user)s already holds this role.", user=user.display_name), field="user")
-    grant = RoleGrant(user=user, community=community, role=role, granted_by_id=actor.id)
+    grant = RoleGrant(user=user, community=community, role=role, granted_by_id=actor.id,
+                      organisation_id=organisation.id if organisation is not None else None)
     db.session.add(grant)
     db.session.flush()
-    audit.record("role.granted", grant, actor=actor, community=community, summary=f"{role.value} to {user.login}")
+    summary = f"{role.value} to {user.login}" + (f" for {organisation.name}" if organisation is not None else "")
+    audit.record("role.granted", grant, actor=actor, community=community, summary=summary)
     return grant
 
 

@@ -47,6 +47,8 @@ from deliberation.core.permissions import (
     can_verify_residents,
     require,
 )
+from deliberation.evaluations import services as evaluation_services
+from deliberation.evaluations.models import Organisation
 from deliberation.extensions import db
 
 bp = Blueprint("communities", __name__)
@@ -250,10 +252,15 @@ def roles(slug: str):
     community = get_community(slug)
     require(can_manage_roles(current_user, community))
     form = RoleGrantForm()
+    organisations = evaluation_services.organisations_of(community)
+    form.organisation.choices = [SelectChoice("", _("— none —"))] + [
+        SelectChoice(o.id, o.name, optgroup=o.kind.label) for o in organisations]
     if form.validate_on_submit():
         try:
             user = services.find_user(form.user.data)
-            services.grant_role(community, user=user, role=form.role_enum(), actor=current_user)
+            organisation = db.session.get(Organisation, form.organisation.data) if form.organisation.data else None
+            services.grant_role(community, user=user, role=form.role_enum(), actor=current_user,
+                                organisation=organisation)
         except DomainError as error:
             fail_form(form, error)
         else:
@@ -261,7 +268,7 @@ def roles(slug: str):
             flash(_("%(name)s is now: %(role)s.", name=user.display_name, role=form.role_enum().label), "success")
             return redirect_to(url_for("communities.roles", slug=slug))
     grants = db.session.scalars(
-        select(RoleGrant).options(joinedload(RoleGrant.user))
+        select(RoleGrant).options(joinedload(RoleGrant.user), joinedload(RoleGrant.organisation))
         .where(RoleGrant.community_id == community.id).order_by(RoleGrant.role, RoleGrant.id)
     ).all()
     return render_page("communities/admin/roles.html", "communities/admin/roles.html", community=community,

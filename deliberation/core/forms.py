@@ -26,6 +26,16 @@ def max_length(n: int):
     return Length(max=n, message=_l("At most %(max)d characters.", max=n))
 
 
+def optional_int(value) -> int | None:
+    """Coerce a select's value to int; blank (nothing chosen) or garbage gives None."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def apply_domain_error(form: FlaskForm, error: DomainError) -> None:
     """Show a service's refusal next to the field it concerns, or at the top of the form."""
     field = getattr(form, error.field, None) if error.field else None

@@ -108,10 +108,10 @@ def load_demo_rounds(community: Community, *, residents: list[User], secretary: 
     buildings = {b.name: b for estate in community.estates for b in estate.buildings}
 
     closed = _round(community, secretary, "2025年度民生微实事")
-    done = [services.submit_proposal(closed, rng.choice(residents), photos=[demo_photo(100 + i)],
-                                     fields=ProposalFields(title=t, description=d, category=c, cost=cost,
-                                                           location_text="社区内"))
-            for i, (t, c, cost, d, _stars) in enumerate(CLOSED)]
+    for i, (t, c, cost, d, _stars) in enumerate(CLOSED):
+        services.submit_proposal(closed, rng.choice(residents), photos=[demo_photo(100 + i)],
+                                 fields=ProposalFields(title=t, description=d, category=c, cost=cost,
+                                                       location_text="社区内"))
     _walk(closed, RoundPhase.implementing, secretary=secretary, party=party, admin=admin, voters=residents[20:],
           seed=2025)
     for proposal in services.proposals_in(closed, ProposalStatus.in_progress):
@@ -123,10 +123,10 @@ def load_demo_rounds(community: Community, *, residents: list[User], secretary: 
     services.advance_round(closed, actor=secretary)
 
     implementing = _round(community, secretary, "2026年度民生微实事")
-    current = [services.submit_proposal(implementing, rng.choice(residents), photos=[demo_photo(300 + i)],
-                                        fields=ProposalFields(title=t, description=d, category=c, cost=cost,
-                                                              location_text="社区内"))
-               for i, (t, c, cost, d) in enumerate(IMPLEMENTING)]
+    for i, (t, c, cost, d) in enumerate(IMPLEMENTING):
+        services.submit_proposal(implementing, rng.choice(residents), photos=[demo_photo(300 + i)],
+                                 fields=ProposalFields(title=t, description=d, category=c, cost=cost,
+                                                       location_text="社区内"))
     _walk(implementing, RoundPhase.implementing, secretary=secretary, party=party, admin=admin,
           voters=residents[20:], seed=2026)
     funded = services.proposals_in(implementing, ProposalStatus.in_progress)

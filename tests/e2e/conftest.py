@@ -25,6 +25,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ADMIN_PASSWORD = "admin-password-1"
 PASSWORD = "e2e-password-1"
 RESIDENT_NAMES = {"res-a": "张阿姨", "res-b": "李叔叔", "sec": "刘秘书"}
+# Evaluations journey: two Party branch members, the firm's representative, two residents it serves.
+EVAL_PASSWORD = "eval-password-1"
+FIRM_NAME = "鹏城物业服务有限公司"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -41,7 +44,9 @@ def pytest_collection_modifyitems(config, items):
 def live_app(tmp_path_factory):
     """A real server (real commits, CDN htmx switched on) over a fresh SQLite database."""
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite3'}"
-    app = create_app(make_test_config(tmp_path_factory, SQLALCHEMY_DATABASE_URI=url, HTMX_USE_CDN=True))
+    # Every browser logs in from 127.0.0.1: lift the per-address login limit (tested elsewhere).
+    app = create_app(make_test_config(tmp_path_factory, SQLALCHEMY_DATABASE_URI=url, HTMX_USE_CDN=True,
+                                      LOGIN_RATE_LIMIT="1000 per minute"))
     with app.app_context():
         db.create_all()
         site_admin = make_user(login="site-admin", is_site_admin=True)
@@ -56,6 +61,7 @@ def live_app(tmp_path_factory):
         services.grant_role(community, user=party, role=Role.party_branch, actor=admin)
         make_round(community, secretary, title="2027年度民生微实事")
         _voting_round(community, secretary, party)
+        _seed_evaluations(community, admin)
         db.session.commit()
     return app
 
@@ -71,6 +77,23 @@ def _voting_round(community, secretary, party) -> None:
     move_to(round_, RoundPhase.voting, secretary, party=party)
     for login, phone in [("voter-c", "13611110005"), ("voter-d", "13611110006")]:
         make_resident(community, login=login, phone=phone, password=PASSWORD, display_name=login)
+
+
+def _seed_evaluations(community, admin) -> None:
+    from deliberation.evaluations import services as evaluation_services
+    from deliberation.evaluations.models import OrganisationKind
+
+    served = [e for e in community.estates if e.name == "桃源村一区"]
+    firm = evaluation_services.register_organisation(
+        community, kind=OrganisationKind.property_firm, name=FIRM_NAME, estates=served, term_start=None,
+        term_end=None, actor=admin)
+    for login, name in (("branch1", "党委 黄书记"), ("branch2", "党委 林委员")):
+        user = make_user(login=login, display_name=name, password=EVAL_PASSWORD)
+        services.grant_role(community, user=user, role=Role.party_branch, actor=admin)
+    rep = make_user(login="firm-rep", display_name="鹏城物业 张经理", password=EVAL_PASSWORD)
+    services.grant_role(community, user=rep, role=Role.org_rep, actor=admin, organisation=firm)
+    make_resident(community, login="resident-a", display_name="居民 甲", password=EVAL_PASSWORD, building_name="1栋")
+    make_resident(community, login="resident-b", display_name="居民 乙", password=EVAL_PASSWORD, building_name="2栋")
 
 
 @pytest.fixture(scope="session")

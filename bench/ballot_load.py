@@ -1,0 +1,511 @@
+"""Load benchmark: residents casting ballots through gunicorn (2 workers) on SQLite and PostgreSQL.
+
+For each backend it creates a fresh database (a SQLite file, or a throwaway PostgreSQL cluster),
+seeds a community with a voting round of five projects and N verified voters, starts gunicorn on
+a free 127.0.0.1 port and logs every voter in (not timed). Then, over the same number of
+concurrent connections, it times: every voter casting one ballot (POST /vote/cast); 50 of them
+trying to vote again (each must be refused with 409); and as many GET /healthz requests as there
+are voters, a trivial endpoint that shows what this machine and gunicorn can do at all.
+
+It prints casts per second, p50/p95/p99 latency (connection set-up included: gunicorn's sync
+workers close every connection), the same for /healthz and the ratio of the two throughputs,
+then checks the database: one ballot and one participation per successful cast, every receipt
+code shown matches a stored ballot, no voter twice, no second attempt accepted.
+Targets, printed as PASS/FAIL: zero lost or duplicate ballots; cast throughput at least 25% of
+/healthz's; cast p99 under 250 ms. Only a failed integrity check makes the exit code 1.
+
+Run: .venv/bin/python bench/ballot_load.py [--voters 400] [--connections 32] [--backends sqlite,postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask import Flask  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from deliberation import create_app  # noqa: E402
+from deliberation.communities.models import Role  # noqa: E402
+from deliberation.config import TestConfig  # noqa: E402
+from deliberation.extensions import db  # noqa: E402
+from deliberation.proposals.models import RoundPhase  # noqa: E402
+from deliberation.votes.models import Ballot, BallotParticipation  # noqa: E402
+from deliberation.votes.services import receipt_hash  # noqa: E402
+from scripts.run_tests import ThrowawayCluster, find_pg_bin, free_port  # noqa: E402
+from tests.factories import PASSWORD, grant, make_community, make_resident, make_user  # noqa: E402
+from tests.proposals.factories import make_proposal, make_round, move_to  # noqa: E402
+
+HOST = "127.0.0.1"
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+SECRET_KEY = "ballot-load-bench-secret-key"  # noqa: S105 (benchmark only, throwaway database)
+BUDGET = 100_000
+PROJECTS = [("无障碍坡道", 60_000), ("休闲座椅", 50_000), ("楼道路灯", 30_000), ("健身器材", 40_000),
+            ("分类垃圾亭", 20_000)]
+SECOND_ATTEMPTS = 50
+REQUEST_TIMEOUT = 60  # seconds for one request
+STARTUP_TIMEOUT = 60  # seconds for gunicorn to answer /healthz
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+RECEIPT_RE = re.compile(r'data-testid="receipt-code">([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})<')
+# Exception lines ending tracebacks, Flask's "Exception on <path>", gunicorn's own [ERROR]/[CRITICAL] lines.
+ERROR_LINE_RE = re.compile(r"^(?:([\w.]+(?:Error|Exception|Timeout)\b.*|Exception on .*)"
+                           r"|.*?\[(?:ERROR|CRITICAL)\] (.*))$", re.MULTILINE)
+
+
+# --- seeding ----------------------------------------------------------------------------
+
+@dataclass
+class Seeded:
+    """What the load needs to know about the seeded database."""
+
+    app: Flask
+    path: str  # /c/<slug>/rounds/<id>
+    round_id: int
+    project_ids: list[int]
+    voters: dict[str, int]  # login -> user id
+
+
+def bench_config(url: str, instance_dir: Path) -> type:
+    """The test configuration pointed at this run's database, with fast password hashing."""
+    return type("BallotLoadConfig", (TestConfig,), {
+        "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "INSTANCE_DIR": instance_dir,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+
+
+def seed(url: str, instance_dir: Path, voters: int) -> Seeded:
+    """Create the schema, a community, a round in voting with five projects and N verified voters."""
+    app = create_app(bench_config(url, instance_dir))
+    with app.app_context():
+        db.create_all()
+        site = make_user(login="bench-admin", is_site_admin=True)
+        community = make_community(slug="bench", actor=site)
+        secretary, _ = make_resident(community, login="bench-secretary", room="9001")
+        grant(secretary, community, Role.council_secretary)
+        party = grant(make_user(login="bench-party"), community, Role.party_branch)
+        round_ = make_round(community, secretary, budget=BUDGET, project_cap=BUDGET)
+        projects = [make_proposal(round_, secretary, title=title, cost=cost) for title, cost in PROJECTS]
+        move_to(round_, RoundPhase.voting, secretary, party=party)
+        logins = {}
+        for i in range(voters):
+            user, _ = make_resident(community, login=f"voter{i:04d}", room=str(1001 + i))
+            logins[user.login] = user.id
+        db.session.commit()
+        seeded = Seeded(app, f"/c/{community.slug}/rounds/{round_.id}", round_.id, [p.id for p in projects], logins)
+        db.session.remove()
+        db.engine.dispose()
+    return seeded
+
+
+def ballot_choices(project_ids: list[int], count: int, rng: random.Random) -> list[list[int]]:
+    """For each voter, a random one or two projects whose cost fits the budget."""
+    cost = dict(zip(project_ids, (c for _, c in PROJECTS), strict=True))
+    options = [list(combo) for size in (1, 2) for combo in itertools.combinations(project_ids, size)
+               if sum(cost[p] for p in combo) <= BUDGET]
+    return [rng.choice(options) for _ in range(count)]
+
+
+# --- HTTP over the standard library -----------------------------------------------------
+
+_local = threading.local()
+
+
+@dataclass
+class Reply:
+    status: int
+    text: str
+    ms: float
+
+
+def _connection(port: int) -> http.client.HTTPConnection:
+    """This thread's connection to the server (http.client reopens it when the server closed it)."""
+    conns = _local.__dict__.setdefault("conns", {})
+    if port not in conns:
+        conns[port] = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+    return conns[port]
+
+
+def _store_cookies(jar: dict[str, str], headers: list[str]) -> None:
+    """Apply Set-Cookie headers to a plain name -> value jar (expired cookies are dropped)."""
+    for header in headers:
+        cookie = SimpleCookie()
+        cookie.load(header)
+        for name, morsel in cookie.items():
+            if morsel["max-age"] == "0" or "1970" in morsel["expires"]:
+                jar.pop(name, None)
+            else:
+                jar[name] = morsel.value
+
+
+def request(port: int, method: str, path: str, *, jar: dict[str, str] | None = None,
+            form: dict | None = None) -> Reply:
+    """One request on this thread's connection; the jar sends and collects cookies."""
+    conn = _connection(port)
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else {}
+    body = None
+    if form is not None:
+        body = urlencode(form, doseq=True)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    started = time.perf_counter()
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+    except (OSError, http.client.HTTPException):
+        conn.close()
+        raise
+    ms = (time.perf_counter() - started) * 1000
+    if jar is not None:
+        _store_cookies(jar, response.headers.get_all("Set-Cookie") or [])
+    return Reply(response.status, data.decode("utf-8", "replace"), ms)
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_RE.search(html)
+    if match is None:
+        raise RuntimeError("no csrf_token on the page")
+    return match.group(1)
+
+
+# --- gunicorn ---------------------------------------------------------------------------
+
+def start_gunicorn(port: int, url: str, instance_dir: Path, log_path: Path) -> subprocess.Popen:
+    """gunicorn with two workers on 127.0.0.1, configured through the environment."""
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "DELIBERATION_INSTANCE": str(instance_dir),
+           "LOGIN_RATE_LIMIT": "100000 per minute", "HTMX_USE_CDN": "0", "SESSION_COOKIE_SECURE": "0"}
+    with open(log_path, "wb") as log:
+        return subprocess.Popen([str(GUNICORN), "--workers", "2", "--bind", f"{HOST}:{port}", "wsgi:app"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_until_up(server: subprocess.Popen, port: int, log_path: Path) -> None:
+    """Poll /healthz until it answers 200, or fail (with gunicorn's last words) if it exits or takes too long."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-20:])
+            raise RuntimeError(f"gunicorn exited with code {server.returncode}:\n{tail}")
+        try:
+            if request(port, "GET", "/healthz").status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer /healthz within {STARTUP_TIMEOUT} s")
+
+
+def stop_gunicorn(server: subprocess.Popen) -> None:
+    """SIGTERM (graceful), then SIGKILL if it lingers."""
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def server_errors(log_path: Path) -> Counter:
+    """Exception lines gunicorn's stderr logged (tracebacks end with one), counted."""
+    text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    return Counter((exception or gunicorn)[:240] for exception, gunicorn in ERROR_LINE_RE.findall(text))
+
+
+def print_server_errors(log_path: Path) -> None:
+    errors = server_errors(log_path)
+    print("gunicorn's stderr: " + ("errors, by count:" if errors else "no errors or tracebacks"))
+    for line, count in errors.most_common(10):
+        print(f"  {count:>5} x {line}")
+
+
+# --- running a phase --------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    status: int | str  # HTTP status, or the exception's name when no response came
+    ms: float | None
+    receipt: str | None = None
+
+
+@dataclass
+class Phase:
+    outcomes: list[Outcome]
+    seconds: float
+    ok: int = 0
+    statuses: Counter = field(default_factory=Counter)
+
+    def latencies(self) -> list[float]:
+        return sorted(o.ms for o in self.outcomes if o.ms is not None)
+
+    def rate(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+
+def attempt(job: Callable[[], Outcome]) -> Outcome:
+    """Run one job; a connection error becomes an outcome, not an exception."""
+    try:
+        return job()
+    except Exception as error:  # a refused connection, a timeout, a reset: counted by its name
+        return Outcome(type(error).__name__, None)
+
+
+def run_phase(jobs: list[Callable[[], Outcome]], connections: int, timeout: float,
+              ok: Callable[[Outcome], bool]) -> Phase:
+    """Run the jobs over `connections` threads (one connection each); stop after `timeout` seconds."""
+    pool = ThreadPoolExecutor(max_workers=connections)
+    started = time.perf_counter()
+    futures = [pool.submit(attempt, job) for job in jobs]
+    wait(futures, timeout=timeout)
+    pool.shutdown(wait=True, cancel_futures=True)  # requests under way finish (REQUEST_TIMEOUT at most)
+    seconds = time.perf_counter() - started
+    outcomes = [Outcome("not sent: phase timeout", None) if f.cancelled() else f.result() for f in futures]
+    phase = Phase(outcomes, seconds)
+    phase.ok = sum(1 for o in outcomes if ok(o))
+    phase.statuses = Counter(o.status for o in outcomes)
+    return phase
+
+
+# --- the voters -------------------------------------------------------------------------
+
+@dataclass
+class Voter:
+    login: str
+    jar: dict[str, str]
+    token: str
+
+
+def log_in(port: int, login: str, ballot_path: str) -> Voter:
+    """Log in as a browser would and open the ballot; keep the session cookie and the CSRF token."""
+    jar: dict[str, str] = {}
+    page = request(port, "GET", "/login", jar=jar)
+    reply = request(port, "POST", "/login", jar=jar,
+                    form={"login": login, "password": PASSWORD, "csrf_token": csrf_token(page.text)})
+    if reply.status != 303:
+        raise RuntimeError(f"login of {login} answered {reply.status}")
+    ballot = request(port, "GET", ballot_path, jar=jar)
+    if ballot.status != 200:
+        raise RuntimeError(f"ballot page for {login} answered {ballot.status}")
+    return Voter(login, jar, csrf_token(ballot.text))
+
+
+def prepare(port: int, seeded: Seeded, connections: int, timeout: float) -> tuple[list[Voter], Counter]:
+    """Log every voter in over the connection pool; return the voters ready to cast and any failures."""
+    voters: list[Voter] = []
+    failures: Counter = Counter()
+    pool = ThreadPoolExecutor(max_workers=connections)
+    futures = [pool.submit(log_in, port, login, f"{seeded.path}/vote") for login in seeded.voters]
+    wait(futures, timeout=timeout)
+    pool.shutdown(wait=True, cancel_futures=True)
+    for future in futures:
+        error = TimeoutError("not started: preparation timeout") if future.cancelled() else future.exception()
+        if error is None:
+            voters.append(future.result())
+        else:
+            failures[f"{type(error).__name__}: {error}"[:120]] += 1
+    return voters, failures
+
+
+def cast_job(port: int, path: str, voter: Voter, choices: list[int]) -> Callable[[], Outcome]:
+    """A job that POSTs the voter's ballot and reads the receipt code from the answer."""
+    def job() -> Outcome:
+        form = {"csrf_token": voter.token, "choices": [str(c) for c in choices]}
+        reply = request(port, "POST", f"{path}/vote/cast", jar=voter.jar, form=form)
+        match = RECEIPT_RE.search(reply.text) if reply.status == 200 else None
+        return Outcome(reply.status, reply.ms, match.group(1) if match else None)
+    return job
+
+
+def healthz_job(port: int) -> Callable[[], Outcome]:
+    def job() -> Outcome:
+        reply = request(port, "GET", "/healthz")
+        return Outcome(reply.status, reply.ms, "ok" if '"ok"' in reply.text else None)
+    return job
+
+
+def succeeded(outcome: Outcome) -> bool:
+    return outcome.status == 200 and outcome.receipt is not None
+
+
+# --- integrity --------------------------------------------------------------------------
+
+def integrity_checks(seeded: Seeded, casts: Phase, voters: list[Voter], again: Phase) -> list[tuple[str, bool]]:
+    """Compare what the clients were told with what the database holds."""
+    cast_ok = {v.login for v, o in zip(voters, casts.outcomes, strict=True) if succeeded(o)}
+    receipts = [o.receipt for o in casts.outcomes if succeeded(o)]
+    with seeded.app.app_context():
+        ballots = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.round_id == seeded.round_id))
+        user_ids = db.session.scalars(select(BallotParticipation.user_id)
+                                      .where(BallotParticipation.round_id == seeded.round_id)).all()
+        stored = set(db.session.scalars(select(Ballot.receipt_hash).where(Ballot.round_id == seeded.round_id)))
+        db.session.remove()
+        db.engine.dispose()
+    twice = [uid for uid, n in Counter(user_ids).items() if n > 1]
+    missing = [r for r in receipts if receipt_hash(seeded.round_id, r) not in stored]
+    expected_ids = {seeded.voters[login] for login in cast_ok}
+    return [
+        (f"ballots in the round == successful casts: {ballots} == {len(cast_ok)}", ballots == len(cast_ok)),
+        (f"participations == successful casts: {len(user_ids)} == {len(cast_ok)}", len(user_ids) == len(cast_ok)),
+        (f"participations belong exactly to the voters whose cast succeeded: {set(user_ids) == expected_ids}",
+         set(user_ids) == expected_ids),
+        (f"voters with more than one participation: {len(twice)}", not twice),
+        (f"receipt codes shown without a stored ballot: {len(missing)} of {len(receipts)}", not missing),
+        (f"receipt codes shown twice: {len(receipts) - len(set(receipts))}", len(receipts) == len(set(receipts))),
+        (f"second attempts accepted: {again.ok} of {len(again.outcomes)}", again.ok == 0),
+    ]
+
+
+# --- reporting --------------------------------------------------------------------------
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    """Nearest-rank percentile of an already sorted list (nan when empty)."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, -(-len(sorted_values) * p // 100))
+    return sorted_values[int(rank) - 1]
+
+
+def phase_line(label: str, phase: Phase) -> str:
+    lat = phase.latencies()
+    p50, p95, p99 = (percentile(lat, p) for p in (50, 95, 99))
+    statuses = ", ".join(f"{k}: {v}" for k, v in sorted(phase.statuses.items(), key=str))
+    return (f"{label:<16} {phase.ok:>5}/{len(phase.outcomes):<5} ok in {phase.seconds:6.2f} s  {phase.rate():8.1f} /s"
+            f"   p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  p99 {p99:7.1f} ms   [{statuses}]")
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+@dataclass
+class Result:
+    backend: str
+    integrity_ok: bool
+    ratio: float
+    p99: float
+
+
+def report(backend: str, casts: Phase, again: Phase, health: Phase, checks: list[tuple[str, bool]]) -> Result:
+    """Print the figures, the integrity checks and the three targets for one backend."""
+    print(phase_line("cast ballot", casts))
+    refused = again.statuses[409] == len(again.outcomes)
+    print(phase_line("second attempt", again).replace(" ok in", " accepted in")
+          + f"   (each must be refused with 409: {'yes' if refused else 'NO'})")
+    print(phase_line("GET /healthz", health))
+    ratio = casts.rate() / health.rate() if health.rate() else 0.0
+    print(f"throughput ratio cast / healthz: {ratio:.3f}")
+    print("integrity:")
+    for text, ok in checks:
+        print(f"  {'ok  ' if ok else 'FAIL'} {text}")
+    integrity_ok = all(ok for _, ok in checks)
+    p99 = percentile(casts.latencies(), 99)
+    print("targets:")
+    print(f"  {verdict(integrity_ok)} zero lost or duplicate ballots")
+    print(f"  {verdict(ratio >= 0.25)} cast throughput >= 25% of /healthz ({ratio:.1%})")
+    print(f"  {verdict(p99 < 250)} cast p99 < 250 ms ({p99:.0f} ms)")
+    return Result(backend, integrity_ok, ratio, p99)
+
+
+# --- one backend ------------------------------------------------------------------------
+
+def load(seeded: Seeded, port: int, args) -> tuple[Phase, list[Voter], Phase, Phase]:
+    """Log the voters in, then time the casts, the second attempts and /healthz."""
+    started = time.perf_counter()
+    voters, failures = prepare(port, seeded, args.connections, args.timeout)
+    print(f"logged in {len(voters)} voters and opened their ballots in {time.perf_counter() - started:.1f} s"
+          + (f"; FAILED for {sum(failures.values())}: {dict(failures)}" if failures else ""))
+    rng = random.Random(2026)
+    choices = ballot_choices(seeded.project_ids, len(voters), rng)
+    casts = run_phase([cast_job(port, seeded.path, v, c) for v, c in zip(voters, choices, strict=True)],
+                      args.connections, args.timeout, succeeded)
+    cast_ok = [v for v, o in zip(voters, casts.outcomes, strict=True) if succeeded(o)]
+    retry = rng.sample(cast_ok, min(SECOND_ATTEMPTS, len(cast_ok)))
+    again = run_phase([cast_job(port, seeded.path, v, seeded.project_ids[:1]) for v in retry],
+                      args.connections, args.timeout, succeeded)
+    health = run_phase([healthz_job(port) for _ in range(len(voters))], args.connections, args.timeout,
+                       lambda o: o.status == 200 and o.receipt == "ok")
+    return casts, voters, again, health
+
+
+def run_backend(backend: str, url: str, tmp: Path, args) -> Result:
+    """Seed, serve with gunicorn, load, stop gunicorn, check the database, report."""
+    started = time.perf_counter()
+    seeded = seed(url, tmp, args.voters)
+    print(f"seeded {args.voters} verified voters and {len(PROJECTS)} projects in {time.perf_counter() - started:.1f} s")
+    port, log_path = free_port(), tmp / "gunicorn.log"
+    server = start_gunicorn(port, url, tmp, log_path)
+    try:
+        started = time.perf_counter()
+        wait_until_up(server, port, log_path)
+        print(f"gunicorn (2 workers) answering on {HOST}:{port} after {time.perf_counter() - started:.1f} s")
+        casts, voters, again, health = load(seeded, port, args)
+    finally:
+        stop_gunicorn(server)
+        print_server_errors(log_path)
+    return report(backend, casts, again, health, integrity_checks(seeded, casts, voters, again))
+
+
+def run_sqlite(args) -> Result:
+    with tempfile.TemporaryDirectory(prefix="ballot-load-") as tmp:
+        return run_backend("sqlite", f"sqlite:///{tmp}/ballots.sqlite3", Path(tmp), args)
+
+
+def run_postgres(args) -> Result:
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        raise RuntimeError("PostgreSQL binaries (initdb, pg_ctl, createdb) not found")
+    cluster = ThrowawayCluster(bin_dir)
+    try:
+        url = cluster.start()
+        with tempfile.TemporaryDirectory(prefix="ballot-load-") as tmp:
+            return run_backend("postgres", url, Path(tmp), args)
+    finally:
+        cluster.stop()
+
+
+BACKENDS = {"sqlite": ("SQLite", run_sqlite), "postgres": ("PostgreSQL", run_postgres)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--voters", type=int, default=400)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--backends", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds after which a phase stops")
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows as it happens, even through a pipe
+    names = [name.strip() for name in args.backends.split(",") if name.strip()]
+    unknown = set(names) - BACKENDS.keys()
+    if unknown:
+        parser.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
+    results = []
+    for name in names:
+        title, run = BACKENDS[name]
+        print(f"\n=== {title}: {args.voters} voters, {args.connections} connections, gunicorn 2 workers ===")
+        results.append(run(args))
+    print("\n=== summary ===")
+    for r in results:
+        print(f"{r.backend:<10} integrity {verdict(r.integrity_ok)}   ratio {r.ratio:.3f} {verdict(r.ratio >= 0.25)}"
+              f"   p99 {r.p99:.0f} ms {verdict(r.p99 < 250)}")
+    return 0 if all(r.integrity_ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
