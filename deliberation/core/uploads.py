@@ -1,14 +1,16 @@
 """Image uploads: checked by content, size-capped, re-encoded without metadata, stored under random names.
 
 Only JPEG, PNG and WebP are accepted, whatever the file is called. Re-encoding drops EXIF (which
-can hold a phone's GPS position) and anything hidden after the image data; the image is turned
-upright first and shrunk to at most MAX_SIDE pixels on its longer side.
+can hold a phone's GPS position), ICC profiles and anything hidden after the image data; the image
+is turned upright first and shrunk to at most MAX_SIDE pixels on its longer side. Every area that
+takes photos (proposals, progress updates, evaluation evidence) goes through clean_image.
 """
 
 from __future__ import annotations
 
 import io
 import secrets
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +21,65 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from deliberation.core.errors import DomainError
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_SIDE = 2048
-ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
-# Refuse decompression bombs well before Pillow's own (warning-only) default.
-Image.MAX_IMAGE_PIXELS = 40_000_000
+MAX_PIXELS = 40_000_000  # a 5 MB file that decodes to more is a decompression bomb
+MAX_SIDE = 2560  # larger photos are scaled down: evidence needs to be legible, not print quality
+FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    data: bytes
+    content_type: str
+    extension: str
+    width: int
+    height: int
+
+
+def _refuse(message, field: str) -> DomainError:
+    return DomainError(message, field=field, status_code=422)
+
+
+def clean_image(data: bytes, *, field: str = "photos") -> CleanImage:
+    """Decode the upload (JPEG, PNG or WebP by content, whatever its name), re-encode it without EXIF,
+    GPS or ICC metadata, with the camera's orientation applied."""
+    if not data:
+        raise _refuse(_l("Choose a photo."), field)
+    if len(data) > MAX_BYTES:
+        raise _refuse(_l("The photo is larger than 5 MB. Choose a smaller one."), field)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                image_format = probe.format
+                if image_format not in FORMATS:
+                    raise _refuse(_l("Only JPEG, PNG and WebP photos are accepted."), field)
+                if probe.width * probe.height > MAX_PIXELS:
+                    raise _refuse(_l("The photo has too many pixels."), field)
+                probe.verify()
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                image = ImageOps.exif_transpose(image)
+    except DomainError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning) as error:
+        raise _refuse(_l("This file is not a readable JPEG, PNG or WebP photo."), field) from error
+
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
+    image.info = {}  # some encoders fall back to the decoded file's EXIF, ICC profile or text chunks
+    content_type, extension = FORMATS[image_format]
+    out = io.BytesIO()
+    if image_format == "JPEG":
+        image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+    elif image_format == "PNG":
+        if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
+            image = image.convert("RGBA")
+        image.save(out, "PNG", optimize=True)
+    else:
+        if image.mode not in ("RGB", "RGBA"):
+            image = image.convert("RGBA")
+        image.save(out, "WEBP", quality=85)
+    return CleanImage(out.getvalue(), content_type, extension, image.width, image.height)
 
 
 @dataclass(frozen=True)
@@ -39,36 +96,18 @@ def upload_dir() -> Path:
     return folder
 
 
-def check_image(data: bytes, *, field: str = "photos") -> Image.Image:
-    """Open and fully decode an uploaded image, or raise DomainError saying what is wrong."""
-    if len(data) > MAX_BYTES:
-        raise DomainError(_l("Each photo may be at most 5 MB."), field=field, status_code=422)
-    try:
-        image = Image.open(io.BytesIO(data))
-        if image.format not in ACCEPTED_FORMATS:
-            raise DomainError(_l("Photos must be JPEG, PNG or WebP images."), field=field, status_code=422)
-        image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise DomainError(_l("This file is not a picture we can read. Choose a JPEG, PNG or WebP photo."),
-                          field=field, status_code=422) from error
-    return image
+def store_clean(clean: CleanImage, folder: Path) -> str:
+    """Write a cleaned image under a random name in `folder` and return the name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_urlsafe(18)}.{clean.extension}"
+    (folder / name).write_bytes(clean.data)
+    return name
 
 
 def store_image(data: bytes, *, field: str = "photos") -> StoredImage:
-    """Check, clean and save one image; return where it went."""
-    image = ImageOps.exif_transpose(check_image(data, field=field))
-    image.thumbnail((MAX_SIDE, MAX_SIDE))
-    has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
-    out = io.BytesIO()
-    if has_alpha:
-        image.convert("RGBA").save(out, format="PNG", optimize=True)
-        extension = "png"
-    else:
-        image.convert("RGB").save(out, format="JPEG", quality=85, optimize=True)
-        extension = "jpg"
-    filename = f"{secrets.token_urlsafe(18)}.{extension}"
-    (upload_dir() / filename).write_bytes(out.getvalue())
-    return StoredImage(filename, image.width, image.height, out.tell())
+    """Check, clean and save one public image; return where it went."""
+    clean = clean_image(data, field=field)
+    return StoredImage(store_clean(clean, upload_dir()), clean.width, clean.height, len(clean.data))
 
 
 def delete_stored(filename: str) -> None:

@@ -76,8 +76,8 @@ def test_resident_submits_a_proposal_with_a_photo(client, world, as_user, round_
     ({"title": ""}, None, "此项必填。"),
     ({"description": ""}, None, "此项必填。"),
     ({"place": "", "location_text": ""}, None, "请说明地点"),
-    ({}, [(io.BytesIO(b"not an image at all"), "photo.jpg")], "不是可以读取的图片"),
-    ({}, [(io.BytesIO(b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024)), "big.jpg")], "每张照片最大 5 MB"),
+    ({}, [(io.BytesIO(b"not an image at all"), "photo.jpg")], "不是可读取的 JPEG、PNG 或 WebP 照片"),
+    ({}, [(io.BytesIO(b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024)), "big.jpg")], "照片超过 5 MB"),
 ])
 def test_bad_proposal_input_is_explained_and_nothing_saved(client, world, as_user, round_, overrides, files, message):
     as_user(world.resident)
