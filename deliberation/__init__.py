@@ -71,9 +71,13 @@ def _sqlite_begin(connection):
     """A request that writes takes SQLite's write lock up front: it then waits its turn (busy
     timeout) instead of failing when another writer commits between its reads and its writes."""
     if _is_sqlite(connection.connection.dbapi_connection):
-        from flask import has_request_context, request
+        from flask import g, has_request_context, request
 
-        writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        # Only the request's first transaction: what runs after its commit (rendering) only reads.
+        writes = (has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+                  and not g.get("_sqlite_write_begun"))
+        if writes:
+            g._sqlite_write_begun = True
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 

@@ -24,7 +24,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay loaded after the request's single commit, so the page rendered after it does not
+# query everything again (each reload would also open a new transaction).
+SESSION_OPTIONS = {"expire_on_commit": False}
+db = SQLAlchemy(model_class=Base, session_options=dict(SESSION_OPTIONS))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

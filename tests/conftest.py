@@ -89,6 +89,8 @@ def db_session(app):
         connection = db.engine.connect()
         transaction = connection.begin()
         original = db.session
+        # expire_on_commit stays on here (unlike production): requests share this session's identity
+        # map with the test body, and expiring keeps each request's view of the data fresh.
         db.session = _TestSession(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
         limiter.reset()
         try:

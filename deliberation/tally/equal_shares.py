@@ -9,7 +9,7 @@ Semantics are those of pabutools 1.2.3
   "affordability" rho is p / cost(c), so the project with the smallest rho is funded; ties go to
   the lexicographically smallest project id (pabutools' default `lexico_tie_breaking` compares
   project names, which are the ids, as strings). A project whose supporters together have less
-  money than its cost can never be funded later in the run and is dropped.
+  money than its cost can never be funded later in the run.
 * Projects nobody approved are never funded; approved zero-cost projects are funded up front.
 * Completion (add-one): if some approved, unfunded project still fits the real remaining budget,
   rerun with every voter's starting budget raised by one currency unit; stop at the first run
@@ -18,26 +18,33 @@ Semantics are those of pabutools 1.2.3
 
 Speed. Voters with identical ballots are merged into weighted groups, and voters holding the
 same amount of money are merged into "levels", so one round costs O(projects x levels). Money is
-kept as exact integers over one common denominator per run (the voter count, multiplied by each
-funded project's price denominator), which is much faster than Fraction and just as exact.
+kept as exact integers over one common denominator per run (the voter count, multiplied by the
+reduced denominator of each funded project's price), which is much faster than Fraction and just
+as exact. Fractions are only built for the run whose outcome is returned.
 
 The add-one loop can need hundreds of runs, so every money amount is also kept as an affine
 function of the increment t (its value at the run's t0 plus its slope in t). Each comparison
 that steers a run is then the sign of an affine function of t: which supporters of the funded
-project pay in full, which projects are dropped as unaffordable, and that every other project's
-price stays above the level at which it would beat (or tie with) the funded one. The run
-reports the first integer t at which any of those signs could change; until then it would make
-the same choices, so its winners are the same and the runs in between are skipped. The kept
-run's steps are always recomputed at its own t. `skip_ahead=False` runs every increment like
-pabutools; the tests check that both agree, and agree with pabutools itself.
+project pay in full, and that every other project's price stays above the level at which it
+would beat (or tie with) the funded one; a project that cannot be afforded stays in play while
+its supporters' money grows with t, under the same "price above" guarantee, and must still be
+unaffordable when the run ends. A round is valid up to the first integer t at which any sign
+recorded in it or before it could change; until then the run makes the same choices, so its
+winners are the same and the runs in between are skipped. The next run restarts from a copy of
+the state at the start of the first round it cannot trust (its affine money re-valued at the new
+t) instead of from scratch. The kept run's steps are valued at its own t, and a kept run that
+was skipped over is recomputed from scratch as a check. `skip_ahead=False` runs every increment
+from scratch like pabutools; the tests check that both agree, and agree with pabutools itself.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
+from math import gcd
 from typing import NamedTuple
 
 from .explain import (
@@ -62,29 +69,39 @@ class _Horizon:
 
     __slots__ = ("t0", "limit", "active")
 
-    def __init__(self, t0: int, active: bool) -> None:
+    def __init__(self, t0: int, active: bool, limit: int | None = None) -> None:
         self.t0 = t0
         self.active = active
-        self.limit: int | None = None  # None: no recorded comparison ever changes
+        self.limit = limit  # None: no recorded comparison ever changes
 
     def wants(self) -> bool:
         """Whether recording more comparisons could still lower the limit."""
         return self.active and self.limit != self.t0 + 1
 
-    def note(self, value: int, slope: int) -> None:
-        """Require the sign of value + slope * (t - t0) to stay what it is at t0 (exact ints)."""
-        if not self.active or slope == 0:
-            return  # constant: its sign (or exact equality) holds for every t
+    def until(self, value: int, slope: int) -> int | None:
+        """First t at which the sign of value + slope * (t - t0) may differ from its sign at t0.
+
+        None when it never does. Exact integer arithmetic.
+        """
+        if slope == 0:
+            return None  # constant: its sign (or exact equality) holds for every t
         if value == 0:
-            candidate = self.t0 + 1  # equal only at t0
-        elif (value > 0) == (slope > 0):
-            return  # moving away from zero as t grows
-        else:
-            # The sign survives for every integer t below the root t0 - value / slope;
-            # -(value // slope) is that ratio rounded up, in exact integer arithmetic.
-            candidate = self.t0 - (value // slope)
-        if self.limit is None or candidate < self.limit:
+            return self.t0 + 1  # equal only at t0
+        if (value > 0) == (slope > 0):
+            return None  # moving away from zero as t grows
+        # The sign survives for every integer t below the root t0 - value / slope;
+        # -(value // slope) is that ratio rounded up.
+        return self.t0 - (value // slope)
+
+    def lower(self, candidate: int | None) -> None:
+        """Lower the limit to candidate (None: no limit)."""
+        if candidate is not None and (self.limit is None or candidate < self.limit):
             self.limit = candidate
+
+    def note(self, value: int, slope: int) -> None:
+        """Require the sign of value + slope * (t - t0) to stay what it is at t0."""
+        if self.active:
+            self.lower(self.until(value, slope))
 
 
 @dataclass
@@ -95,9 +112,12 @@ class _Prepared:
     costs: list[int]
     approvals: list[int]
     n_voters: int
-    group_projects: list[tuple[int, ...]]
     group_weight: list[int]
-    supporters: list[list[int]]
+    supporters: list[tuple[int, ...]]
+    single: list[tuple[int, ...]]
+    """The supporter groups of each project that hold one voter..."""
+    heavy: list[tuple[tuple[int, int], ...]]
+    """... and the others, as (group, voters)."""
     candidates: list[int]
     free: list[int]
 
@@ -105,29 +125,32 @@ class _Prepared:
 def _prepare(projects: Sequence[Project], ballots: list[frozenset[str]]) -> _Prepared:
     """Index projects, group identical non-empty ballots and classify projects."""
     ids = [p.id for p in projects]
+    costs = [p.cost for p in projects]
     position = {pid: i for i, pid in enumerate(ids)}
     grouped = Counter(b for b in ballots if b)
-    group_projects: list[tuple[int, ...]] = []
     group_weight: list[int] = []
     supporters: list[list[int]] = [[] for _ in ids]
     approvals = [0] * len(ids)
     for g, (ballot, weight) in enumerate(grouped.items()):
         members = tuple(sorted(position[pid] for pid in ballot))
-        group_projects.append(members)
         group_weight.append(weight)
         for j in members:
             supporters[j].append(g)
             approvals[j] += weight
-    costs = [p.cost for p in projects]
     candidates = [j for j in range(len(ids)) if approvals[j] > 0 and costs[j] > 0]
     free = [j for j in range(len(ids)) if approvals[j] > 0 and costs[j] == 0]
-    return _Prepared(ids, costs, approvals, len(ballots), group_projects, group_weight,
-                     supporters, candidates, free)
+    return _Prepared(ids, costs, approvals, len(ballots), group_weight,
+                     [tuple(s) for s in supporters],
+                     [tuple(g for g in s if group_weight[g] == 1) for s in supporters],
+                     [tuple((g, group_weight[g]) for g in s if group_weight[g] > 1) for s in supporters],
+                     candidates, free)
 
 
 # Money inside a run: a pair (value at the run's t0, slope in t), both ints scaled by the run's
 # common denominator `scale`, so that all comparisons are exact integer comparisons.
 Money = tuple[int, int]
+# A project's supporters holding money: (value, slope, voters) per level, all scaled.
+Items = list[tuple[int, int, int]]
 
 
 class _Price(NamedTuple):
@@ -138,77 +161,147 @@ class _Price(NamedTuple):
     den: int
     money: int
     """The supporters' money (scaled)."""
-    items: list[tuple[int, int, int]]
+    items: Items
     """(money, slope, voters) of each supporter level holding money, poorest first (scaled)."""
 
 
-def _rho_cmp(a: _Price, cost_a: int, b: _Price, cost_b: int) -> int:
-    """Sign of rho_a - rho_b, where rho = price / cost = num / (den * cost * scale)."""
-    left, right = a.num * b.den * cost_b, b.num * a.den * cost_a
-    return (left > right) - (left < right)
+def _price(items: Items, money: int, cost: int) -> _Price:
+    """Smallest p with sum(w * min(money, p)) == cost (scaled; the supporters can afford cost)."""
+    items.sort()
+    paid = paid_slope = 0
+    rest = sum([w for _v, _s, w in items])
+    # Poorest first, like pabutools: a level pays in full unless it has less than the price.
+    for value, slope, w in items:
+        if cost - paid <= value * rest:
+            break
+        paid += w * value
+        paid_slope += w * slope
+        rest -= w
+    return _Price(cost - paid, -paid_slope, rest, money, items)
+
+
+class _Summary(NamedTuple):
+    """A project's supporter levels at some round, poorest first, with prefix sums (scaled).
+
+    Money only shrinks from round to round, so for every t these levels hold at least what the
+    same voters hold in any later round: later price bounds can use them as they are, even in a
+    later run restarted from a checkpoint (their values are then re-valued at the new t).
+    """
+
+    t0: int
+    scale: int
+    values: list[int]
+    value_sums: list[int]
+    """value_sums[m]: sum of w * value over the m poorest levels (likewise slope and weight)."""
+    slope_sums: list[int]
+    weight_sums: list[int]
+
+
+def _summary(items: Items, t0: int, scale: int) -> _Summary:
+    """Prefix sums of sorted items."""
+    values, value_sums, slope_sums, weight_sums = [], [0], [0], [0]
+    total_value = total_slope = total_weight = 0
+    for value, slope, w in items:
+        values.append(value)
+        total_value += w * value
+        total_slope += w * slope
+        total_weight += w
+        value_sums.append(total_value)
+        slope_sums.append(total_slope)
+        weight_sums.append(total_weight)
+    return _Summary(t0, scale, values, value_sums, slope_sums, weight_sums)
+
+
+class _Funded(NamedTuple):
+    """A funded round, with its amounts affine in t around t0 (for the steps of the kept run)."""
+
+    project: int
+    t0: int
+    scale: int
+    num: int
+    slope_num: int
+    den: int
+    money: int
+    money_slope: int
+    payers: int
+    capped: int
+
+
+# What a run knows of the projects still in play, all affine in t around the run's t0:
+# lower[j] = (num, slope, den): rho_j >= num / den now and in every later round (see _Runs.run);
+# margins[j] = (value, slope): j cannot be afforded in this round or any later one at t0, and its
+# supporters' money minus its cost, in an earlier round (so at least as much), is this;
+# summaries[j]: j's supporter levels at some round, for the bounds of _note_price_above.
+Lower = dict[int, tuple[int, int, int]]
+Margins = dict[int, tuple[int, int]]
+
+
+class _Checkpoint(NamedTuple):
+    """The state at the start of a round, valid (same choices so far) for t0 <= t < limit."""
+
+    t0: int
+    limit: int | None
+    scale: int
+    levels: list[Money]
+    level_of: list[int]
+    in_play: list[int]
+    rounds: int
+    """Number of projects funded before this round (free projects excluded)."""
+    lower: Lower
+    margins: Margins
+    summaries: dict[int, _Summary]
 
 
 @dataclass
 class _Run:
-    """One MES run at increment t; the money fields are Fractions, for the steps."""
+    """One MES run at increment t, with what the Outcome needs, still in scaled integers."""
 
     t: int
-    voter_budget: Fraction
-    winners: list[int] = field(default_factory=list)
-    total_cost: int = 0
-    funded_steps: list[Step] = field(default_factory=list)
-    group_money: list[Fraction] = field(default_factory=list)
+    winners: list[int]
+    total_cost: int
+    funded: list[_Funded]
+    scale: int
+    levels: list[Money]
+    level_of: list[int]
 
 
 class _State:
-    """Money of every voter group during one run, grouped into levels of equal (affine) money."""
+    """Money of every voter group during one run: the index of its level of (affine) money.
 
-    def __init__(self, prep: _Prepared, budget: int, t: int) -> None:
+    Level 0 is "no money left" for every t. Levels are not merged across rounds: two levels may
+    hold the same money, which would only cost a little speed, never exactness.
+    """
+
+    __slots__ = ("prep", "scale", "levels", "level_of")
+
+    def __init__(self, prep: _Prepared, scale: int, levels: list[Money], level_of: list[int]) -> None:
         self.prep = prep
-        # Each voter starts with budget / n + t, i.e. (budget + t * n) / n: scale n makes it whole.
-        self.scale = prep.n_voters
-        # Level 0 is "no money left" for every t; all groups start on level 1.
-        self.levels: list[Money] = [(0, 0), (budget + t * prep.n_voters, prep.n_voters)]
-        self.level_index: dict[Money, int] = {self.levels[0]: 0, self.levels[1]: 1}
-        self.level_of = [1] * len(prep.group_weight)
-        # hist[j]: level -> number of supporters of j on it; None once j is out of play.
-        self.hist: list[dict[int, int] | None] = [None] * len(prep.ids)
-        for j in prep.candidates:
-            self.hist[j] = {1: prep.approvals[j]}
+        self.scale = scale
+        self.levels = levels
+        self.level_of = level_of
 
-    def level(self, money: Money) -> int:
-        """Index of the level with exactly this affine money, created if new."""
-        if money == (0, 0):
-            return 0
-        found = self.level_index.get(money)
-        if found is None:
-            found = len(self.levels)
-            self.levels.append(money)
-            self.level_index[money] = found
-        return found
+    @classmethod
+    def fresh(cls, prep: _Prepared, budget: int, t: int) -> _State:
+        """Everyone holds budget / n + t = (budget + t * n) / n: scale n makes it whole."""
+        n = prep.n_voters
+        return cls(prep, n, [(0, 0), (budget + t * n, n)], [1] * len(prep.group_weight))
 
-    def price(self, j: int, horizon: _Horizon) -> _Price | None:
-        """Smallest p with sum(min(money, p)) == cost over j's supporters; None if unaffordable."""
-        cost = self.prep.costs[j] * self.scale
+    @classmethod
+    def restore(cls, prep: _Prepared, checkpoint: _Checkpoint, t: int) -> _State:
+        """The checkpoint's state re-valued at increment t (it takes over the checkpoint's data)."""
+        shift = t - checkpoint.t0
+        levels = [(value + slope * shift, slope) for value, slope in checkpoint.levels]
+        return cls(prep, checkpoint.scale, levels, checkpoint.level_of)
+
+    def items(self, j: int) -> Items:
+        """(value, slope, voters) of each level holding money of j's supporters (scaled)."""
+        level_of = self.level_of
+        voters = Counter(map(level_of.__getitem__, self.prep.single[j]))  # counted in C
+        for g, w in self.prep.heavy[j]:
+            voters[level_of[g]] += w
+        voters.pop(0, None)
         levels = self.levels
-        items = [(*levels[lvl], w) for lvl, w in self.hist[j].items() if lvl]  # type: ignore[union-attr]
-        money = sum(value * w for value, _s, w in items)
-        if money < cost:
-            # Dropping is final, so it must stay true. (An affordable project that is not picked
-            # needs no such guarantee: losing affordability later only drops it earlier.)
-            horizon.note(money - cost, sum(slope * w for _v, slope, w in items))
-            return None
-        items.sort()
-        paid = paid_slope = 0
-        rest = sum(w for _v, _s, w in items)
-        # Poorest first, like pabutools: a level pays in full unless it has less than the price.
-        for value, slope, w in items:
-            if cost - paid <= value * rest:
-                break
-            paid += w * value
-            paid_slope += w * slope
-            rest -= w
-        return _Price(cost - paid, -paid_slope, rest, money, items)
+        return [(*levels[lvl], w) for lvl, w in voters.items()]
 
     def fund(self, j: int, price: _Price) -> tuple[int, int]:
         """Charge j's supporters min(money, price); returns (payers, capped payers)."""
@@ -218,144 +311,267 @@ class _State:
                 payers += w
                 if value * price.den < price.num:
                     capped += w
-        self.hist[j] = None
-        self._rescale(price.den)
+        # The price in units of scale * factor, with the smallest factor that makes it whole.
+        common = gcd(price.den, price.num, price.slope_num)
+        factor, p_value, p_slope = price.den // common, price.num // common, price.slope_num // common
+        if factor != 1:
+            self.scale *= factor
+            self.levels = [(value * factor, slope * factor) for value, slope in self.levels]
+        levels, level_of = self.levels, self.level_of
         moves: dict[int, int] = {}
-        prep = self.prep
-        for g in prep.supporters[j]:
-            old = self.level_of[g]
-            if old == 0:
-                continue
-            new = moves.get(old)
-            if new is None:
-                new = moves[old] = self._after_paying(old, price)
-            self.level_of[g] = new
-            w = prep.group_weight[g]
-            for k in prep.group_projects[g]:
-                other = self.hist[k]
-                if other is None:
-                    continue
-                left = other[old] - w
-                if left:
-                    other[old] = left
-                else:
-                    del other[old]
-                other[new] = other.get(new, 0) + w
+        for g in self.prep.supporters[j]:
+            old = level_of[g]
+            if old:
+                new = moves.get(old)
+                if new is None:
+                    value, slope = levels[old]
+                    new = 0  # a level below the price pays everything it has
+                    if value >= p_value and (value != p_value or slope != p_slope):
+                        new = len(levels)
+                        levels.append((value - p_value, slope - p_slope))
+                    moves[old] = new
+                level_of[g] = new
         return payers, capped
 
-    def _rescale(self, factor: int) -> None:
-        """Multiply the common denominator (and every level) by factor, so the price is whole."""
-        if factor == 1:
-            return
-        self.scale *= factor
-        self.levels = [(value * factor, slope * factor) for value, slope in self.levels]
-        self.level_index = {money: i for i, money in enumerate(self.levels) if i}
 
-    def _after_paying(self, lvl: int, price: _Price) -> int:
-        """Level a supporter on `lvl` moves to after paying min(money, price) (already rescaled)."""
-        value, slope = self.levels[lvl]
-        if value < price.num:
-            return 0  # pays everything it has
-        return self.level((value - price.num, slope - price.slope_num))
-
-    def drop(self, j: int) -> None:
-        """Take j out of play (funded or unaffordable): its supporter counts no longer matter."""
-        self.hist[j] = None
-
-    def money_of_groups(self) -> list[Fraction]:
-        """Money each voter group has left, as exact Fractions."""
-        return [Fraction(self.levels[lvl][0], self.scale) for lvl in self.level_of]
+def _rho_less(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """a < b for rho = numerator / denominator (positive denominators)."""
+    return a[0] * b[1] < b[0] * a[1]
 
 
 def _note_same_price(horizon: _Horizon, price: _Price) -> None:
     """Require every supporter level to stay on its side of the price (so p keeps its formula)."""
     if not horizon.wants():
         return
-    horizon.note(price.num, price.slope_num)
+    note, num, slope_num, den = horizon.note, price.num, price.slope_num, price.den
+    note(num, slope_num)
     for value, slope, _w in price.items:
-        horizon.note(value * price.den - price.num, slope * price.den - price.slope_num)
+        note(value * den - num, slope * den - slope_num)
 
 
-def _note_price_above(horizon: _Horizon, price: _Price, cost: int, scale: int,
-                      best: _Price, best_cost: int) -> None:
-    """Require this project's price to stay above q = rho_best * cost (it was above at t0).
+def _price_above(horizon: _Horizon, summary: _Summary, cost: int, best: _Price, scale: int,
+                 best_cost: int) -> tuple[int, int] | None:
+    """Affine condition (< 0) keeping a project's price above q = rho_best * cost, or None.
 
-    Its price exceeds q exactly when sum(w * min(money, q)) < cost. Replacing each min by the
-    term that is smaller at t0 gives an affine upper bound of that sum for every t, equal to it
-    at t0; keeping the bound below cost keeps the price above q without fixing the price's own
-    formula, which would end the interval far more often. Everything is multiplied by
-    best.den * best_cost (> 0) so that q is whole.
+    Its price exceeds q exactly when sum(w * min(money, q)) < cost over its supporters (for a
+    project they cannot afford, both hold). Replacing each min by one of its two terms gives an
+    affine upper bound of that sum, valid for every t; taking the term that is smaller at t0
+    makes it exact at t0. Keeping the bound below cost keeps the price above q without fixing
+    the price's own formula, which would end the interval far more often. The levels may be
+    from an earlier round or run (see _Summary), at an older t0 and a smaller scale; the best's
+    price is in `scale` at horizon.t0. Everything is multiplied by
+    k = best.den * best_cost * (scale / summary.scale) so that q is whole: a level is taken
+    below q when value * k <= q_value, found by bisection. Returns None if the bound is not
+    below cost at horizon.t0 (possible only with levels from an older run).
     """
-    if not horizon.wants():
-        return
-    k = best.den * best_cost
-    q_value, q_slope = best.num * cost, best.slope_num * cost  # q * k (scaled)
-    bound_value = bound_slope = above = 0
-    for value, slope, w in price.items:
-        if value * k <= q_value:
-            bound_value += w * value
-            bound_slope += w * slope
-        else:
-            above += w
-    horizon.note(bound_value * k + above * q_value - cost * scale * k,
-                 bound_slope * k + above * q_slope)
+    k = best.den * best_cost * (scale // summary.scale)
+    q_value = best.num * cost
+    below = bisect_right(summary.values, q_value // k)
+    above = summary.weight_sums[-1] - summary.weight_sums[below]
+    slope_sum = summary.slope_sums[below]
+    value = ((summary.value_sums[below] + slope_sum * (horizon.t0 - summary.t0)) * k
+             + above * q_value - cost * summary.scale * k)
+    if value >= 0:
+        return None
+    return value, slope_sum * k + above * best.slope_num * cost
 
 
-def _pick(prep: _Prepared, priced: list[tuple[int, _Price]], scale: int,
-          horizon: _Horizon) -> tuple[int, _Price]:
-    """Project with the smallest rho, ties to the smallest id as a string; records the margins."""
-    costs, ids = prep.costs, prep.ids
-    best_j, best = priced[0]
-    for j, price in priced[1:]:
-        sign = _rho_cmp(price, costs[j], best, costs[best_j])
-        if sign < 0 or (sign == 0 and ids[j] < ids[best_j]):
-            best_j, best = j, price
-    _note_same_price(horizon, best)
-    for j, price in priced:
-        if j == best_j or not horizon.wants():
-            continue
-        if _rho_cmp(price, costs[j], best, costs[best_j]) == 0:
-            # Tied at t0: the tie (and so the id order) must persist, which needs both formulas.
-            _note_same_price(horizon, price)
-            a, b = best.den * costs[best_j], price.den * costs[j]
-            horizon.note(price.num * a - best.num * b, price.slope_num * a - best.slope_num * b)
-        else:
-            _note_price_above(horizon, price, costs[j], scale, best, costs[best_j])
-    return best_j, best
+class _Runs:
+    """Successive MES runs of one election; each may restart from the previous run's rounds."""
 
+    def __init__(self, prep: _Prepared, budget: int, skip_ahead: bool) -> None:
+        self.prep = prep
+        self.budget = budget
+        self.skip_ahead = skip_ahead
+        self.checkpoints: list[_Checkpoint] = []
+        self.funded: list[_Funded] = []
 
-def _run(prep: _Prepared, budget: int, t: int, horizon: _Horizon) -> _Run:
-    """One run of MES with every voter starting at budget / n + t."""
-    voter_budget = Fraction(budget, prep.n_voters) + t
-    run = _Run(t=t, voter_budget=voter_budget)
-    state = _State(prep, budget, t)
-    for j in prep.free:
-        run.winners.append(j)
-        run.funded_steps.append(_funded_step(prep, j, budget, 0, _ZERO, _ZERO, (0, 0),
-                                             prep.approvals[j] * voter_budget))
-    in_play = list(prep.candidates)
-    while in_play:
-        priced: list[tuple[int, _Price]] = []
+    def _resume(self, t: int) -> tuple[_State, _Horizon, list[int], list[_Funded], Lower,
+                                        Margins, dict[int, _Summary]]:
+        """Latest round of the previous run still valid at t, as the starting point of run t."""
+        prep, checkpoints = self.prep, self.checkpoints
+        start = len(checkpoints)
+        # The limits only decrease from round to round; rounds before `start` stay valid at t.
+        while start and not (checkpoints[start - 1].limit is None
+                             or checkpoints[start - 1].limit > t):
+            start -= 1
+        if start == 0:
+            checkpoints.clear()
+            return (_State.fresh(prep, self.budget, t), _Horizon(t, self.skip_ahead),
+                    list(prep.candidates), [], {}, {}, {})
+        cp = checkpoints[start - 1]
+        del checkpoints[start - 1:]  # the state is taken over; this run writes its own from here
+        shift = t - cp.t0
+        lower = {j: (num + slope * shift, slope, den) for j, (num, slope, den) in cp.lower.items()}
+        margins: Margins = {}
+        for j, (value, slope) in cp.margins.items():
+            if value + slope * shift < 0:
+                margins[j] = (value + slope * shift, slope)
+            # else: perhaps affordable at t; without a bound, it is tried in the first round
+        return (_State.restore(prep, cp, t), _Horizon(t, True, cp.limit), cp.in_play,
+                self.funded[:cp.rounds], lower, margins, cp.summaries)
+
+    def run(self, t: int) -> tuple[_Run, int | None]:
+        """One run of MES with every voter starting at budget / n + t, and its horizon's limit.
+
+        Lower bounds. Within a run, money only shrinks, so a project's rho only grows from round
+        to round. Moreover the price p solves sum(w * min(money, p)) = cost, and since
+        min(money, p) <= money for any set C of supporters and <= p for the others,
+        p >= (cost - money of C) / (voters outside C) for every C: the formula found for the
+        price in one round, re-valued at any t, is a lower bound of the price at that t in that
+        round and every later one. So projects are tried in the order of their bounds (as in
+        pabutools), and one whose bound exceeds the best rho found so far is not recomputed.
+        A project its supporters cannot afford at t, but could for a larger t, stays in play,
+        out of reach for this run (the run ends when no other project is affordable).
+        """
+        prep, costs, ids = self.prep, self.prep.costs, self.prep.ids
+        state, horizon, in_play, funded, lower, margins, summaries = self._resume(t)
+        keep = self.skip_ahead
+        inf = float("inf")
+
+        def order(j: int) -> float:
+            bound = lower.get(j)
+            if bound is None:
+                return inf if j in margins else -inf
+            return bound[0] / bound[2]
+
+        while in_play:
+            if keep:
+                self.checkpoints.append(_Checkpoint(
+                    t, horizon.limit, state.scale, state.levels.copy(), state.level_of.copy(),
+                    in_play.copy(), len(funded), lower.copy(), margins.copy(), summaries.copy()))
+            scale = state.scale  # the scale prices are expressed in, before fund() rescales
+            in_play.sort(key=order)
+            best_j, best, best_rho = -1, None, (0, 1)
+            fresh: dict[int, tuple[int, int]] = {}  # rho of the projects recomputed this round
+            dropped: list[int] = []
+            wants = horizon.wants()
+            for j in in_play:
+                if j in margins:
+                    continue
+                bound = lower.get(j)
+                if best is not None and bound is not None and bound[0] * best_rho[1] > best_rho[0] * bound[2]:
+                    continue  # cannot beat (or tie with) the best
+                items = state.items(j)
+                money = sum([value * w for value, _s, w in items])
+                cost = costs[j] * scale
+                if money < cost:
+                    # Money only shrinks within a run, so j stays unaffordable at this t. If its
+                    # supporters' money does not grow with t either, it is out for every t.
+                    slope = sum([slope * w for _v, slope, w in items])
+                    if slope > 0 and wants:
+                        items.sort()
+                        summaries[j] = _summary(items, t, scale)
+                        lower.pop(j, None)
+                        margins[j] = (money - cost, slope)
+                    else:
+                        dropped.append(j)
+                    continue
+                price = _price(items, money, cost)
+                rho = (price.num, price.den * scale * costs[j])
+                fresh[j] = rho
+                lower[j] = (price.num, price.slope_num, rho[1])
+                if wants:
+                    summaries[j] = _summary(price.items, t, scale)
+                if best is None or _rho_less(rho, best_rho) or (
+                        not _rho_less(best_rho, rho) and ids[j] < ids[best_j]):
+                    best_j, best, best_rho = j, price, rho
+            if dropped:
+                in_play = [j for j in in_play if j not in dropped]
+            if best is None:
+                # The run ends here: the projects left, all unaffordable, must stay so.
+                self._note_end(horizon, in_play, margins, state)
+                break
+            if wants:
+                self._note_margins(horizon, in_play, best_j, best, fresh, summaries, scale, state)
+            payers, capped = state.fund(best_j, best)
+            funded.append(_Funded(best_j, t, scale, best.num, best.slope_num, best.den, best.money,
+                                  sum([slope * w for _v, slope, w in best.items]), payers, capped))
+            in_play.remove(best_j)
+            lower.pop(best_j, None)
+        self.funded = funded
+        winners = [*prep.free, *(f.project for f in funded)]
+        run = _Run(t, winners, sum(costs[j] for j in winners), funded, state.scale, state.levels,
+                   state.level_of)
+        return run, horizon.limit
+
+    def _money(self, state: _State, j: int) -> tuple[int, int]:
+        """j's supporters' money minus its cost (scaled), and its slope, in the current round."""
+        items = state.items(j)
+        return (sum([value * w for value, _s, w in items]) - self.prep.costs[j] * state.scale,
+                sum([slope * w for _v, slope, w in items]))
+
+    def _note_end(self, horizon: _Horizon, in_play: list[int], margins: Margins,
+                  state: _State) -> None:
+        """Require each project left to stay unaffordable: its supporters' money, now or when it
+        was found unaffordable (which is more for every t), stays below its cost."""
         for j in in_play:
-            price = state.price(j, horizon)
-            if price is None:
-                state.drop(j)  # money only shrinks within a run, so it stays unaffordable
-            else:
-                priced.append((j, price))
-        if not priced:
-            break
-        best_j, best = _pick(prep, priced, state.scale, horizon)
-        scale = state.scale  # the scale the price is expressed in, before fund() rescales
-        payers = state.fund(best_j, best)
-        cost = prep.costs[best_j]
-        run.funded_steps.append(_funded_step(
-            prep, best_j, budget, run.total_cost, Fraction(best.num, best.den * scale * cost),
-            Fraction(best.num, best.den * scale), payers, Fraction(best.money, scale)))
-        run.winners.append(best_j)
-        run.total_cost += cost
-        in_play = [j for j, _price in priced if j != best_j]
-    run.group_money = state.money_of_groups()
-    return run
+            if not horizon.wants():
+                return
+            candidate = horizon.until(*margins[j])
+            if candidate is not None and (horizon.limit is None or candidate < horizon.limit):
+                now = horizon.until(*self._money(state, j))  # try the money left now
+                horizon.lower(None if now is None else max(candidate, now))
+
+    def _note_margins(self, horizon: _Horizon, in_play: list[int], best_j: int, best: _Price,
+                      fresh: dict[int, tuple[int, int]], summaries: dict[int, _Summary],
+                      scale: int, state: _State) -> None:
+        """Record what keeps best_j the pick of this round: its price formula, and every other
+        project's price above the level at which it would beat or tie with best_j."""
+        costs = self.prep.costs
+        best_cost = costs[best_j]
+        best_rho = (best.num, best.den * scale * best_cost)
+        _note_same_price(horizon, best)
+        for j in in_play:
+            if j == best_j:
+                continue
+            if not horizon.wants():
+                return
+            rho = fresh.get(j)
+            if rho is not None and not _rho_less(best_rho, rho):
+                # Tied at t0: the tie (and so the id order) must persist, which needs both formulas.
+                items = state.items(j)
+                price = _price(items, sum([value * w for value, _s, w in items]), costs[j] * scale)
+                _note_same_price(horizon, price)
+                a, b = best.den * best_cost, price.den * costs[j]
+                horizon.note(price.num * a - best.num * b, price.slope_num * a - best.slope_num * b)
+                continue
+            margin = _price_above(horizon, summaries[j], costs[j], best, scale, best_cost)
+            candidate = None if margin is None else horizon.until(*margin)
+            if margin is not None and (candidate is None or horizon.limit is not None
+                                       and candidate >= horizon.limit):
+                continue  # cannot lower the limit
+            if rho is None:
+                # Older levels give no bound, or one that ends sooner: try j's levels now. Its
+                # price is above q (its rho exceeds best_rho, or it cannot be afforded).
+                items = state.items(j)
+                items.sort()
+                summaries[j] = _summary(items, horizon.t0, scale)
+                now = horizon.until(*_price_above(horizon, summaries[j], costs[j], best, scale,
+                                                  best_cost))  # type: ignore[misc]
+                if candidate is None or (now is not None and now > candidate):
+                    candidate = now
+            horizon.lower(candidate)
+
+
+def _funded_steps(prep: _Prepared, budget: int, run: _Run) -> list[Step]:
+    """Step records of the funded projects, in order, valued at the run's increment."""
+    voter_budget = Fraction(budget, prep.n_voters) + run.t
+    steps: list[Step] = []
+    spent = 0
+    for j in prep.free:
+        steps.append(_funded_step(prep, j, budget, spent, _ZERO, _ZERO, (0, 0),
+                                  prep.approvals[j] * voter_budget))
+    for f in run.funded:
+        shift = run.t - f.t0
+        num = f.num + f.slope_num * shift
+        cost = prep.costs[f.project]
+        steps.append(_funded_step(prep, f.project, budget, spent,
+                                  Fraction(num, f.den * f.scale * cost), Fraction(num, f.den * f.scale),
+                                  (f.payers, f.capped),
+                                  Fraction(f.money + f.money_slope * shift, f.scale)))
+        spent += cost
+    return steps
 
 
 def _funded_step(prep: _Prepared, j: int, budget: int, spent: int, rho: Fraction,
@@ -396,11 +612,11 @@ def _closing_steps(prep: _Prepared, budget: int, run: _Run) -> list[Step]:
             steps.append(Step(kind=NO_SUPPORTERS, project_id=pid, cost=prep.costs[j],
                               remaining_before=left, remaining_after=left))
             continue
-        money = sum((prep.group_weight[g] * run.group_money[g] for g in prep.supporters[j]),
-                    _ZERO)
+        money = sum(prep.group_weight[g] * run.levels[run.level_of[g]][0]
+                    for g in prep.supporters[j])
         steps.append(Step(kind=NOT_AFFORDABLE, project_id=pid, approvals=prep.approvals[j],
                           cost=prep.costs[j], remaining_before=left, remaining_after=left,
-                          supporters_money=money))
+                          supporters_money=Fraction(money, run.scale)))
     return steps
 
 
@@ -408,22 +624,23 @@ def _outcome(prep: _Prepared, budget: int, run: _Run, runs: int, stop: str,
              rejected_cost: int | None) -> Outcome:
     """Assemble the public Outcome of the kept run."""
     steps: list[Step] = []
+    voter_budget = Fraction(budget, prep.n_voters) + run.t
     if runs > 1:
         steps.append(Step(
             kind=COMPLETION_INCREMENT,
             remaining_before=budget - run.total_cost,
             remaining_after=budget - run.total_cost,
             initial_voter_budget=Fraction(budget, prep.n_voters),
-            voter_budget=run.voter_budget,
+            voter_budget=voter_budget,
             increments=run.t,
             runs=runs,
             stop_reason=stop,
             rejected_cost=rejected_cost,
         ))
-    steps.extend(run.funded_steps)
+    steps.extend(_funded_steps(prep, budget, run))
     steps.extend(_closing_steps(prep, budget, run))
     return Outcome(rule=RULE_NAME, budget=budget, winners=[prep.ids[j] for j in run.winners],
-                   total_cost=run.total_cost, steps=steps, voter_budget=run.voter_budget,
+                   total_cost=run.total_cost, steps=steps, voter_budget=voter_budget,
                    increments=run.t, runs=runs)
 
 
@@ -440,12 +657,12 @@ def equal_shares(budget: int, projects: Sequence[Project], ballots: Iterable[Col
     prep = _prepare(projects, normalise_inputs(budget, projects, ballots))
     if prep.n_voters == 0:
         return _no_voters(prep, budget)
+    runner = _Runs(prep, budget, skip_ahead)
     t, runs = 0, 0
     previous: _Run | None = None
     previous_last_t = 0  # last increment known to give the same outcome as `previous`
     while True:
-        horizon = _Horizon(t, active=skip_ahead)
-        run = _run(prep, budget, t, horizon)
+        run, limit = runner.run(t)
         runs += 1
         if run.total_cost > budget:
             if previous is None:
@@ -460,13 +677,13 @@ def equal_shares(budget: int, projects: Sequence[Project], ballots: Iterable[Col
                             STOP_NOT_NEEDED if runs == 1 else STOP_EXHAUSTIVE, None)
         previous = run
         # Without a recorded comparison that could flip, fall back to pabutools' +1 stepping.
-        t = horizon.limit if horizon.limit is not None else t + 1
+        t = limit if limit is not None else t + 1
         previous_last_t = t - 1
 
 
 def _rerun_same(prep: _Prepared, budget: int, run: _Run, t: int) -> _Run:
-    """Recompute the kept outcome at increment t so its steps show that run's exact numbers."""
-    again = _run(prep, budget, t, _Horizon(t, active=False))
+    """Recompute the kept outcome at increment t, from scratch, so its steps show that run."""
+    again, _limit = _Runs(prep, budget, skip_ahead=False).run(t)
     if again.winners != run.winners:
         # The skip-ahead guarantee was violated; refuse to return a possibly wrong result.
         raise RuntimeError(f"equal shares skip-ahead inconsistency at increment {t}")

@@ -158,9 +158,9 @@ def format_receipt(code: str) -> str:
     return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
-def cast_ballot(round_: Round, voter: User, *, choices) -> str:
+def cast_ballot(round_: Round, voter: User, *, choices, items: list[Proposal] | None = None) -> str:
     """Record that the voter voted and, separately, what the ballot chose; return the receipt code."""
-    check = check_choices(round_, choices)
+    check = check_choices(round_, choices, items)
     if not check.ok:
         raise DomainError(check.problems[0], status_code=422)
     participation = _participate(round_, voter, channel=Channel.web, recorded_by=None)

@@ -104,7 +104,7 @@ def cast(slug: str, round_id: int):
     form = _ballot_form(round_, items)
     if not form.validate_on_submit():
         return _ballot_page(round_, form, items, status_code=422)
-    code = services.cast_ballot(round_, current_user, choices=form.choices.data or [])
+    code = services.cast_ballot(round_, current_user, choices=form.choices.data or [], items=items)
     db.session.commit()
     response = render_page("votes/receipt.html", "votes/receipt.html", community=round_.community, round=round_,
                            code=services.format_receipt(code))
