@@ -42,6 +42,9 @@ lint: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed translations
 	$(BIN)/python bench/bench_roll_import.py
+	$(BIN)/python bench/bench_proposal_list.py
+	$(BIN)/python bench/tally.py
+	$(BIN)/python bench/ballot_load.py
 
 clean:
 	rm -rf $(VENV) instance test-artifacts
