@@ -9,32 +9,33 @@ Semantics are those of pabutools 1.2.3
   "affordability" rho is p / cost(c), so the project with the smallest rho is funded; ties go to
   the lexicographically smallest project id (pabutools' default `lexico_tie_breaking` compares
   project names, which are the ids, as strings). A project whose supporters together have less
-  money than its cost can never be funded later in the run.
+  money than its cost can never be funded later in the run and is dropped.
 * Projects nobody approved are never funded; approved zero-cost projects are funded up front.
 * Completion (add-one): if some approved, unfunded project still fits the real remaining budget,
   rerun with every voter's starting budget raised by one currency unit; stop at the first run
   that is exhaustive (keep it) or that costs more than the budget (keep the previous run).
   There is no greedy top-up afterwards.
 
-Speed. Voters with identical ballots are merged into weighted groups, and voters holding the
-same amount of money are merged into "levels", so one round costs O(projects x levels). Money is
-kept as exact integers over one common denominator per run (the voter count, multiplied by the
-reduced denominator of each funded project's price), which is much faster than Fraction and just
-as exact. Fractions are only built for the run whose outcome is returned.
+Speed. Voters with identical ballots are merged into weighted groups, and groups holding the
+same amount of money share a "level". Money is kept as exact integers over one common
+denominator per run (the voter count, multiplied by the reduced denominator of each funded
+project's price), which is much faster than Fraction and just as exact; Fractions are only built
+for the steps of the run whose outcome is returned. Within a run money only shrinks, so a
+project's rho only grows: as in pabutools, a project is not recomputed in a round when a lower
+bound of its rho (see _Runs.run) already exceeds the best rho found in that round.
 
 The add-one loop can need hundreds of runs, so every money amount is also kept as an affine
 function of the increment t (its value at the run's t0 plus its slope in t). Each comparison
 that steers a run is then the sign of an affine function of t: which supporters of the funded
-project pay in full, and that every other project's price stays above the level at which it
-would beat (or tie with) the funded one; a project that cannot be afforded stays in play while
-its supporters' money grows with t, under the same "price above" guarantee, and must still be
-unaffordable when the run ends. A round is valid up to the first integer t at which any sign
-recorded in it or before it could change; until then the run makes the same choices, so its
-winners are the same and the runs in between are skipped. The next run restarts from a copy of
-the state at the start of the first round it cannot trust (its affine money re-valued at the new
-t) instead of from scratch. The kept run's steps are valued at its own t, and a kept run that
-was skipped over is recomputed from scratch as a check. `skip_ahead=False` runs every increment
-from scratch like pabutools; the tests check that both agree, and agree with pabutools itself.
+project pay in full, which projects are dropped as unaffordable, and that every other project's
+price stays above the level at which it would beat (or tie with) the funded one. A round is
+valid up to the first integer t at which a sign recorded in it or in an earlier round could
+change; below that t the run makes the same choices up to that round. So the runs in between
+are skipped (same winners), and the next run does not start from scratch: it restarts from a
+copy of the state at the start of the first round it cannot trust, re-valued at its own t. The
+kept run's steps are valued at its own t, and a kept run that was skipped over is recomputed
+from scratch as a check. `skip_ahead=False` runs every increment from scratch like pabutools;
+the tests check that both agree, and agree with pabutools itself.
 """
 
 from __future__ import annotations
@@ -78,30 +79,20 @@ class _Horizon:
         """Whether recording more comparisons could still lower the limit."""
         return self.active and self.limit != self.t0 + 1
 
-    def until(self, value: int, slope: int) -> int | None:
-        """First t at which the sign of value + slope * (t - t0) may differ from its sign at t0.
-
-        None when it never does. Exact integer arithmetic.
-        """
-        if slope == 0:
-            return None  # constant: its sign (or exact equality) holds for every t
-        if value == 0:
-            return self.t0 + 1  # equal only at t0
-        if (value > 0) == (slope > 0):
-            return None  # moving away from zero as t grows
-        # The sign survives for every integer t below the root t0 - value / slope;
-        # -(value // slope) is that ratio rounded up.
-        return self.t0 - (value // slope)
-
-    def lower(self, candidate: int | None) -> None:
-        """Lower the limit to candidate (None: no limit)."""
-        if candidate is not None and (self.limit is None or candidate < self.limit):
-            self.limit = candidate
-
     def note(self, value: int, slope: int) -> None:
-        """Require the sign of value + slope * (t - t0) to stay what it is at t0."""
-        if self.active:
-            self.lower(self.until(value, slope))
+        """Require the sign of value + slope * (t - t0) to stay what it is at t0 (exact ints)."""
+        if not self.active or slope == 0:
+            return  # constant: its sign (or exact equality) holds for every t
+        if value == 0:
+            candidate = self.t0 + 1  # equal only at t0
+        elif (value > 0) == (slope > 0):
+            return  # moving away from zero as t grows
+        else:
+            # The sign survives for every integer t below the root t0 - value / slope;
+            # -(value // slope) is that ratio rounded up, in exact integer arithmetic.
+            candidate = self.t0 - (value // slope)
+        if self.limit is None or candidate < self.limit:
+            self.limit = candidate
 
 
 @dataclass
@@ -115,7 +106,7 @@ class _Prepared:
     group_weight: list[int]
     supporters: list[tuple[int, ...]]
     single: list[tuple[int, ...]]
-    """The supporter groups of each project that hold one voter..."""
+    """The supporter groups of each project that hold one voter (counted with Counter, in C)..."""
     heavy: list[tuple[tuple[int, int], ...]]
     """... and the others, as (group, voters)."""
     candidates: list[int]
@@ -125,25 +116,24 @@ class _Prepared:
 def _prepare(projects: Sequence[Project], ballots: list[frozenset[str]]) -> _Prepared:
     """Index projects, group identical non-empty ballots and classify projects."""
     ids = [p.id for p in projects]
-    costs = [p.cost for p in projects]
     position = {pid: i for i, pid in enumerate(ids)}
     grouped = Counter(b for b in ballots if b)
     group_weight: list[int] = []
     supporters: list[list[int]] = [[] for _ in ids]
     approvals = [0] * len(ids)
     for g, (ballot, weight) in enumerate(grouped.items()):
-        members = tuple(sorted(position[pid] for pid in ballot))
         group_weight.append(weight)
-        for j in members:
+        for j in sorted(position[pid] for pid in ballot):
             supporters[j].append(g)
             approvals[j] += weight
+    costs = [p.cost for p in projects]
     candidates = [j for j in range(len(ids)) if approvals[j] > 0 and costs[j] > 0]
     free = [j for j in range(len(ids)) if approvals[j] > 0 and costs[j] == 0]
-    return _Prepared(ids, costs, approvals, len(ballots), group_weight,
-                     [tuple(s) for s in supporters],
-                     [tuple(g for g in s if group_weight[g] == 1) for s in supporters],
-                     [tuple((g, group_weight[g]) for g in s if group_weight[g] > 1) for s in supporters],
-                     candidates, free)
+    return _Prepared(
+        ids, costs, approvals, len(ballots), group_weight, [tuple(s) for s in supporters],
+        [tuple(g for g in s if group_weight[g] == 1) for s in supporters],
+        [tuple((g, group_weight[g]) for g in s if group_weight[g] > 1) for s in supporters],
+        candidates, free)
 
 
 # Money inside a run: a pair (value at the run's t0, slope in t), both ints scaled by the run's
@@ -166,7 +156,7 @@ class _Price(NamedTuple):
 
 
 def _price(items: Items, money: int, cost: int) -> _Price:
-    """Smallest p with sum(w * min(money, p)) == cost (scaled; the supporters can afford cost)."""
+    """Smallest p with sum(w * min(money, p)) == cost (scaled), for supporters who can afford it."""
     items.sort()
     paid = paid_slope = 0
     rest = sum([w for _v, _s, w in items])
@@ -180,12 +170,17 @@ def _price(items: Items, money: int, cost: int) -> _Price:
     return _Price(cost - paid, -paid_slope, rest, money, items)
 
 
+def _rho_less(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """a < b, for rho = numerator / denominator (positive denominators)."""
+    return a[0] * b[1] < b[0] * a[1]
+
+
 class _Summary(NamedTuple):
-    """A project's supporter levels at some round, poorest first, with prefix sums (scaled).
+    """A project's supporter levels in some round, poorest first, with prefix sums (scaled).
 
     Money only shrinks from round to round, so for every t these levels hold at least what the
-    same voters hold in any later round: later price bounds can use them as they are, even in a
-    later run restarted from a checkpoint (their values are then re-valued at the new t).
+    same voters hold in any later round: price bounds in later rounds can use them as they are,
+    even in a later run restarted from a checkpoint (their values are then those at t0 here).
     """
 
     t0: int
@@ -213,7 +208,7 @@ def _summary(items: Items, t0: int, scale: int) -> _Summary:
 
 
 class _Funded(NamedTuple):
-    """A funded round, with its amounts affine in t around t0 (for the steps of the kept run)."""
+    """A funded round, its amounts affine in t around t0 (for the steps of the kept run)."""
 
     project: int
     t0: int
@@ -227,13 +222,9 @@ class _Funded(NamedTuple):
     capped: int
 
 
-# What a run knows of the projects still in play, all affine in t around the run's t0:
-# lower[j] = (num, slope, den): rho_j >= num / den now and in every later round (see _Runs.run);
-# margins[j] = (value, slope): j cannot be afforded in this round or any later one at t0, and its
-# supporters' money minus its cost, in an earlier round (so at least as much), is this;
-# summaries[j]: j's supporter levels at some round, for the bounds of _note_price_above.
+# Lower bounds of the rho of projects in play: lower[j] = (num, slope, den) means
+# rho_j >= (num + slope * (t - t0)) / den in this round and every later one (see _Runs.run).
 Lower = dict[int, tuple[int, int, int]]
-Margins = dict[int, tuple[int, int]]
 
 
 class _Checkpoint(NamedTuple):
@@ -248,7 +239,6 @@ class _Checkpoint(NamedTuple):
     rounds: int
     """Number of projects funded before this round (free projects excluded)."""
     lower: Lower
-    margins: Margins
     summaries: dict[int, _Summary]
 
 
@@ -266,7 +256,7 @@ class _Run:
 
 
 class _State:
-    """Money of every voter group during one run: the index of its level of (affine) money.
+    """The money of every voter group during a run, as the index of its level of (affine) money.
 
     Level 0 is "no money left" for every t. Levels are not merged across rounds: two levels may
     hold the same money, which would only cost a little speed, never exactness.
@@ -296,7 +286,7 @@ class _State:
     def items(self, j: int) -> Items:
         """(value, slope, voters) of each level holding money of j's supporters (scaled)."""
         level_of = self.level_of
-        voters = Counter(map(level_of.__getitem__, self.prep.single[j]))  # counted in C
+        voters = Counter(map(level_of.__getitem__, self.prep.single[j]))
         for g, w in self.prep.heavy[j]:
             voters[level_of[g]] += w
         voters.pop(0, None)
@@ -326,17 +316,12 @@ class _State:
                 if new is None:
                     value, slope = levels[old]
                     new = 0  # a level below the price pays everything it has
-                    if value >= p_value and (value != p_value or slope != p_slope):
+                    if value >= p_value and (value, slope) != (p_value, p_slope):
                         new = len(levels)
                         levels.append((value - p_value, slope - p_slope))
                     moves[old] = new
                 level_of[g] = new
         return payers, capped
-
-
-def _rho_less(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    """a < b for rho = numerator / denominator (positive denominators)."""
-    return a[0] * b[1] < b[0] * a[1]
 
 
 def _note_same_price(horizon: _Horizon, price: _Price) -> None:
@@ -349,27 +334,27 @@ def _note_same_price(horizon: _Horizon, price: _Price) -> None:
         note(value * den - num, slope * den - slope_num)
 
 
-def _price_above(horizon: _Horizon, summary: _Summary, cost: int, best: _Price, scale: int,
+def _price_above(t0: int, summary: _Summary, cost: int, best: _Price, scale: int,
                  best_cost: int) -> tuple[int, int] | None:
-    """Affine condition (< 0) keeping a project's price above q = rho_best * cost, or None.
+    """Affine condition (< 0 at t0) keeping a project's price above q = rho_best * cost.
 
-    Its price exceeds q exactly when sum(w * min(money, q)) < cost over its supporters (for a
-    project they cannot afford, both hold). Replacing each min by one of its two terms gives an
-    affine upper bound of that sum, valid for every t; taking the term that is smaller at t0
-    makes it exact at t0. Keeping the bound below cost keeps the price above q without fixing
-    the price's own formula, which would end the interval far more often. The levels may be
-    from an earlier round or run (see _Summary), at an older t0 and a smaller scale; the best's
-    price is in `scale` at horizon.t0. Everything is multiplied by
-    k = best.den * best_cost * (scale / summary.scale) so that q is whole: a level is taken
-    below q when value * k <= q_value, found by bisection. Returns None if the bound is not
-    below cost at horizon.t0 (possible only with levels from an older run).
+    Its price exceeds q exactly when sum(w * min(money, q)) < cost over its supporters (for
+    supporters who cannot afford it, both hold). Replacing each min by one of its two terms gives
+    an affine upper bound of that sum, valid for every t; taking the term that is smaller makes
+    it exact. Keeping the bound below cost keeps the price above q without fixing the price's own
+    formula, which would end the interval far more often. The levels may be from an earlier
+    round, at a smaller scale, or from an earlier run, at an older t0 (see _Summary); the best's
+    price is in `scale` at t0. Everything is multiplied by
+    k = best.den * best_cost * (scale / summary.scale) so that q is whole: a level is counted
+    below q when value * k <= q_value, found by bisection. Returns None if the bound is not below
+    cost at t0 (possible only with levels from an earlier run).
     """
     k = best.den * best_cost * (scale // summary.scale)
     q_value = best.num * cost
     below = bisect_right(summary.values, q_value // k)
     above = summary.weight_sums[-1] - summary.weight_sums[below]
     slope_sum = summary.slope_sums[below]
-    value = ((summary.value_sums[below] + slope_sum * (horizon.t0 - summary.t0)) * k
+    value = ((summary.value_sums[below] + slope_sum * (t0 - summary.t0)) * k
              + above * q_value - cost * summary.scale * k)
     if value >= 0:
         return None
@@ -377,7 +362,7 @@ def _price_above(horizon: _Horizon, summary: _Summary, cost: int, best: _Price, 
 
 
 class _Runs:
-    """Successive MES runs of one election; each may restart from the previous run's rounds."""
+    """Successive MES runs of one election; each may restart from a round of the previous one."""
 
     def __init__(self, prep: _Prepared, budget: int, skip_ahead: bool) -> None:
         self.prep = prep
@@ -387,85 +372,68 @@ class _Runs:
         self.funded: list[_Funded] = []
 
     def _resume(self, t: int) -> tuple[_State, _Horizon, list[int], list[_Funded], Lower,
-                                        Margins, dict[int, _Summary]]:
-        """Latest round of the previous run still valid at t, as the starting point of run t."""
+                                        dict[int, _Summary]]:
+        """The latest round of the previous run still valid at t, to start run t from."""
         prep, checkpoints = self.prep, self.checkpoints
         start = len(checkpoints)
-        # The limits only decrease from round to round; rounds before `start` stay valid at t.
+        # The limits only decrease from round to round; the rounds before `start` are valid at t.
         while start and not (checkpoints[start - 1].limit is None
                              or checkpoints[start - 1].limit > t):
             start -= 1
         if start == 0:
             checkpoints.clear()
             return (_State.fresh(prep, self.budget, t), _Horizon(t, self.skip_ahead),
-                    list(prep.candidates), [], {}, {}, {})
+                    list(prep.candidates), [], {}, {})
         cp = checkpoints[start - 1]
-        del checkpoints[start - 1:]  # the state is taken over; this run writes its own from here
+        del checkpoints[start - 1:]  # its data is taken over; this run writes its own from here
         shift = t - cp.t0
         lower = {j: (num + slope * shift, slope, den) for j, (num, slope, den) in cp.lower.items()}
-        margins: Margins = {}
-        for j, (value, slope) in cp.margins.items():
-            if value + slope * shift < 0:
-                margins[j] = (value + slope * shift, slope)
-            # else: perhaps affordable at t; without a bound, it is tried in the first round
         return (_State.restore(prep, cp, t), _Horizon(t, True, cp.limit), cp.in_play,
-                self.funded[:cp.rounds], lower, margins, cp.summaries)
+                self.funded[:cp.rounds], lower, cp.summaries)
 
     def run(self, t: int) -> tuple[_Run, int | None]:
         """One run of MES with every voter starting at budget / n + t, and its horizon's limit.
 
-        Lower bounds. Within a run, money only shrinks, so a project's rho only grows from round
-        to round. Moreover the price p solves sum(w * min(money, p)) = cost, and since
-        min(money, p) <= money for any set C of supporters and <= p for the others,
-        p >= (cost - money of C) / (voters outside C) for every C: the formula found for the
-        price in one round, re-valued at any t, is a lower bound of the price at that t in that
-        round and every later one. So projects are tried in the order of their bounds (as in
-        pabutools), and one whose bound exceeds the best rho found so far is not recomputed.
-        A project its supporters cannot afford at t, but could for a larger t, stays in play,
-        out of reach for this run (the run ends when no other project is affordable).
+        Lower bounds of rho. The price p of a project solves sum(w * min(money, p)) = cost over
+        its supporters. For any set C of them, min(money, p) <= money in C and <= p outside C, so
+        p >= (cost - money of C) / (voters outside C). The formula found for p in one round is of
+        that form: re-valued at any t (where the earlier rounds are valid), it is a lower bound
+        of the price at t in that round, and so in every later round, as money only shrinks. So
+        projects are tried in the order of their bounds, and one whose bound exceeds the best
+        rho found so far is not recomputed (pabutools does the same within a run).
         """
         prep, costs, ids = self.prep, self.prep.costs, self.prep.ids
-        state, horizon, in_play, funded, lower, margins, summaries = self._resume(t)
+        state, horizon, in_play, funded, lower, summaries = self._resume(t)
         keep = self.skip_ahead
-        inf = float("inf")
 
         def order(j: int) -> float:
             bound = lower.get(j)
-            if bound is None:
-                return inf if j in margins else -inf
-            return bound[0] / bound[2]
+            return float("-inf") if bound is None else bound[0] / bound[2]
 
         while in_play:
             if keep:
                 self.checkpoints.append(_Checkpoint(
                     t, horizon.limit, state.scale, state.levels.copy(), state.level_of.copy(),
-                    in_play.copy(), len(funded), lower.copy(), margins.copy(), summaries.copy()))
+                    in_play.copy(), len(funded), lower.copy(), summaries.copy()))
             scale = state.scale  # the scale prices are expressed in, before fund() rescales
+            wants = horizon.wants()
             in_play.sort(key=order)
             best_j, best, best_rho = -1, None, (0, 1)
             fresh: dict[int, tuple[int, int]] = {}  # rho of the projects recomputed this round
             dropped: list[int] = []
-            wants = horizon.wants()
             for j in in_play:
-                if j in margins:
-                    continue
                 bound = lower.get(j)
-                if best is not None and bound is not None and bound[0] * best_rho[1] > best_rho[0] * bound[2]:
+                if (best is not None and bound is not None
+                        and bound[0] * best_rho[1] > best_rho[0] * bound[2]):
                     continue  # cannot beat (or tie with) the best
                 items = state.items(j)
                 money = sum([value * w for value, _s, w in items])
                 cost = costs[j] * scale
                 if money < cost:
-                    # Money only shrinks within a run, so j stays unaffordable at this t. If its
-                    # supporters' money does not grow with t either, it is out for every t.
-                    slope = sum([slope * w for _v, slope, w in items])
-                    if slope > 0 and wants:
-                        items.sort()
-                        summaries[j] = _summary(items, t, scale)
-                        lower.pop(j, None)
-                        margins[j] = (money - cost, slope)
-                    else:
-                        dropped.append(j)
+                    # Money only shrinks within a run, so j stays unaffordable: dropping it is
+                    # final, so it must stay true.
+                    horizon.note(money - cost, sum([slope * w for _v, slope, w in items]))
+                    dropped.append(j)
                     continue
                 price = _price(items, money, cost)
                 rho = (price.num, price.den * scale * costs[j])
@@ -478,47 +446,31 @@ class _Runs:
                     best_j, best, best_rho = j, price, rho
             if dropped:
                 in_play = [j for j in in_play if j not in dropped]
+                for j in dropped:
+                    lower.pop(j, None)
+                    summaries.pop(j, None)
             if best is None:
-                # The run ends here: the projects left, all unaffordable, must stay so.
-                self._note_end(horizon, in_play, margins, state)
                 break
             if wants:
-                self._note_margins(horizon, in_play, best_j, best, fresh, summaries, scale, state)
+                self._note_margins(horizon, in_play, best_j, best, fresh, summaries, state)
             payers, capped = state.fund(best_j, best)
             funded.append(_Funded(best_j, t, scale, best.num, best.slope_num, best.den, best.money,
                                   sum([slope * w for _v, slope, w in best.items]), payers, capped))
             in_play.remove(best_j)
-            lower.pop(best_j, None)
+            lower.pop(best_j)
+            summaries.pop(best_j, None)
         self.funded = funded
         winners = [*prep.free, *(f.project for f in funded)]
         run = _Run(t, winners, sum(costs[j] for j in winners), funded, state.scale, state.levels,
                    state.level_of)
         return run, horizon.limit
 
-    def _money(self, state: _State, j: int) -> tuple[int, int]:
-        """j's supporters' money minus its cost (scaled), and its slope, in the current round."""
-        items = state.items(j)
-        return (sum([value * w for value, _s, w in items]) - self.prep.costs[j] * state.scale,
-                sum([slope * w for _v, slope, w in items]))
-
-    def _note_end(self, horizon: _Horizon, in_play: list[int], margins: Margins,
-                  state: _State) -> None:
-        """Require each project left to stay unaffordable: its supporters' money, now or when it
-        was found unaffordable (which is more for every t), stays below its cost."""
-        for j in in_play:
-            if not horizon.wants():
-                return
-            candidate = horizon.until(*margins[j])
-            if candidate is not None and (horizon.limit is None or candidate < horizon.limit):
-                now = horizon.until(*self._money(state, j))  # try the money left now
-                horizon.lower(None if now is None else max(candidate, now))
-
     def _note_margins(self, horizon: _Horizon, in_play: list[int], best_j: int, best: _Price,
                       fresh: dict[int, tuple[int, int]], summaries: dict[int, _Summary],
-                      scale: int, state: _State) -> None:
+                      state: _State) -> None:
         """Record what keeps best_j the pick of this round: its price formula, and every other
-        project's price above the level at which it would beat or tie with best_j."""
-        costs = self.prep.costs
+        project's price above the level at which it would beat (or tie with) best_j."""
+        costs, scale = self.prep.costs, state.scale
         best_cost = costs[best_j]
         best_rho = (best.num, best.den * scale * best_cost)
         _note_same_price(horizon, best)
@@ -536,22 +488,19 @@ class _Runs:
                 a, b = best.den * best_cost, price.den * costs[j]
                 horizon.note(price.num * a - best.num * b, price.slope_num * a - best.slope_num * b)
                 continue
-            margin = _price_above(horizon, summaries[j], costs[j], best, scale, best_cost)
-            candidate = None if margin is None else horizon.until(*margin)
-            if margin is not None and (candidate is None or horizon.limit is not None
-                                       and candidate >= horizon.limit):
-                continue  # cannot lower the limit
-            if rho is None:
-                # Older levels give no bound, or one that ends sooner: try j's levels now. Its
-                # price is above q (its rho exceeds best_rho, or it cannot be afforded).
+            summary = summaries.get(j)
+            margin = None if summary is None else _price_above(horizon.t0, summary, costs[j], best,
+                                                               scale, best_cost)
+            if margin is None:
+                # No usable older levels: take j's levels now (its price is above q, as its rho
+                # bound exceeds best_rho, or its supporters cannot afford it).
                 items = state.items(j)
                 items.sort()
-                summaries[j] = _summary(items, horizon.t0, scale)
-                now = horizon.until(*_price_above(horizon, summaries[j], costs[j], best, scale,
-                                                  best_cost))  # type: ignore[misc]
-                if candidate is None or (now is not None and now > candidate):
-                    candidate = now
-            horizon.lower(candidate)
+                summaries[j] = summary = _summary(items, horizon.t0, scale)
+                margin = _price_above(horizon.t0, summary, costs[j], best, scale, best_cost)
+                if margin is None:
+                    raise RuntimeError(f"equal shares: no price bound for project {j}")
+            horizon.note(*margin)
 
 
 def _funded_steps(prep: _Prepared, budget: int, run: _Run) -> list[Step]:
