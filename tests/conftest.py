@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import uuid
 
 import pytest
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from jinja2 import StrictUndefined
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from deliberation import create_app
@@ -65,6 +68,26 @@ class _TestSession(scoped_session):
     def remove(self) -> None:
         if self.registry.has():
             self.registry().rollback()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A new, empty database on the test database's server (or a new SQLite file): for migrations, and for
+    concurrency tests that need real commits seen by several connections."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    name = f"migrations_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(make_url(base).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -53,29 +53,3 @@ def ew(world) -> EvalWorld:
     neighbour, _ = make_resident(world.community, login="neighbour", building_name="2栋")
     longhui, _ = make_resident(world.community, login="longhui", building_name="A座")
     return EvalWorld(world, firm, committee, party2, org_rep, committee_rep, other_party, neighbour, longhui)
-
-
-@pytest.fixture
-def separate_database_url(tmp_path):
-    """A new, empty database on the test database's server (or a new SQLite file), for tests that
-    need real commits seen by several connections at once."""
-    import os
-    import uuid
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{tmp_path / 'concurrency.sqlite3'}"
-        return
-    name = f"concurrency_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(make_url(base).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

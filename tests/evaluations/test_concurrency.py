@@ -20,14 +20,14 @@ from tests.factories import build_world
 from .factories import make_organisation, make_survey
 
 
-def test_two_simultaneous_answers_of_one_resident_count_once(tmp_path_factory, separate_database_url):
+def test_two_simultaneous_answers_of_one_resident_count_once(tmp_path_factory, empty_database_url):
     """Two requests of the same resident race in two threads with their own sessions and connections.
 
     PostgreSQL makes the second insert wait for the first and then fail on the unique constraint, which
     the service turns into "already answered". SQLite has one writer: the loser either waits and gets the
     same refusal or is told the database is locked; either way its transaction leaves nothing behind.
     """
-    app = create_app(make_test_config(tmp_path_factory, SQLALCHEMY_DATABASE_URI=separate_database_url))
+    app = create_app(make_test_config(tmp_path_factory, SQLALCHEMY_DATABASE_URI=empty_database_url))
     with app.app_context():
         db.create_all()
         world = build_world()
