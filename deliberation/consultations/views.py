@@ -161,6 +161,13 @@ def _agenda(session: ConsultationSession, form: ItemForm | None = None, status_c
                        community=session.community, form=form or _item_form(session), status_code=status_code)
 
 
+def _agenda_changed(session: ConsultationSession):
+    """htmx swaps the refreshed agenda in place; a plain form is redirected back to it (POST → GET)."""
+    if request.headers.get("HX-Request") == "true":
+        return _agenda(session)
+    return redirect_to(_url("consultations.agenda", session))
+
+
 # --- sessions -------------------------------------------------------------------------
 
 @bp.get("")
@@ -255,7 +262,7 @@ def add_item(slug: str, session_id: int):
             fail_form(form, error)
         else:
             db.session.commit()
-            return _agenda(session)
+            return _agenda_changed(session)
     return _agenda(session, form, form_status(form))
 
 
@@ -287,7 +294,7 @@ def remove_item(slug: str, session_id: int, item_id: int):
     require(perm.can_run_session(current_user, session))
     services.remove_item(get_item(session, item_id), actor=current_user)
     db.session.commit()
-    return _agenda(session)
+    return _agenda_changed(session)
 
 
 @bp.post("/<int:session_id>/items/<int:item_id>/move")
@@ -298,7 +305,7 @@ def move_item(slug: str, session_id: int, item_id: int):
     require(perm.can_run_session(current_user, session))
     services.move_item(get_item(session, item_id), offset=_offset(), actor=current_user)
     db.session.commit()
-    return _agenda(session)
+    return _agenda_changed(session)
 
 
 # --- lifecycle ------------------------------------------------------------------------

@@ -63,3 +63,22 @@ def test_admin_sets_up_a_term_and_seats_members_and_the_public_page_lists_them(c
     client.post("/logout")
     page = client.get("/c/taoyuan/council").get_data(as_text=True)
     assert world.resident.display_name in page and "人大代表" in page and "5 天" in page
+
+
+def test_council_page_uses_a_fixed_number_of_queries(client, world, count_queries):
+    from deliberation.extensions import db
+
+    council = make_council(world.community, world.admin, members=3)
+    db.session.commit()
+    with count_queries() as counter:
+        assert client.get("/c/taoyuan/council").status_code == 200
+    few = counter.count
+    from tests.factories import make_resident
+
+    for n in range(8):
+        user, _ = make_resident(world.community, login=f"extra-{n}")
+        services.add_member(council, user, seat=SeatType.elected_resident, actor=world.admin)
+    db.session.commit()
+    with count_queries() as counter:
+        page = client.get("/c/taoyuan/council").get_data(as_text=True)
+    assert counter.count == few and page.count('data-testid="council-member"') == 11
