@@ -122,9 +122,10 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from deliberation.auth.views import bp as auth_bp
-    from deliberation.communities import notice_board  # noqa: F401  (registers placeholder sections)
     from deliberation.communities.views import bp as communities_bp
+    from deliberation.consultations.views import bp as consultations_bp
     from deliberation.core.uploads import bp as uploads_bp
+    from deliberation.councils.views import bp as councils_bp
     from deliberation.evaluations.views import bp as evaluations_bp
     from deliberation.proposals.views import bp as proposals_bp
     from deliberation.votes.views import bp as votes_bp
@@ -134,6 +135,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(proposals_bp)
     app.register_blueprint(votes_bp)
     app.register_blueprint(evaluations_bp)
+    app.register_blueprint(councils_bp)
+    app.register_blueprint(consultations_bp)
     app.register_blueprint(uploads_bp)
 
     @app.get("/healthz")

@@ -104,10 +104,14 @@ def load_demo(resident_count: int = 200) -> str:
 
     rounds = load_demo_rounds(community, residents=residents, secretary=by_login["secretary"], party=party,
                               admin=admin)
+    from deliberation.councils.demo import load_demo_council
+
+    council = load_demo_council(community, admin=admin, secretary=by_login["secretary"],
+                                members=[by_login[f"member{k}"] for k in range(1, 10)] + residents[11:16])
     return (f"Demo community {community.full_name} (/c/{community.slug}): {len(buildings)} buildings, "
             f"{len(residents)} verified residents, 5 waiting for verification, {len(people)} people on the roll, "
             f"{evaluations} published evaluations of a property firm and an owner committee.\n"
-            f"{rounds}")
+            f"{rounds}\n{council}")
 
 
 # Four quarters: (period, survey opens, evaluation published), in UTC.

@@ -9,7 +9,17 @@ from deliberation.communities.models import (  # noqa: F401
     RoleGrant,
     RollEntry,
 )
+from deliberation.consultations.models import (  # noqa: F401
+    AgendaItem,
+    Attendance,
+    ConsultationSession,
+    MinutesCorrection,
+    Motion,
+    MotionVote,
+    SpeakerSlot,
+)
 from deliberation.core.audit import AuditEvent  # noqa: F401
+from deliberation.councils.models import Council, CouncilMember  # noqa: F401
 from deliberation.evaluations.models import (  # noqa: F401
     Criterion,
     Evaluation,

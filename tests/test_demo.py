@@ -98,3 +98,24 @@ def test_demo_evaluations_show_a_firm_sliding_to_fail_a_closed_survey_and_a_repl
         assert client.post("/login", data={"login": login, "password": DEMO_PASSWORD}).status_code == 303, login
         client.post("/logout")
         assert has_role(db.session.scalar(User.by_login(login)), community, role)
+
+
+def test_demo_has_a_council_with_an_upcoming_meeting_and_published_minutes(client, db_session):
+    from deliberation.consultations.models import ConsultationSession, SessionStatus
+    from deliberation.councils.models import Council
+
+    load_demo()
+    council = db.session.scalar(select(Council))
+    logins = {m.user.login for m in council.members}
+    assert len(council.members) == 15 and {"secretary", "member1", "member9"} <= logins
+    by_status = {s.status: s for s in db.session.scalars(select(ConsultationSession))}
+    upcoming, past = by_status[SessionStatus.noticed], by_status[SessionStatus.minutes_published]
+    assert len(upcoming.items) == 3
+    board = client.get("/c/taoyuan").get_data(as_text=True)
+    assert upcoming.title in board and past.title in board
+    minutes = client.get(f"/c/taoyuan/sessions/{past.id}/minutes").get_data(as_text=True)
+    assert "通过" in minutes and "未通过" in minutes
+    assert "15 名成员中 11 人赞成" in minutes  # the arithmetic behind the first motion
+    client.post("/login", data={"login": "member1", "password": DEMO_PASSWORD})
+    assert upcoming.title in client.get("/account").get_data(as_text=True)
+    assert verify_chain().ok

@@ -57,11 +57,12 @@ def logout():
 @bp.get("/account")
 @login_required
 def account():
-    """The personal page: residencies with their status, roles, own proposals."""
+    """The personal page: residencies with their status, roles, own proposals, meeting notices."""
+    from deliberation.consultations.services import upcoming_for_member
     from deliberation.proposals.queries import proposals_by
 
     return render_page("auth/account.html", "auth/account.html", user=current_user,
-                       proposals=proposals_by(current_user.id))
+                       proposals=proposals_by(current_user.id), meetings=upcoming_for_member(current_user))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

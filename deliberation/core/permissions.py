@@ -256,6 +256,59 @@ def can_export_evaluations(user, community: Community) -> bool:
     return is_party_branch(user, community) or has_role(user, community, Role.community_admin)
 
 
+# --- councils and sessions ---------------------------------------------------------------
+
+def can_manage_council(user, community: Community) -> bool:
+    """Set up a council term, its rules and members (the community office)."""
+    return has_role(user, community, Role.community_admin)
+
+
+def can_run_sessions(user, community: Community) -> bool:
+    """Create sessions and see drafts (the council secretary)."""
+    return has_role(user, community, Role.council_secretary)
+
+
+def can_run_session(user, session) -> bool:
+    """Edit the agenda, notice, run the live console, motions and minutes of this session."""
+    return can_run_sessions(user, session.community)
+
+
+def can_view_session(user, session) -> bool:
+    """Noticed sessions are public; drafts are the secretary's."""
+    return session.status.value != "draft" or can_run_session(user, session)
+
+
+def is_session_attendee_type(user, session) -> bool:
+    """May take part: members at a council meeting, verified residents at a consultation or hearing."""
+    if not _authenticated(user):
+        return False
+    if session.kind.value == "council_meeting":
+        return session.council is not None and session.council.is_member(user)
+    return is_verified_resident(user, session.community)
+
+
+def can_sign_in(user, session) -> bool:
+    """Sign oneself in while the session runs."""
+    return session.status.value == "in_session" and is_session_attendee_type(user, session)
+
+
+def can_request_to_speak(user, session) -> bool:
+    """Join the speaker queue (being signed in is checked by the service)."""
+    return can_sign_in(user, session)
+
+
+def can_vote_on_motion(user, motion) -> bool:
+    """Vote on one's own phone while the motion is open (being present is checked by the service)."""
+    return (motion.status.value == "open" and motion.method.value == "phones"
+            and is_session_attendee_type(user, motion.session))
+
+
+def can_read_minutes(user, session) -> bool:
+    """Published minutes are public; the secretary previews them once the session has adjourned."""
+    return session.status.value == "minutes_published" or (
+        session.status.value == "adjourned" and can_run_session(user, session))
+
+
 def require(allowed: bool) -> None:
     """Stop the request unless allowed: anonymous users are sent to log in, others get 403."""
     if allowed:

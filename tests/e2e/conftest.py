@@ -62,6 +62,7 @@ def live_app(tmp_path_factory):
         make_round(community, secretary, title="2027年度民生微实事")
         _voting_round(community, secretary, party)
         _seed_evaluations(community, admin)
+        _seed_council(community, admin, secretary)
         db.session.commit()
     return app
 
@@ -94,6 +95,29 @@ def _seed_evaluations(community, admin) -> None:
     services.grant_role(community, user=rep, role=Role.org_rep, actor=admin, organisation=firm)
     make_resident(community, login="resident-a", display_name="居民 甲", password=EVAL_PASSWORD, building_name="1栋")
     make_resident(community, login="resident-b", display_name="居民 乙", password=EVAL_PASSWORD, building_name="2栋")
+
+
+COUNCIL_MEMBERS = {"council-m1": "委员 周", "council-m2": "委员 吴", "council-m3": "委员 郑", "council-m4": "委员 冯"}
+MEETING_TITLE = "第一届议事会第1次会议"
+
+
+def _seed_council(community, admin, secretary) -> None:
+    """A four-member council (quorum: more than two thirds, i.e. 3) and a draft meeting with an agenda."""
+    from datetime import timedelta
+
+    from deliberation.consultations import services as sessions
+    from deliberation.consultations.models import SessionKind
+    from deliberation.core.models import utcnow
+    from tests.councils.factories import make_council
+
+    users = [make_resident(community, login=login, phone=f"1361111002{n}", password=PASSWORD, display_name=name)[0]
+             for n, (login, name) in enumerate(COUNCIL_MEMBERS.items())]
+    council = make_council(community, admin, members=4, seat_users=users, term_label="第一届")
+    session = sessions.create_session(community, fields=sessions.SessionFields(
+        kind=SessionKind.council_meeting, title=MEETING_TITLE, starts_at=utcnow() + timedelta(days=4),
+        place="社区党群服务中心"), council=council, actor=secretary)
+    sessions.add_item(session, fields=sessions.ItemFields(title="加装楼道扶手", description="3栋居民提出。"),
+                      actor=secretary)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Council meetings, open consultations and hearings: notice, console, motions, minutes."""

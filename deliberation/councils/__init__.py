@@ -1,0 +1,1 @@
+"""Residents' councils (议事会): terms, members and their rules."""

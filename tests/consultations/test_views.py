@@ -1,0 +1,182 @@
+"""A meeting through the browser routes: notice, sign-in, quorum, motion, phones, minutes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from deliberation.consultations import services
+from deliberation.consultations.models import SessionStatus, VoteChoice
+from deliberation.core.models import utcnow
+from deliberation.extensions import db
+from tests.conftest import login_as
+from tests.councils.factories import make_session, members, start
+
+HX = {"HX-Request": "true"}
+
+
+def url(session, path=""):
+    return f"/c/taoyuan/sessions/{session.id}{path}"
+
+
+def test_secretary_creates_a_session_in_beijing_time_and_builds_the_agenda(client, world, council):
+    login_as(client, world.secretary)
+    response = client.post("/c/taoyuan/sessions/new", data={
+        "kind": "council_meeting", "title": "第三届议事会第6次会议", "starts_at": "2026-12-05T19:30", "place": "党群服务中心"})
+    assert response.status_code == 303
+    session = services.sessions_of(world.community, include_drafts=True)[0]
+    assert session.starts_at.hour == 11 and session.starts_at.minute == 30  # 19:30 Beijing is 11:30 UTC
+    assert session.council_id == council.id
+    for title in ("审议坡道项目", "听取居民意见"):
+        response = client.post(url(session, "/items"), data={"title": title, "minutes_allotted": "20"}, headers=HX)
+        assert response.status_code == 200 and title in response.get_data(as_text=True)
+    response = client.post(url(session, "/items"), data={"title": "", "minutes_allotted": "20"}, headers=HX)
+    assert response.status_code == 422
+    second = session.items[1]
+    response = client.post(url(session, f"/items/{second.id}/move"), data={"direction": "up"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/agenda")  # without JavaScript
+    assert [i.title for i in session.items] == ["听取居民意见", "审议坡道项目"]
+    page = client.get(url(session, "/agenda")).get_data(as_text=True)
+    assert page.index("听取居民意见") < page.index("审议坡道项目")
+
+
+def test_draft_is_hidden_from_residents_and_notice_appears_on_board_and_member_page(client, world, council):
+    session = make_session(world.community, world.secretary, council, title="第三届议事会第7次会议")
+    login_as(client, world.resident)
+    assert client.get(url(session)).status_code == 403
+    assert "第三届议事会第7次会议" not in client.get("/c/taoyuan").get_data(as_text=True)
+    login_as(client, world.secretary)
+    assert client.post(url(session, "/notice")).status_code == 303
+    login_as(client, world.resident)  # a council member
+    assert client.get(url(session)).status_code == 200
+    board = client.get("/c/taoyuan").get_data(as_text=True)
+    assert "第三届议事会第7次会议" in board
+    assert "第三届议事会第7次会议" in client.get("/account").get_data(as_text=True)
+    login_as(client, world.party)  # not a member: not on the personal page
+    assert "第三届议事会第7次会议" not in client.get("/account").get_data(as_text=True)
+
+
+def test_start_before_notice_period_needs_a_reason(client, world, council):
+    session = make_session(world.community, world.secretary, council)
+    services.notice_session(session, actor=world.secretary)
+    login_as(client, world.secretary)
+    response = client.post(url(session, "/start"), data={"urgent_reason": ""})
+    assert response.status_code == 422
+    assert session.status == SessionStatus.noticed
+    response = client.post(url(session, "/start"), data={"urgent_reason": "台风过后需紧急决定"})
+    assert response.status_code == 303 and session.status == SessionStatus.in_session
+
+
+def test_meeting_on_phones_from_sign_in_to_published_minutes(client, world, council):
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    people = members(council)
+    # Ten sign in on their phones: no quorum yet (11 of 15 needed).
+    for person in people[:10]:
+        login_as(client, person)
+        assert client.post(url(session, "/sign-in"), headers=HX).status_code == 200
+    login_as(client, world.secretary)
+    console = client.get(url(session, "/console"), headers=HX).get_data(as_text=True)
+    assert "quorum-not-met" in console
+    # The secretary ticks the eleventh: the quorum turns green.
+    client.post(url(session, "/attendance"), data={"user_id": people[10].id}, headers=HX)
+    console = client.get(url(session, "/console"), headers=HX).get_data(as_text=True)
+    assert "quorum-met" in console and "quorum-not-met" not in console
+    assert client.post(url(session, "/motions"), data={"text": "同意加装坡道", "method": "phones"}).status_code == 303
+    motion = services.motions_of(session)[0]
+    for person in people[:9]:
+        login_as(client, person)
+        response = client.post(url(session, f"/motions/{motion.id}/vote"), data={"choice": "yes"}, headers=HX)
+        assert response.status_code == 200
+    login_as(client, people[9])
+    client.post(url(session, f"/motions/{motion.id}/vote"), data={"choice": "no"}, headers=HX)
+    live = client.get(url(session, "/live"), headers=HX).get_data(as_text=True)
+    assert "10 of 11 have voted" in live or "11 人中已有 10 人表决" in live
+    # An absent member's vote is refused.
+    login_as(client, people[14])
+    assert client.post(url(session, f"/motions/{motion.id}/vote"), data={"choice": "yes"}).status_code == 403
+    login_as(client, world.secretary)
+    client.post(url(session, f"/motions/{motion.id}/roll-call"), data={"user_id": people[10].id, "choice": "abstain"})
+    assert client.post(url(session, f"/motions/{motion.id}/close")).status_code == 303
+    assert motion.outcome.value == "passed"
+    page = client.get(url(session)).get_data(as_text=True)
+    assert "15 名成员中 9 人赞成" in page
+    # A vote after closing is refused.
+    login_as(client, people[0])
+    assert client.post(url(session, f"/motions/{motion.id}/vote"), data={"choice": "no"}).status_code == 403
+    login_as(client, world.secretary)
+    assert client.post(url(session, "/adjourn")).status_code == 303
+    response = client.post(url(session, "/minutes/edit"), data={
+        f"item-{session.items[0].id}": "经讨论，同意加装坡道。", "summary": "会议有效", "publish": "1"})
+    assert response.status_code == 303
+    login_as(client, world.party)
+    minutes = client.get(url(session, "/minutes")).get_data(as_text=True)
+    assert "经讨论，同意加装坡道。" in minutes and "测试用紧急会议" in minutes
+    assert people[0].display_name in minutes  # named votes
+    assert client.post(url(session, "/minutes/edit"), data={"summary": "x"}).status_code == 403
+
+
+def test_speaker_countdown_is_computed_from_the_stored_start(client, world, council):
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    member = members(council)[0]
+    services.sign_in(session, member)
+    slot = services.request_to_speak(session, member)
+    services.start_speaker(slot, actor=world.secretary, now=utcnow() - timedelta(seconds=61))
+    login_as(client, member)
+    live = client.get(url(session, "/live"), headers=HX).get_data(as_text=True)
+    assert 'data-remaining="119"' in live or 'data-remaining="118"' in live
+    login_as(client, world.secretary)
+    console = client.get(url(session, "/console"), headers=HX).get_data(as_text=True)
+    assert member.display_name in console and "data-remaining" in console
+
+
+def test_published_minutes_are_corrected_only_with_a_reason(client, world, council):
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    services.adjourn_session(session, actor=world.secretary)
+    services.publish_minutes(session, summary="原文", actor=world.secretary)
+    login_as(client, world.secretary)
+    assert client.post(url(session, "/minutes/correct"), data={"item": "", "text": "新文", "reason": ""}).status_code == 422
+    response = client.post(url(session, "/minutes/correct"), data={"item": "", "text": "新文", "reason": "笔误"})
+    assert response.status_code == 303
+    minutes = client.get(url(session, "/minutes")).get_data(as_text=True)
+    assert "新文" in minutes and "笔误" in minutes and "原文" in minutes
+
+
+def test_session_list_uses_a_fixed_number_of_queries(client, world, council, count_queries):
+    def measure():
+        db.session.commit()  # what the test set up is saved first, outside the count
+        with count_queries() as counter:
+            assert client.get("/c/taoyuan/sessions").status_code == 200
+        return counter.count
+
+    make_session(world.community, world.secretary, council)
+    services.notice_session(services.sessions_of(world.community, include_drafts=True)[0], actor=world.secretary)
+    login_as(client, world.resident)
+    few = measure()
+    for n in range(5):
+        s = make_session(world.community, world.secretary, council, title=f"会议{n}")
+        services.notice_session(s, actor=world.secretary)
+    assert measure() == few
+    db.session.commit()
+    with count_queries() as counter:
+        client.get("/c/taoyuan")
+    few_home = counter.count
+    s = make_session(world.community, world.secretary, council, title="再一次")
+    services.notice_session(s, actor=world.secretary)
+    db.session.commit()
+    with count_queries() as counter:
+        client.get("/c/taoyuan")
+    assert counter.count == few_home
+
+
+def test_vote_choices_are_validated(client, world, council):
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    member = members(council)[0]
+    services.sign_in(session, member)
+    motion = services.open_motion(session.items[0], text="同意", actor=world.secretary)
+    login_as(client, member)
+    assert client.post(url(session, f"/motions/{motion.id}/vote"), data={"choice": "maybe"}).status_code == 400
+    assert services.votes_cast(motion) == 0
+    services.cast_vote(motion, member, VoteChoice.yes)
