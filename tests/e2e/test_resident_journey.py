@@ -66,9 +66,11 @@ def test_resident_registers_is_verified_and_sets_language_and_text_size(browser,
     assert page.locator("html").get_attribute("lang") == "en"
 
     # Larger text is one tap away and stays on.
+    page.wait_for_load_state("load")  # measure with the stylesheets applied
     size_before = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
     page.get_by_test_id("text-size").click()
     expect(page.locator("html")).to_have_class(re.compile("large-text"))
+    page.wait_for_load_state("load")
     size_after = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
     assert size_after > size_before * 1.15
     page.goto("/c/taoyuan")
