@@ -22,6 +22,7 @@ from deliberation.communities.forms import (
     RoleGrantForm,
     RollImportForm,
 )
+from deliberation.communities.loaders import get_community
 from deliberation.communities.models import (
     Building,
     Community,
@@ -55,9 +56,6 @@ bp = Blueprint("communities", __name__)
 
 
 # --- loaders --------------------------------------------------------------------------
-
-def get_community(slug: str) -> Community:
-    return db.first_or_404(select(Community).where(Community.slug == slug))
 
 
 def get_residency(community: Community, residency_id: int) -> Residency:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from deliberation.auth.models import User
-from deliberation.communities.models import Community
+from deliberation.communities.loaders import get_community
 from deliberation.consultations import notice_board as _notice_board  # noqa: F401  (registers the section)
 from deliberation.consultations import services
 from deliberation.consultations.forms import (
@@ -46,9 +46,6 @@ bp = Blueprint("consultations", __name__, url_prefix="/c/<slug>/sessions")
 
 
 # --- loaders --------------------------------------------------------------------------
-
-def get_community(slug: str) -> Community:
-    return db.first_or_404(select(Community).where(Community.slug == slug))
 
 
 def get_session(slug: str, session_id: int) -> ConsultationSession:

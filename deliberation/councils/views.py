@@ -9,7 +9,8 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from deliberation.auth.models import User
-from deliberation.communities.models import Community, Residency, ResidencyStatus
+from deliberation.communities.loaders import get_community
+from deliberation.communities.models import Residency, ResidencyStatus
 from deliberation.core import permissions as perm
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
@@ -23,9 +24,6 @@ from deliberation.extensions import db
 
 bp = Blueprint("councils", __name__, url_prefix="/c/<slug>/council")
 
-
-def get_community(slug: str) -> Community:
-    return db.first_or_404(select(Community).where(Community.slug == slug))
 
 
 def get_council(slug: str, council_id: int) -> Council:

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from deliberation.communities.loaders import get_community
 from deliberation.communities.models import Community
 from deliberation.communities.services import buildings_of
 from deliberation.core import permissions as perm
@@ -46,9 +47,6 @@ bp = Blueprint("proposals", __name__, url_prefix="/c/<slug>")
 
 
 # --- loaders --------------------------------------------------------------------------
-
-def get_community(slug: str) -> Community:
-    return db.first_or_404(select(Community).where(Community.slug == slug))
 
 
 def get_round(slug: str, round_id: int) -> Round:
