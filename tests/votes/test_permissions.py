@@ -7,6 +7,7 @@ import pytest
 from deliberation.proposals import services as round_services
 from deliberation.proposals.models import RoundPhase
 from deliberation.votes import services
+from tests.access import assert_access
 from tests.factories import make_resident
 from tests.proposals.factories import make_proposal, make_round, move_to
 
@@ -54,15 +55,6 @@ CLOSED_ROUTES = [
 ]
 
 
-def check(response, role, allowed):
-    location = response.headers.get("Location", "")
-    if role in allowed:
-        assert response.status_code in (200, 303, 422), response.status_code
-        assert "/login" not in location
-    elif role == "anonymous":
-        assert response.status_code == 302 and "/login" in location
-    else:
-        assert response.status_code == 403
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -71,7 +63,7 @@ def test_routes_while_voting(client, world, as_user, role, method, path, data, a
     round_, proposal, entry = scene(world, closed=False)
     as_user(world.user(role))
     url = f"/c/taoyuan/rounds/{round_.id}" + path.format(entry=entry.id)
-    check(client.open(url, method=method, data=data(proposal) if data else None), role, allowed)
+    assert_access(client.open(url, method=method, data=data(proposal) if data else None), role, allowed)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -80,7 +72,7 @@ def test_routes_while_voting(client, world, as_user, role, method, path, data, a
 def test_routes_after_closing(client, world, as_user, role, method, path, data, allowed):
     round_, proposal, _entry = scene(world, closed=True)
     as_user(world.user(role))
-    check(client.open(f"/c/taoyuan/rounds/{round_.id}{path}", method=method, data=data(proposal) if data else None),
+    assert_access(client.open(f"/c/taoyuan/rounds/{round_.id}{path}", method=method, data=data(proposal) if data else None),
           role, allowed)
 
 
@@ -90,4 +82,4 @@ def test_ballot_rules_can_be_saved_only_by_runners(client, world, as_user, role)
     as_user(world.user(role))
     response = client.post(f"/c/taoyuan/rounds/{round_.id}/ballot-rules",
                            data={"max_approvals": "3", "counting_rule": "equal_shares", "must_fit_budget": "y"})
-    check(response, role, RUNNERS)
+    assert_access(response, role, RUNNERS)
