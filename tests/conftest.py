@@ -106,6 +106,17 @@ def app(tmp_path_factory):
 
 
 @pytest.fixture
+def committing_app(app):
+    """The app for tests that commit for real from several threads (outside the per-test
+    transaction); the schema is dropped and recreated afterwards so later tests start clean."""
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.create_all()
+
+
+@pytest.fixture
 def db_session(app):
     """Run the test inside a transaction that is rolled back at the end."""
     with app.app_context():

@@ -19,7 +19,8 @@ ATTEMPTS = 30
 
 
 @pytest.fixture
-def committed(app):
+def committed(committing_app):
+    app = committing_app
     with app.app_context():
         world = build_world()
         council = make_council(world.community, world.admin, members=5)
@@ -31,11 +32,7 @@ def committed(app):
         db.session.commit()
         ids = (motion.id, voter.id)
         db.session.remove()
-    yield ids
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.create_all()
+    return ids
 
 
 def test_concurrent_votes_by_one_member_make_one_vote(app, committed):

@@ -19,8 +19,8 @@ from .factories import make_proposal, make_round
 
 
 @pytest.fixture
-def committed(app):
-    """Data committed for real (outside the per-test transaction); the schema is reset afterwards."""
+def committed(committing_app):
+    app = committing_app
     with app.app_context():
         world = build_world()
         neighbour, _ = make_resident(world.community, login="neighbour")
@@ -29,11 +29,7 @@ def committed(app):
         db.session.commit()
         ids = (proposal.id, neighbour.id)
         db.session.remove()
-    yield ids
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.create_all()
+    return ids
 
 
 def test_concurrent_co_signatures_by_one_resident_count_once(app, committed):

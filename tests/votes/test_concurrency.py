@@ -20,7 +20,8 @@ ATTEMPTS = 50
 
 
 @pytest.fixture
-def committed(app):
+def committed(committing_app):
+    app = committing_app
     with app.app_context():
         world = build_world()
         voter, _ = make_resident(world.community, login="eager")
@@ -30,11 +31,7 @@ def committed(app):
         db.session.commit()
         ids = (round_.id, voter.id, proposal.id)
         db.session.remove()
-    yield ids
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.create_all()
+    return ids
 
 
 def test_fifty_concurrent_casts_for_one_voter_make_one_ballot(app, committed):
