@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, session
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from deliberation.config import PROJECT_ROOT, Config, load_or_create_secret_key
+from deliberation.core import transactions  # noqa: F401 (SQLite connection settings and transaction begins)
 from deliberation.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -46,39 +45,6 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     register_cli(app)
     return app
-
-
-def _is_sqlite(dbapi_connection) -> bool:
-    return type(dbapi_connection).__module__.startswith("sqlite3")
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):
-    """WAL lets readers run beside the writer; the busy timeout makes writers queue, not fail."""
-    if _is_sqlite(dbapi_connection):
-        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, so that
-        # savepoints and rollbacks behave as on PostgreSQL (SQLAlchemy's documented recipe).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()
-
-
-@event.listens_for(Engine, "begin")
-def _sqlite_begin(connection):
-    """A request that writes takes SQLite's write lock up front: it then waits its turn (busy
-    timeout) instead of failing when another writer commits between its reads and its writes."""
-    if _is_sqlite(connection.connection.dbapi_connection):
-        from flask import g, has_request_context, request
-
-        # Only the request's first transaction: what runs after its commit (rendering) only reads.
-        writes = (has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
-                  and not g.get("_sqlite_write_begun"))
-        if writes:
-            g._sqlite_write_begun = True
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def select_locale() -> str:

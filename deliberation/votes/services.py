@@ -121,9 +121,22 @@ def participation_of(round_: Round, user: User) -> BallotParticipation | None:
         (BallotParticipation.user_id == user.id) | BallotParticipation.eligibility_key.in_(keys)))
 
 
-def _participate(round_: Round, voter: User, *, channel: Channel, recorded_by: User | None) -> BallotParticipation:
-    if round_.phase != RoundPhase.voting or round_.voting_closed_at is not None:
+def lock_open_round(round_: Round, *, closing: bool = False) -> None:
+    """Re-read whether voting is open, and hold the round in that state until this transaction ends.
+
+    Casting may have checked the round in an earlier, reading transaction, and ballots must never
+    be added after the count. On PostgreSQL a ballot locks the round's row FOR SHARE and closing
+    locks it FOR UPDATE: closing waits for the ballots being cast, which are then counted, and a
+    ballot that comes later sees voting closed. SQLite's single writer serialises them anyway.
+    """
+    phase, closed_at = db.session.execute(select(Round.phase, Round.voting_closed_at)
+                                          .where(Round.id == round_.id).with_for_update(read=not closing)).one()
+    if phase != RoundPhase.voting or closed_at is not None:
         raise DomainError(_l("Voting is not open in this round."))
+
+
+def _participate(round_: Round, voter: User, *, channel: Channel, recorded_by: User | None) -> BallotParticipation:
+    lock_open_round(round_)
     residency = voter_residency(round_, voter)
     participation = BallotParticipation(
         round_id=round_.id, user_id=voter.id, eligibility_key=eligibility_key(round_, residency),
@@ -198,8 +211,7 @@ def _sheet_hash(round_id: int, sheet: str) -> str:
 
 def key_paper_sheet(round_: Round, *, sheet: str, choices, operator: User) -> SheetStatus:
     """Key in one paper sheet; the second matching keying by another operator counts it."""
-    if round_.phase != RoundPhase.voting or round_.voting_closed_at is not None:
-        raise DomainError(_l("Voting is not open in this round."))
+    lock_open_round(round_)
     sheet = (sheet or "").strip().upper()
     if not sheet or len(sheet) > 30:
         raise DomainError(_l("Enter the sheet number printed on the paper ballot."), field="sheet", status_code=422)
@@ -308,8 +320,7 @@ def turnout(round_: Round) -> Turnout:
 
 def close_voting(round_: Round, *, actor: User) -> RoundResult:
     """Stop voting, count the ballots with the round's rule and publish the result."""
-    if round_.phase != RoundPhase.voting or round_.voting_closed_at is not None:
-        raise DomainError(_l("Voting is not open in this round."))
+    lock_open_round(round_, closing=True)
     round_.voting_closed_at = utcnow()
     _reshuffle_ballots(round_)
     result = count_round(round_)

@@ -17,6 +17,7 @@ from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
 from deliberation.core.htmx import redirect_to, render_page
 from deliberation.core.permissions import require
+from deliberation.core.transactions import reads_first, start_writing
 from deliberation.extensions import db
 from deliberation.proposals.models import CountingRule, Proposal, Round
 from deliberation.proposals.views import get_round
@@ -96,6 +97,7 @@ def confirm(slug: str, round_id: int):
 
 @bp.post("/vote/cast")
 @login_required
+@reads_first
 def cast(slug: str, round_id: int):
     """Cast the ballot: final, counted once; the receipt code is shown this one time."""
     round_ = get_round(slug, round_id)
@@ -104,6 +106,7 @@ def cast(slug: str, round_id: int):
     form = _ballot_form(round_, items)
     if not form.validate_on_submit():
         return _ballot_page(round_, form, items, status_code=422)
+    start_writing()  # the checks above read without SQLite's write lock; the service re-checks under it
     code = services.cast_ballot(round_, current_user, choices=form.choices.data or [], items=items)
     db.session.commit()
     response = render_page("votes/receipt.html", "votes/receipt.html", community=round_.community, round=round_,
