@@ -4,11 +4,15 @@ For each backend it creates a fresh database (a SQLite file, or a throwaway Post
 seeds a community with a voting round of five projects and N verified voters, starts gunicorn on
 a free 127.0.0.1 port and logs every voter in (not timed). Then, over the same number of
 concurrent connections, it times: every voter casting one ballot (POST /vote/cast); 50 of them
-trying to vote again (each must be refused with 409); and as many GET /healthz requests as there
-are voters, a trivial endpoint that shows what this machine and gunicorn can do at all.
+trying to vote again (each must be refused with 409); four GET /healthz requests per voter,
+a trivial endpoint that shows what this machine and gunicorn can do at all; and, as references
+for the floor under a cast, one logged-in POST per voter that does nothing and one that only
+answers with the receipt page (bench/reference_app.py adds these two routes to the real app).
 
 It prints casts per second, p50/p95/p99 latency (connection set-up included: gunicorn's sync
-workers close every connection), the same for /healthz and the ratio of the two throughputs,
+workers close every connection), the CPU time gunicorn's workers and this load generator spent
+per request (read from /proc: steadier than rates on a shared machine), the same for /healthz and
+the ratio of the two throughputs,
 then checks the database: one ballot and one participation per successful cast, every receipt
 code shown matches a stored ballot, no voter twice, no second attempt accepted.
 Targets, printed as PASS/FAIL: zero lost or duplicate ballots; cast throughput at least 25% of
@@ -62,8 +66,10 @@ BUDGET = 100_000
 PROJECTS = [("无障碍坡道", 60_000), ("休闲座椅", 50_000), ("楼道路灯", 30_000), ("健身器材", 40_000),
             ("分类垃圾亭", 20_000)]
 SECOND_ATTEMPTS = 50
+HEALTHZ_PER_VOTER = 4  # /healthz is fast: more requests make its rate less noisy
 REQUEST_TIMEOUT = 60  # seconds for one request
 STARTUP_TIMEOUT = 60  # seconds for gunicorn to answer /healthz
+BENCH_APP = "bench.reference_app:create_bench_app()"  # wsgi:app plus two reference routes
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 RECEIPT_RE = re.compile(r'data-testid="receipt-code">([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})<')
 # Exception lines ending tracebacks, Flask's "Exception on <path>", gunicorn's own [ERROR]/[CRITICAL] lines.
@@ -192,7 +198,7 @@ def start_gunicorn(port: int, url: str, instance_dir: Path, log_path: Path) -> s
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "DELIBERATION_INSTANCE": str(instance_dir),
            "LOGIN_RATE_LIMIT": "100000 per minute", "HTMX_USE_CDN": "0", "SESSION_COOKIE_SECURE": "0"}
     with open(log_path, "wb") as log:
-        return subprocess.Popen([str(GUNICORN), "--workers", "2", "--bind", f"{HOST}:{port}", "wsgi:app"],
+        return subprocess.Popen([str(GUNICORN), "--workers", "2", "--bind", f"{HOST}:{port}", BENCH_APP],
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
@@ -223,6 +229,26 @@ def stop_gunicorn(server: subprocess.Popen) -> None:
             server.wait(timeout=10)
 
 
+def worker_pids(server: subprocess.Popen) -> list[int]:
+    """gunicorn's worker processes (children of the master), from /proc."""
+    try:
+        return [int(pid) for pid in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def cpu_seconds(pids: list[int]) -> float | None:
+    """User + system CPU time the processes have used so far (None where /proc cannot tell)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK") if pids else None
+
+
 def server_errors(log_path: Path) -> Counter:
     """Exception lines gunicorn's stderr logged (tracebacks end with one), counted."""
     text = log_path.read_text(errors="replace") if log_path.exists() else ""
@@ -251,6 +277,8 @@ class Phase:
     seconds: float
     ok: int = 0
     statuses: Counter = field(default_factory=Counter)
+    server_cpu: float | None = None  # CPU seconds gunicorn's workers used during the phase
+    client_cpu: float = 0.0  # CPU seconds this load generator used during the phase
 
     def latencies(self) -> list[float]:
         return sorted(o.ms for o in self.outcomes if o.ms is not None)
@@ -268,16 +296,20 @@ def attempt(job: Callable[[], Outcome]) -> Outcome:
 
 
 def run_phase(jobs: list[Callable[[], Outcome]], connections: int, timeout: float,
-              ok: Callable[[Outcome], bool]) -> Phase:
+              ok: Callable[[Outcome], bool], workers: list[int]) -> Phase:
     """Run the jobs over `connections` threads (one connection each); stop after `timeout` seconds."""
     pool = ThreadPoolExecutor(max_workers=connections)
+    server_before, client_before = cpu_seconds(workers), time.process_time()
     started = time.perf_counter()
     futures = [pool.submit(attempt, job) for job in jobs]
     wait(futures, timeout=timeout)
     pool.shutdown(wait=True, cancel_futures=True)  # requests under way finish (REQUEST_TIMEOUT at most)
     seconds = time.perf_counter() - started
     outcomes = [Outcome("not sent: phase timeout", None) if f.cancelled() else f.result() for f in futures]
-    phase = Phase(outcomes, seconds)
+    server_after = cpu_seconds(workers)
+    phase = Phase(outcomes, seconds, client_cpu=time.process_time() - client_before)
+    if server_before is not None and server_after is not None:
+        phase.server_cpu = server_after - server_before
     phase.ok = sum(1 for o in outcomes if ok(o))
     phase.statuses = Counter(o.status for o in outcomes)
     return phase
@@ -330,6 +362,14 @@ def cast_job(port: int, path: str, voter: Voter, choices: list[int]) -> Callable
         reply = request(port, "POST", f"{path}/vote/cast", jar=voter.jar, form=form)
         match = RECEIPT_RE.search(reply.text) if reply.status == 200 else None
         return Outcome(reply.status, reply.ms, match.group(1) if match else None)
+    return job
+
+
+def reference_job(port: int, path: str, voter: Voter) -> Callable[[], Outcome]:
+    """A job that POSTs to a reference route as the voter (with the CSRF token, as a form would)."""
+    def job() -> Outcome:
+        reply = request(port, "POST", path, jar=voter.jar, form={"csrf_token": voter.token})
+        return Outcome(reply.status, reply.ms, "ok" if reply.status == 200 else None)
     return job
 
 
@@ -386,8 +426,11 @@ def phase_line(label: str, phase: Phase) -> str:
     lat = phase.latencies()
     p50, p95, p99 = (percentile(lat, p) for p in (50, 95, 99))
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(phase.statuses.items(), key=str))
+    sent = len(phase.outcomes) or 1
+    server = f"{phase.server_cpu * 1000 / sent:5.2f}" if phase.server_cpu is not None else "  n/a"
     return (f"{label:<16} {phase.ok:>5}/{len(phase.outcomes):<5} ok in {phase.seconds:6.2f} s  {phase.rate():8.1f} /s"
-            f"   p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  p99 {p99:7.1f} ms   [{statuses}]")
+            f"   p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  p99 {p99:7.1f} ms   CPU per request: server {server} ms,"
+            f" load generator {phase.client_cpu * 1000 / sent:4.2f} ms   [{statuses}]")
 
 
 def verdict(ok: bool) -> str:
@@ -402,8 +445,9 @@ class Result:
     p99: float
 
 
-def report(backend: str, casts: Phase, again: Phase, health: Phase, checks: list[tuple[str, bool]]) -> Result:
+def report(backend: str, run: Load, checks: list[tuple[str, bool]]) -> Result:
     """Print the figures, the integrity checks and the three targets for one backend."""
+    casts, again, health = run.casts, run.again, run.health
     print(phase_line("cast ballot", casts))
     refused = again.statuses[409] == len(again.outcomes)
     print(phase_line("second attempt", again).replace(" ok in", " accepted in")
@@ -411,6 +455,10 @@ def report(backend: str, casts: Phase, again: Phase, health: Phase, checks: list
     print(phase_line("GET /healthz", health))
     ratio = casts.rate() / health.rate() if health.rate() else 0.0
     print(f"throughput ratio cast / healthz: {ratio:.3f}")
+    print("references (what any logged-in request costs here; not targets):")
+    for label, phase in run.references.items():
+        share = phase.rate() / health.rate() if health.rate() else 0.0
+        print(phase_line(label, phase) + f"   ratio to /healthz {share:.3f}")
     print("integrity:")
     for text, ok in checks:
         print(f"  {'ok  ' if ok else 'FAIL'} {text}")
@@ -425,8 +473,17 @@ def report(backend: str, casts: Phase, again: Phase, health: Phase, checks: list
 
 # --- one backend ------------------------------------------------------------------------
 
-def load(seeded: Seeded, port: int, args) -> tuple[Phase, list[Voter], Phase, Phase]:
-    """Log the voters in, then time the casts, the second attempts and /healthz."""
+@dataclass
+class Load:
+    voters: list[Voter]
+    casts: Phase
+    again: Phase
+    health: Phase
+    references: dict[str, Phase]
+
+
+def load(seeded: Seeded, port: int, workers: list[int], args) -> Load:
+    """Log the voters in, then time the casts, the second attempts, /healthz and the two references."""
     started = time.perf_counter()
     voters, failures = prepare(port, seeded, args.connections, args.timeout)
     print(f"logged in {len(voters)} voters and opened their ballots in {time.perf_counter() - started:.1f} s"
@@ -434,14 +491,20 @@ def load(seeded: Seeded, port: int, args) -> tuple[Phase, list[Voter], Phase, Ph
     rng = random.Random(2026)
     choices = ballot_choices(seeded.project_ids, len(voters), rng)
     casts = run_phase([cast_job(port, seeded.path, v, c) for v, c in zip(voters, choices, strict=True)],
-                      args.connections, args.timeout, succeeded)
+                      args.connections, args.timeout, succeeded, workers)
     cast_ok = [v for v, o in zip(voters, casts.outcomes, strict=True) if succeeded(o)]
     retry = rng.sample(cast_ok, min(SECOND_ATTEMPTS, len(cast_ok)))
     again = run_phase([cast_job(port, seeded.path, v, seeded.project_ids[:1]) for v in retry],
-                      args.connections, args.timeout, succeeded)
-    health = run_phase([healthz_job(port) for _ in range(len(voters))], args.connections, args.timeout,
-                       lambda o: o.status == 200 and o.receipt == "ok")
-    return casts, voters, again, health
+                      args.connections, args.timeout, succeeded, workers)
+    health = run_phase([healthz_job(port) for _ in range(HEALTHZ_PER_VOTER * len(voters))], args.connections,
+                       args.timeout, lambda o: o.status == 200 and o.receipt == "ok", workers)
+    references = {
+        "logged-in POST": run_phase([reference_job(port, "/bench/logged-in-post", v) for v in voters],
+                                    args.connections, args.timeout, succeeded, workers),
+        "receipt page": run_phase([reference_job(port, f"/bench{seeded.path}/receipt-page", v) for v in voters],
+                                  args.connections, args.timeout, succeeded, workers),
+    }
+    return Load(voters, casts, again, health, references)
 
 
 def run_backend(backend: str, url: str, tmp: Path, args) -> Result:
@@ -455,11 +518,11 @@ def run_backend(backend: str, url: str, tmp: Path, args) -> Result:
         started = time.perf_counter()
         wait_until_up(server, port, log_path)
         print(f"gunicorn (2 workers) answering on {HOST}:{port} after {time.perf_counter() - started:.1f} s")
-        casts, voters, again, health = load(seeded, port, args)
+        run = load(seeded, port, worker_pids(server), args)
     finally:
         stop_gunicorn(server)
         print_server_errors(log_path)
-    return report(backend, casts, again, health, integrity_checks(seeded, casts, voters, again))
+    return report(backend, run, integrity_checks(seeded, run.casts, run.voters, run.again))
 
 
 def run_sqlite(args) -> Result:

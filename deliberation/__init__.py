@@ -29,8 +29,11 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = not app.debug
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     app.config.setdefault("PASSWORD_HASH_METHOD", "scrypt")
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
-        app.config["INSTANCE_DIR"].mkdir(parents=True, exist_ok=True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+            app.config["INSTANCE_DIR"].mkdir(parents=True, exist_ok=True)
+        # A database file never drops the connection: no "SELECT 1" before every request.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -75,12 +78,15 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_id: str):
+        from sqlalchemy.orm import lazyload
+
         from deliberation.auth.models import User
 
         user_id, _sep, version = session_id.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        # Residencies and roles load when a permission first asks (most pages need neither).
+        user = db.session.get(User, int(user_id), options=[lazyload(User.residencies), lazyload(User.role_grants)])
         if user is None or user.auth_version != int(version):
             return None
         return user

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, Text, select, text
+from sqlalchemy import DateTime, Integer, String, Text, insert, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from deliberation.core.models import utcnow
@@ -41,46 +41,50 @@ class AuditEvent(db.Model):
 
     def compute_hash(self) -> str:
         """Hash of this event's content chained to the previous hash."""
-        payload = json.dumps(
-            [
-                self.prev_hash,
-                self.created_at.isoformat(timespec="microseconds"),
-                self.actor_id,
-                self.actor_label,
-                self.community_id,
-                self.action,
-                self.object_type,
-                self.object_id,
-                self.summary,
-            ],
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        return event_hash({column: getattr(self, column) for column in HASHED_COLUMNS})
 
 
-def record(action: str, obj, *, actor=None, community=None, summary: str = "") -> AuditEvent:
-    """Append an event for `obj` (a model instance, flushed so it has an id)."""
+# What each event's hash covers, in this order: the link, then the content.
+HASHED_COLUMNS = ("prev_hash", "created_at", "actor_id", "actor_label", "community_id", "action",
+                  "object_type", "object_id", "summary")
+
+
+def event_hash(values: dict) -> str:
+    """SHA-256 of an event's hashed columns (`created_at` to the microsecond)."""
+    content = [values[column] for column in HASHED_COLUMNS]
+    content[1] = content[1].isoformat(timespec="microseconds")
+    payload = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Names a row that was written without loading a model instance (`record` needs a type and id)."""
+
+    object_type: str
+    id: int | str
+
+
+def record(action: str, obj, *, actor=None, community=None, summary: str = "") -> None:
+    """Append an event for `obj`: a model instance (flushed here so it has an id) or a `Ref`."""
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
     session.flush()
     last_hash = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-    event = AuditEvent(
-        created_at=utcnow(),
-        actor_id=getattr(actor, "id", None),
-        actor_label=getattr(actor, "login", "") or "",
-        community_id=getattr(community, "id", None),
-        action=action,
-        object_type=type(obj).__name__,
-        object_id=str(getattr(obj, "id", "")),
-        summary=summary,
-        prev_hash=last_hash or GENESIS_HASH,
-    )
-    event.hash = event.compute_hash()
-    session.add(event)
-    session.flush()
-    return event
+    values = {
+        "prev_hash": last_hash or GENESIS_HASH,
+        "created_at": utcnow(),
+        "actor_id": getattr(actor, "id", None),
+        "actor_label": getattr(actor, "login", "") or "",
+        "community_id": getattr(community, "id", None),
+        "action": action,
+        "object_type": obj.object_type if isinstance(obj, Ref) else type(obj).__name__,
+        "object_id": str(getattr(obj, "id", "")),
+        "summary": summary,
+    }
+    # A plain INSERT: the event is never read back in this request, so no ORM object is needed.
+    session.execute(insert(AuditEvent.__table__).values(**values, hash=event_hash(values)))
 
 
 @dataclass(frozen=True)

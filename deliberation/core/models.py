@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum
+from sqlalchemy import DateTime, Enum, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.sqlite.dml import Insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -22,3 +24,10 @@ def string_enum(cls: type[enum.Enum]) -> Enum:
     # Stored as plain strings: no native PostgreSQL enum types to migrate later.
     return Enum(cls, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e],
                 validate_strings=True)
+
+
+def insert_unless_duplicate(table: Table, dialect_name: str) -> Insert:
+    """`INSERT ... ON CONFLICT DO NOTHING` on SQLite or PostgreSQL: a duplicate inserts nothing
+    (with `.returning(...)` no row comes back) instead of failing the transaction."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()

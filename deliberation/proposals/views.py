@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from deliberation.communities.loaders import get_community
@@ -50,7 +51,7 @@ bp = Blueprint("proposals", __name__, url_prefix="/c/<slug>")
 
 
 def get_round(slug: str, round_id: int) -> Round:
-    round_ = db.get_or_404(Round, round_id)
+    round_ = db.get_or_404(Round, round_id, options=[joinedload(Round.community)])
     if round_.community.slug != slug:
         abort(404)
     return round_

@@ -20,7 +20,7 @@ from deliberation.auth.models import User
 from deliberation.communities.models import Residency, ResidencyStatus
 from deliberation.core import audit
 from deliberation.core.errors import DomainError
-from deliberation.core.models import utcnow
+from deliberation.core.models import insert_unless_duplicate, utcnow
 from deliberation.extensions import db
 from deliberation.proposals.models import CountingRule, Proposal, ProposalStatus, Round, RoundPhase
 from deliberation.tally import Project, equal_shares, greedy
@@ -135,20 +135,21 @@ def lock_open_round(round_: Round, *, closing: bool = False) -> None:
         raise DomainError(_l("Voting is not open in this round."))
 
 
-def _participate(round_: Round, voter: User, *, channel: Channel, recorded_by: User | None) -> BallotParticipation:
+def _participate(round_: Round, voter: User, *, channel: Channel, recorded_by: User | None) -> int:
+    """Record that the voter (or their household) voted; refuse a second time. Returns the row's id."""
     lock_open_round(round_)
     residency = voter_residency(round_, voter)
-    participation = BallotParticipation(
-        round_id=round_.id, user_id=voter.id, eligibility_key=eligibility_key(round_, residency),
-        building_id=residency.building_id, channel=channel, voted_on=utcnow().date(),
-        recorded_by_id=recorded_by.id if recorded_by else None)
-    try:
-        with db.session.begin_nested():
-            db.session.add(participation)
-    except IntegrityError as error:
+    # ON CONFLICT DO NOTHING: the unique keys refuse a second vote without failing the transaction.
+    participation_id = db.session.scalar(
+        insert_unless_duplicate(BallotParticipation.__table__, db.session.get_bind().dialect.name).values(
+            round_id=round_.id, user_id=voter.id, eligibility_key=eligibility_key(round_, residency),
+            building_id=residency.building_id, channel=channel, voted_on=utcnow().date(),
+            recorded_by_id=recorded_by.id if recorded_by else None,
+        ).returning(BallotParticipation.id))
+    if participation_id is None:
         raise DomainError(_l("A ballot has already been cast for you (or your household) in this round. "
-                             "Each vote counts once and cannot be changed.")) from error
-    return participation
+                             "Each vote counts once and cannot be changed."))
+    return participation_id
 
 
 # --- casting --------------------------------------------------------------------------
@@ -176,23 +177,24 @@ def cast_ballot(round_: Round, voter: User, *, choices, items: list[Proposal] | 
     check = check_choices(round_, choices, items)
     if not check.ok:
         raise DomainError(check.problems[0], status_code=422)
-    participation = _participate(round_, voter, channel=Channel.web, recorded_by=None)
+    participation_id = _participate(round_, voter, channel=Channel.web, recorded_by=None)
     code = new_receipt_code()
-    db.session.add(Ballot(round_id=round_.id, receipt_hash=receipt_hash(round_.id, code), channel=Channel.web,
-                          choices=[p.id for p in check.chosen]))
-    db.session.flush()
-    audit.record("ballot.participation", participation, actor=voter, community=round_.community, summary="web")
+    # Plain INSERTs (no ORM objects): this is the hot path while a whole community votes; the
+    # ballot id is random (its column default).
+    db.session.execute(insert(Ballot.__table__).values(
+        round_id=round_.id, receipt_hash=receipt_hash(round_.id, code), channel=Channel.web,
+        choices=[p.id for p in check.chosen]))
+    audit.record("ballot.participation", audit.Ref("BallotParticipation", participation_id), actor=voter,
+                 community=round_.community, summary="web")
     log.info("ballot cast in round %s (channel web)", round_.id)
     return code
 
 
-def mark_paper_voter(round_: Round, voter: User, *, actor: User) -> BallotParticipation:
+def mark_paper_voter(round_: Round, voter: User, *, actor: User) -> None:
     """The secretary records that a resident voted on paper: their web vote is then refused."""
-    participation = _participate(round_, voter, channel=Channel.paper, recorded_by=actor)
-    db.session.flush()
-    audit.record("ballot.participation", participation, actor=actor, community=round_.community,
-                 summary=f"paper, recorded for {voter.login}")
-    return participation
+    participation_id = _participate(round_, voter, channel=Channel.paper, recorded_by=actor)
+    audit.record("ballot.participation", audit.Ref("BallotParticipation", participation_id), actor=actor,
+                 community=round_.community, summary=f"paper, recorded for {voter.login}")
 
 
 # --- paper sheets ---------------------------------------------------------------------

@@ -47,10 +47,15 @@ def _ballot_page(round_: Round, form: BallotForm, items, *, status_code: int = 2
                        form=form, items=items, check=check, status_code=status_code)
 
 
-def _require_can_cast(round_: Round) -> None:
+def _require_can_vote(round_: Round) -> None:
     if not perm.is_voting_open(round_):
         raise DomainError(_("Voting is not open in this round."))
     require(perm.can_vote(current_user, round_))
+
+
+def _require_can_cast(round_: Round) -> None:
+    """Voting is open, the user may vote and has not voted yet: the ballot pages say so up front."""
+    _require_can_vote(round_)
     if services.participation_of(round_, current_user) is not None:
         raise DomainError(_("A ballot has already been cast for you (or your household) in this round. "
                             "Each vote counts once and cannot be changed."))
@@ -101,10 +106,11 @@ def confirm(slug: str, round_id: int):
 def cast(slug: str, round_id: int):
     """Cast the ballot: final, counted once; the receipt code is shown this one time."""
     round_ = get_round(slug, round_id)
-    _require_can_cast(round_)
+    _require_can_vote(round_)  # a second ballot is refused by the service's unique keys, under the lock
     items = services.ballot_items(round_)
     form = _ballot_form(round_, items)
     if not form.validate_on_submit():
+        _require_can_cast(round_)
         return _ballot_page(round_, form, items, status_code=422)
     start_writing()  # the checks above read without SQLite's write lock; the service re-checks under it
     code = services.cast_ballot(round_, current_user, choices=form.choices.data or [], items=items)

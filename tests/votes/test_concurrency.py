@@ -1,10 +1,14 @@
-"""50 concurrent casts by one voter leave exactly one ballot (real commits, separate sessions)."""
+"""Real commits from several threads: 50 concurrent casts by one voter leave exactly one ballot;
+casts racing the close of voting are either counted or refused."""
 
 from __future__ import annotations
 
+import secrets
 import threading
 
 import pytest
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from deliberation.auth.models import User
@@ -12,7 +16,7 @@ from deliberation.core.errors import DomainError
 from deliberation.extensions import db
 from deliberation.proposals.models import Round, RoundPhase
 from deliberation.votes import services
-from deliberation.votes.models import Ballot, BallotParticipation
+from deliberation.votes.models import Ballot, BallotParticipation, RoundResult
 from tests.factories import build_world, make_resident
 from tests.proposals.factories import make_proposal, make_round, move_to
 
@@ -72,3 +76,67 @@ def test_fifty_concurrent_casts_for_one_voter_make_one_ballot(app, committed):
     assert len(outcomes) == ATTEMPTS
     assert outcomes.count("cast") == 1, sorted(set(outcomes))
     assert ballots == 1 and participations == 1
+
+
+CASTERS = 12
+
+
+def _http_client(app, session_id: str) -> tuple[FlaskClient, str]:
+    """A plain test client logged in as the user, with a CSRF token for its session (thread-safe: no shared session)."""
+    client = FlaskClient(app, app.response_class, use_cookies=True)
+    raw = secrets.token_hex(20)
+    with client.session_transaction() as session:
+        session["_user_id"] = session_id
+        session["_fresh"] = True
+        session["csrf_token"] = raw
+    return client, URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+
+@pytest.fixture
+def voting_round(committing_app):
+    app = committing_app
+    with app.app_context():
+        world = build_world()
+        voters = [make_resident(world.community, login=f"caster{i}", room=str(2001 + i))[0] for i in range(CASTERS)]
+        round_ = make_round(world.community, world.secretary)
+        proposal = make_proposal(round_, world.resident)
+        move_to(round_, RoundPhase.voting, world.secretary, party=world.party)
+        db.session.commit()
+        ids = (world.community.slug, round_.id, proposal.id, world.secretary.get_id(), [v.get_id() for v in voters])
+        db.session.remove()
+    return ids
+
+
+def test_closing_while_residents_cast_counts_every_ballot_it_accepted(app, voting_round):
+    """Casts racing the secretary's close: each is either counted or refused, never stored uncounted."""
+    slug, round_id, proposal_id, secretary, voters = voting_round
+    path = f"/c/{slug}/rounds/{round_id}"
+    clients = [_http_client(app, voter) for voter in voters]
+    secretary = _http_client(app, secretary)
+    start = threading.Barrier(CASTERS + 1)
+    statuses: dict[str, int] = {}
+
+    def post(name, client, token, url, data):
+        start.wait(timeout=60)
+        statuses[name] = client.post(url, data={"csrf_token": token, **data}).status_code
+
+    threads = [threading.Thread(target=post, args=(f"voter{i}", c, t, f"{path}/vote/cast",
+                                                   {"choices": [str(proposal_id)]}))
+               for i, (c, t) in enumerate(clients)]
+    threads.append(threading.Thread(target=post, args=("close", *secretary, f"{path}/advance", {})))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    with app.app_context():
+        result = db.session.scalar(select(RoundResult).where(RoundResult.round_id == round_id))
+        ballots = db.session.scalar(select(func.count(Ballot.id)).where(Ballot.round_id == round_id))
+        participations = db.session.scalar(select(func.count(BallotParticipation.id))
+                                           .where(BallotParticipation.round_id == round_id))
+        db.session.remove()
+    cast_ok = sum(1 for name, status in statuses.items() if name != "close" and status == 200)
+    assert statuses["close"] in (302, 303), statuses
+    assert set(statuses.values()) <= {200, 302, 303, 409}, statuses
+    assert result is not None
+    assert result.ballots_counted == ballots == participations == cast_ok
