@@ -44,6 +44,10 @@ class AuditEvent(db.Model):
         return event_hash({column: getattr(self, column) for column in HASHED_COLUMNS})
 
 
+# Every state change records an event: both statements are built once.
+_LAST_HASH = select(AuditEvent.__table__.c.hash).order_by(AuditEvent.__table__.c.id.desc()).limit(1)
+_INSERT_EVENT = insert(AuditEvent.__table__)
+
 # What each event's hash covers, in this order: the link, then the content.
 HASHED_COLUMNS = ("prev_hash", "created_at", "actor_id", "actor_label", "community_id", "action",
                   "object_type", "object_id", "summary")
@@ -71,7 +75,7 @@ def record(action: str, obj, *, actor=None, community=None, summary: str = "") -
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
     session.flush()
-    last_hash = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    last_hash = session.scalar(_LAST_HASH)
     values = {
         "prev_hash": last_hash or GENESIS_HASH,
         "created_at": utcnow(),
@@ -84,7 +88,7 @@ def record(action: str, obj, *, actor=None, community=None, summary: str = "") -
         "summary": summary,
     }
     # A plain INSERT: the event is never read back in this request, so no ORM object is needed.
-    session.execute(insert(AuditEvent.__table__).values(**values, hash=event_hash(values)))
+    session.execute(_INSERT_EVENT, {**values, "hash": event_hash(values)})
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
+import functools
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, Table
+from sqlalchemy import Column, DateTime, Enum, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite.dml import Insert
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,8 +27,11 @@ def string_enum(cls: type[enum.Enum]) -> Enum:
                 validate_strings=True)
 
 
-def insert_unless_duplicate(table: Table, dialect_name: str) -> Insert:
-    """`INSERT ... ON CONFLICT DO NOTHING` on SQLite or PostgreSQL: a duplicate inserts nothing
-    (with `.returning(...)` no row comes back) instead of failing the transaction."""
+@functools.cache
+def insert_unless_duplicate(table: Table, dialect_name: str, *returning: Column) -> Insert:
+    """`INSERT ... ON CONFLICT DO NOTHING [RETURNING ...]` on SQLite or PostgreSQL: a duplicate inserts
+    nothing (and returns no row) instead of failing the transaction. Built once per table and database;
+    pass the row's values as execution parameters."""
     dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    statement = dialect.insert(table).on_conflict_do_nothing()
+    return statement.returning(*returning) if returning else statement

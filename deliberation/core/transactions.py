@@ -32,9 +32,11 @@ def reads_first(view: Callable) -> Callable:
 
 
 def start_writing() -> None:
-    """End the request's reading transaction; the next statement begins the writing one."""
-    db.session.commit()
-    g._sqlite_writing = True
+    """On SQLite, end the request's reading transaction: the next statement begins the writing one.
+    Elsewhere a no-op (PostgreSQL locks rows, not the database, so one transaction is cheaper)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.commit()
+        g._sqlite_writing = True
 
 
 def _is_sqlite(dbapi_connection) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from deliberation.auth.models import User
@@ -61,6 +61,13 @@ def ballot_items(round_: Round) -> list[Proposal]:
                                    .order_by(Proposal.id)))
 
 
+def ballot_options(round_: Round) -> list:
+    """The projects on the ballot as light (id, title, cost) rows: all that casting needs."""
+    columns = Proposal.__table__.c
+    return list(db.session.execute(select(columns.id, columns.title, columns.cost).where(
+        columns.round_id == round_.id, columns.status == ProposalStatus.on_ballot).order_by(columns.id)))
+
+
 @dataclass
 class BallotCheck:
     chosen: list[Proposal]
@@ -72,8 +79,9 @@ class BallotCheck:
         return not self.problems
 
 
-def check_choices(round_: Round, choices, items: list[Proposal] | None = None) -> BallotCheck:
-    """Apply the round's ballot rules to a set of proposal ids; say what is wrong, if anything."""
+def check_choices(round_: Round, choices, items: list | None = None) -> BallotCheck:
+    """Apply the round's ballot rules to a set of proposal ids; say what is wrong, if anything.
+    `items` are the ballot's proposals, or `ballot_options` rows."""
     items = ballot_items(round_) if items is None else items
     by_id = {p.id: p for p in items}
     wanted = set()
@@ -121,6 +129,15 @@ def participation_of(round_: Round, user: User) -> BallotParticipation | None:
         (BallotParticipation.user_id == user.id) | BallotParticipation.eligibility_key.in_(keys)))
 
 
+# Casting is the hot path while a whole community votes: its statements are built once (their SQL
+# and cache keys are reused) and write plain rows, not ORM objects.
+_ROUND_STATE = select(Round.__table__.c.phase, Round.__table__.c.voting_closed_at).where(
+    Round.__table__.c.id == bindparam("round_id"))
+_LOCK_ROUND_TO_VOTE = _ROUND_STATE.with_for_update(read=True)
+_LOCK_ROUND_TO_CLOSE = _ROUND_STATE.with_for_update()
+_INSERT_BALLOT = insert(Ballot.__table__)
+
+
 def lock_open_round(round_: Round, *, closing: bool = False) -> None:
     """Re-read whether voting is open, and hold the round in that state until this transaction ends.
 
@@ -129,8 +146,8 @@ def lock_open_round(round_: Round, *, closing: bool = False) -> None:
     locks it FOR UPDATE: closing waits for the ballots being cast, which are then counted, and a
     ballot that comes later sees voting closed. SQLite's single writer serialises them anyway.
     """
-    phase, closed_at = db.session.execute(select(Round.phase, Round.voting_closed_at)
-                                          .where(Round.id == round_.id).with_for_update(read=not closing)).one()
+    statement = _LOCK_ROUND_TO_CLOSE if closing else _LOCK_ROUND_TO_VOTE
+    phase, closed_at = db.session.execute(statement, {"round_id": round_.id}).one()
     if phase != RoundPhase.voting or closed_at is not None:
         raise DomainError(_l("Voting is not open in this round."))
 
@@ -140,12 +157,12 @@ def _participate(round_: Round, voter: User, *, channel: Channel, recorded_by: U
     lock_open_round(round_)
     residency = voter_residency(round_, voter)
     # ON CONFLICT DO NOTHING: the unique keys refuse a second vote without failing the transaction.
+    table = BallotParticipation.__table__
     participation_id = db.session.scalar(
-        insert_unless_duplicate(BallotParticipation.__table__, db.session.get_bind().dialect.name).values(
-            round_id=round_.id, user_id=voter.id, eligibility_key=eligibility_key(round_, residency),
-            building_id=residency.building_id, channel=channel, voted_on=utcnow().date(),
-            recorded_by_id=recorded_by.id if recorded_by else None,
-        ).returning(BallotParticipation.id))
+        insert_unless_duplicate(table, db.session.get_bind().dialect.name, table.c.id),
+        {"round_id": round_.id, "user_id": voter.id, "eligibility_key": eligibility_key(round_, residency),
+         "building_id": residency.building_id, "channel": channel, "voted_on": utcnow().date(),
+         "recorded_by_id": recorded_by.id if recorded_by else None})
     if participation_id is None:
         raise DomainError(_l("A ballot has already been cast for you (or your household) in this round. "
                              "Each vote counts once and cannot be changed."))
@@ -172,18 +189,16 @@ def format_receipt(code: str) -> str:
     return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
-def cast_ballot(round_: Round, voter: User, *, choices, items: list[Proposal] | None = None) -> str:
+def cast_ballot(round_: Round, voter: User, *, choices, items: list | None = None) -> str:
     """Record that the voter voted and, separately, what the ballot chose; return the receipt code."""
     check = check_choices(round_, choices, items)
     if not check.ok:
         raise DomainError(check.problems[0], status_code=422)
     participation_id = _participate(round_, voter, channel=Channel.web, recorded_by=None)
     code = new_receipt_code()
-    # Plain INSERTs (no ORM objects): this is the hot path while a whole community votes; the
-    # ballot id is random (its column default).
-    db.session.execute(insert(Ballot.__table__).values(
-        round_id=round_.id, receipt_hash=receipt_hash(round_.id, code), channel=Channel.web,
-        choices=[p.id for p in check.chosen]))
+    # The ballot's id is random (its column default).
+    db.session.execute(_INSERT_BALLOT, {"round_id": round_.id, "receipt_hash": receipt_hash(round_.id, code),
+                                        "channel": Channel.web, "choices": [p.id for p in check.chosen]})
     audit.record("ballot.participation", audit.Ref("BallotParticipation", participation_id), actor=voter,
                  community=round_.community, summary="web")
     log.info("ballot cast in round %s (channel web)", round_.id)

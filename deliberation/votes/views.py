@@ -19,7 +19,7 @@ from deliberation.core.htmx import redirect_to, render_page
 from deliberation.core.permissions import require
 from deliberation.core.transactions import reads_first, start_writing
 from deliberation.extensions import db
-from deliberation.proposals.models import CountingRule, Proposal, Round
+from deliberation.proposals.models import CountingRule, Round
 from deliberation.proposals.views import get_round
 from deliberation.votes import explain, services
 from deliberation.votes.forms import (
@@ -35,7 +35,7 @@ from deliberation.votes.models import PaperEntry
 bp = Blueprint("votes", __name__, url_prefix="/c/<slug>/rounds/<int:round_id>")
 
 
-def _ballot_form(round_: Round, items: list[Proposal]) -> BallotForm:
+def _ballot_form(round_: Round, items: list) -> BallotForm:
     form = BallotForm()
     form.choices.choices = [SelectChoice(p.id, p.title) for p in items]
     return form
@@ -107,13 +107,13 @@ def cast(slug: str, round_id: int):
     """Cast the ballot: final, counted once; the receipt code is shown this one time."""
     round_ = get_round(slug, round_id)
     _require_can_vote(round_)  # a second ballot is refused by the service's unique keys, under the lock
-    items = services.ballot_items(round_)
-    form = _ballot_form(round_, items)
+    options = services.ballot_options(round_)
+    form = _ballot_form(round_, options)
     if not form.validate_on_submit():
         _require_can_cast(round_)
-        return _ballot_page(round_, form, items, status_code=422)
+        return _ballot_page(round_, form, services.ballot_items(round_), status_code=422)
     start_writing()  # the checks above read without SQLite's write lock; the service re-checks under it
-    code = services.cast_ballot(round_, current_user, choices=form.choices.data or [], items=items)
+    code = services.cast_ballot(round_, current_user, choices=form.choices.data or [], items=options)
     db.session.commit()
     response = render_page("votes/receipt.html", "votes/receipt.html", community=round_.community, round=round_,
                            code=services.format_receipt(code))
