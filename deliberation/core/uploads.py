@@ -14,9 +14,11 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, current_app, send_from_directory
+from flask import Blueprint, current_app, g, has_app_context, send_from_directory
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from deliberation.core.errors import DomainError
 
@@ -97,10 +99,13 @@ def upload_dir() -> Path:
 
 
 def store_clean(clean: CleanImage, folder: Path) -> str:
-    """Write a cleaned image under a random name in `folder` and return the name."""
+    """Write a cleaned image under a random name in `folder` and return the name.
+    The file is deleted again if the transaction that should reference it does not commit."""
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_urlsafe(18)}.{clean.extension}"
     (folder / name).write_bytes(clean.data)
+    if has_app_context():
+        _files()["written"].append(folder / name)
     return name
 
 
@@ -110,12 +115,39 @@ def store_image(data: bytes, *, field: str = "photos") -> StoredImage:
     return StoredImage(store_clean(clean, upload_dir()), clean.width, clean.height, len(clean.data))
 
 
-def delete_stored(filename: str) -> None:
-    """Remove a stored file (used when the transaction that referenced it fails)."""
-    (upload_dir() / Path(filename).name).unlink(missing_ok=True)
+def delete_after_commit(filename: str) -> None:
+    """Delete a stored photo once the transaction that removed its row commits (not before:
+    if that transaction fails, the photo is still shown)."""
+    _files()["discarded"].append(upload_dir() / Path(filename).name)
+
+
+# Files follow the database transaction. A photo is written before the row naming it is committed:
+# when the request fails instead (a later photo refused, a rule broken), nothing else would ever
+# delete it. Files written in an app context are kept once the session commits and deleted when
+# the context ends without a commit; files discarded are deleted once the deletion commits.
+
+def _files() -> dict[str, list[Path]]:
+    return g.setdefault("_upload_files", {"written": [], "discarded": []})
+
+
+@event.listens_for(Session, "after_commit")
+def _files_committed(session: Session) -> None:
+    files = g.get("_upload_files") if has_app_context() else None
+    if files:
+        files["written"].clear()
+        for path in files["discarded"]:
+            path.unlink(missing_ok=True)
+        files["discarded"].clear()
+
+
+def remove_uncommitted_files(_error: BaseException | None = None) -> None:
+    """Teardown of every app context: delete the files whose rows were never committed."""
+    for path in g.pop("_upload_files", {}).get("written", []):
+        path.unlink(missing_ok=True)
 
 
 bp = Blueprint("uploads", __name__)
+bp.record_once(lambda state: state.app.teardown_appcontext(remove_uncommitted_files))
 
 
 @bp.get("/uploads/<name>")

@@ -16,7 +16,7 @@ from deliberation.core import audit
 from deliberation.core.errors import DomainError
 from deliberation.core.models import utcnow
 from deliberation.core.text import clean
-from deliberation.core.uploads import store_image
+from deliberation.core.uploads import delete_after_commit, store_image
 from deliberation.extensions import db
 from deliberation.proposals.models import (
     PHASE_ORDER,
@@ -286,6 +286,9 @@ def update_proposal(proposal: Proposal, *, fields: ProposalFields, new_photos: l
     proposal.estate, proposal.building = estate, building
     proposal.location_text = clean(fields.location_text)
     if remove:
+        for photo in proposal.photos:
+            if photo.id in remove:
+                delete_after_commit(photo.filename)  # a removed photo must not stay reachable
         db.session.execute(delete(Photo).where(Photo.proposal_id == proposal.id, Photo.id.in_(remove)))
     _add_photos(proposal, new_photos)
     db.session.flush()

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import FileStorage
 from wtforms import SelectChoice
 
 from deliberation.communities.loaders import get_community
@@ -72,7 +73,9 @@ def get_comment(slug: str, comment_id: int) -> Comment:
 
 
 def _files(field) -> list[bytes]:
-    return [f.read() for f in (field.data or []) if getattr(f, "filename", "")]
+    """The files uploaded in a multiple-file field (on the edit form, without an upload, the field
+    holds the proposal's existing photos: those are not uploads)."""
+    return [f.read() for f in (field.data or []) if isinstance(f, FileStorage) and f.filename]
 
 
 def _place_choices(community: Community) -> list[SelectChoice]:

@@ -240,3 +240,32 @@ def test_proposer_sees_a_merge_on_their_own_page(client, world, as_user, round_,
     as_user(world.resident)
     page = client.get("/account").get_data(as_text=True)
     assert "健身器材" in page and "已合并到" in page and "小区健身角" in page
+
+
+def stored_files(app) -> set[str]:
+    folder = app.config["INSTANCE_DIR"] / "uploads"
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
+def test_photos_of_a_refused_proposal_leave_no_file_behind(app, client, world, as_user, round_):
+    before = stored_files(app)
+    as_user(world.resident)
+    data = proposal_form(world, photos=[(io.BytesIO(jpeg_bytes()), "1.jpg"), (io.BytesIO(jpeg_bytes()), "2.jpg"),
+                                        (io.BytesIO(b"not an image at all"), "3.jpg")])
+    response = client.post(f"/c/taoyuan/rounds/{round_.id}/propose", data=data, content_type="multipart/form-data")
+    assert response.status_code == 422 and proposals_count() == 0
+    assert stored_files(app) == before  # the first two photos were written, then removed with the rollback
+
+
+def test_a_photo_the_proposer_removes_is_no_longer_served(app, client, world, as_user, round_):
+    as_user(world.resident)
+    data = proposal_form(world, photos=[(io.BytesIO(jpeg_bytes()), "1.jpg"), (io.BytesIO(jpeg_bytes()), "2.jpg")])
+    client.post(f"/c/taoyuan/rounds/{round_.id}/propose", data=data, content_type="multipart/form-data")
+    proposal = db.session.scalar(select(Proposal))
+    removed, kept = proposal.photos
+    response = client.post(f"/c/taoyuan/proposals/{proposal.id}/edit",
+                           data=proposal_form(world, remove_photos=[str(removed.id)]), content_type="multipart/form-data")
+    assert response.status_code == 303
+    assert client.get(f"/uploads/{removed.filename}").status_code == 404
+    assert client.get(f"/uploads/{kept.filename}").status_code == 200
+    assert removed.filename not in stored_files(app) and kept.filename in stored_files(app)
