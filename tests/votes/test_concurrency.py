@@ -9,7 +9,7 @@ import threading
 import pytest
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from deliberation.auth.models import User
 from deliberation.core.errors import DomainError
@@ -140,3 +140,29 @@ def test_closing_while_residents_cast_counts_every_ballot_it_accepted(app, votin
     assert set(statuses.values()) <= {200, 302, 303, 409}, statuses
     assert result is not None
     assert result.ballots_counted == ballots == participations == cast_ok
+
+
+def test_on_sqlite_a_cast_reads_without_the_write_lock_and_takes_it_only_to_write(app, voting_round):
+    """Two workers casting must not queue behind each other's page work: only the writes hold the lock."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's database-wide write lock; PostgreSQL locks rows")
+        engine = db.engine
+    slug, round_id, proposal_id, _secretary, voters = voting_round
+    client, token = _http_client(app, voters[0])
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement.split()[0] + (" IMMEDIATE" if "IMMEDIATE" in statement else ""))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.post(f"/c/{slug}/rounds/{round_id}/vote/cast",
+                               data={"csrf_token": token, "choices": [str(proposal_id)]})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200
+    locked = statements.index("BEGIN IMMEDIATE")
+    assert statements[0] == "BEGIN" and "SELECT" in statements[1:locked]  # the checks read first
+    assert statements[locked + 1:].count("INSERT") == 3  # participation, ballot, audit event
+    assert "INSERT" not in statements[:locked]
