@@ -90,9 +90,9 @@ def ensure_default_rubrics(community: Community, *, actor: User | None) -> list[
     return created
 
 
-def register_organisation(community: Community, *, kind: OrganisationKind, name: str, estates: Sequence[Estate],
-                          term_start: date | None, term_end: date | None, actor: User) -> Organisation:
-    """Register a property firm or owner committee serving some of the community's estates."""
+def _checked_organisation(community: Community, *, name: str, estates: Sequence[Estate], term_start: date | None,
+                          term_end: date | None, renaming: Organisation | None = None) -> str:
+    """Check an organisation's details; return its cleaned name."""
     name = clean(name)
     if not name:
         raise DomainError(_l("Enter the organisation's name."), field="name", status_code=422)
@@ -104,9 +104,18 @@ def register_organisation(community: Community, *, kind: OrganisationKind, name:
         raise DomainError(_l("Choose estates of this community."), field="estates", status_code=422)
     if term_start and term_end and term_end <= term_start:
         raise DomainError(_l("The end must come after the start."), field="term_end", status_code=422)
-    exists = select(Organisation.id).where(Organisation.community_id == community.id, Organisation.name == name)
-    if db.session.scalar(exists) is not None:
+    same_name = select(Organisation.id).where(Organisation.community_id == community.id, Organisation.name == name)
+    if renaming is not None:
+        same_name = same_name.where(Organisation.id != renaming.id)
+    if db.session.scalar(same_name) is not None:
         raise DomainError(_l("An organisation with this name is already registered."), field="name")
+    return name
+
+
+def register_organisation(community: Community, *, kind: OrganisationKind, name: str, estates: Sequence[Estate],
+                          term_start: date | None, term_end: date | None, actor: User) -> Organisation:
+    """Register a property firm or owner committee serving some of the community's estates."""
+    name = _checked_organisation(community, name=name, estates=estates, term_start=term_start, term_end=term_end)
     organisation = Organisation(community_id=community.id, kind=kind, name=name, estates=list(estates),
                                 term_start=term_start, term_end=term_end)
     db.session.add(organisation)
@@ -115,6 +124,33 @@ def register_organisation(community: Community, *, kind: OrganisationKind, name:
     audit.record("organisation.registered", organisation, actor=actor, community=community,
                  summary=f"{kind.value}: {name} ({', '.join(e.name for e in estates)})")
     return organisation
+
+
+def has_record(organisation: Organisation) -> bool:
+    """Whether a survey or an evaluation concerns the organisation (its kind is then fixed)."""
+    used = select(Evaluation.id).where(Evaluation.organisation_id == organisation.id).union_all(
+        select(SatisfactionSurvey.id).where(SatisfactionSurvey.organisation_id == organisation.id)).limit(1)
+    return db.session.execute(used).first() is not None
+
+
+def update_organisation(organisation: Organisation, *, kind: OrganisationKind, name: str, estates: Sequence[Estate],
+                        term_start: date | None, term_end: date | None, actor: User) -> None:
+    """Correct an organisation's name, kind, estates or term. Its evaluations keep pointing to it; the
+    kind only changes while nothing was surveyed or evaluated (rubrics are per kind)."""
+    community = organisation.community
+    name = _checked_organisation(community, name=name, estates=estates, term_start=term_start, term_end=term_end,
+                                 renaming=organisation)
+    if kind != organisation.kind and has_record(organisation):
+        raise DomainError(_l("The kind cannot change once the organisation has been surveyed or evaluated."),
+                          field="kind", status_code=422)
+    before = f"{organisation.kind.value}: {organisation.name} ({organisation.estate_names}) " \
+             f"{organisation.term_start or '…'}–{organisation.term_end or '…'}"
+    organisation.kind, organisation.name, organisation.estates = kind, name, list(estates)
+    organisation.term_start, organisation.term_end = term_start, term_end
+    db.session.flush()
+    audit.record("organisation.updated", organisation, actor=actor, community=community,
+                 summary=f"{before} -> {kind.value}: {name} ({organisation.estate_names}) "
+                         f"{term_start or '…'}–{term_end or '…'}")
 
 
 def organisations_of(community: Community) -> list[Organisation]:

@@ -162,22 +162,36 @@ def photo(slug: str, name: str):
 
 # --- community office: organisations --------------------------------------------------
 
+def _organisation_form(community: Community, org: Organisation | None = None) -> OrganisationForm:
+    form = OrganisationForm(obj=org)
+    form.estates.choices = [SelectChoice(e.id, e.name) for e in community.estates]
+    if org is not None and not form.is_submitted():
+        form.kind.data = org.kind.value
+        form.estates.data = sorted(org.estate_ids)
+    return form
+
+
+def _chosen_estates(community: Community, form: OrganisationForm) -> list:
+    wanted = set(form.estates.data or [])
+    estates = [e for e in community.estates if e.id in wanted]
+    if len(estates) != len(wanted):
+        raise DomainError(_("Choose estates of this community."), field="estates", status_code=422)
+    return estates
+
+
 @bp.route("/c/<slug>/admin/organisations", methods=["GET", "POST"])
 @login_required
 def admin_organisations(slug: str):
     """Register property firms and owner committees and list them."""
     community = get_community(slug)
     require(can_manage_organisations(current_user, community))
-    form = OrganisationForm()
-    form.estates.choices = [SelectChoice(e.id, e.name) for e in community.estates]
+    form = _organisation_form(community)
     if form.validate_on_submit():
-        estates = [e for e in community.estates if e.id in set(form.estates.data or [])]
         try:
-            if len(estates) != len(set(form.estates.data or [])):
-                raise DomainError(_("Choose estates of this community."), field="estates", status_code=422)
             org = services.register_organisation(
-                community, kind=OrganisationKind(form.kind.data), name=form.name.data, estates=estates,
-                term_start=form.term_start.data, term_end=form.term_end.data, actor=current_user)
+                community, kind=OrganisationKind(form.kind.data), name=form.name.data,
+                estates=_chosen_estates(community, form), term_start=form.term_start.data,
+                term_end=form.term_end.data, actor=current_user)
         except DomainError as error:
             fail_form(form, error)
         else:
@@ -187,6 +201,31 @@ def admin_organisations(slug: str):
             return redirect_to(url_for("evaluations.admin_organisations", slug=slug))
     return render_page("evaluations/admin/organisations.html", "evaluations/admin/organisations.html",
                        community=community, form=form, organisations=services.organisations_of(community),
+                       status_code=form_status(form))
+
+
+@bp.route("/c/<slug>/admin/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_organisation(slug: str, organisation_id: int):
+    """Correct an organisation's name, kind, estates or contract/term (audited)."""
+    community = get_community(slug)
+    require(can_manage_organisations(current_user, community))
+    org = get_organisation(community, organisation_id)
+    form = _organisation_form(community, org)
+    if form.validate_on_submit():
+        try:
+            services.update_organisation(
+                org, kind=OrganisationKind(form.kind.data), name=form.name.data,
+                estates=_chosen_estates(community, form), term_start=form.term_start.data,
+                term_end=form.term_end.data, actor=current_user)
+        except DomainError as error:
+            fail_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("The changes to %(name)s are saved.", name=org.name), "success")
+            return redirect_to(url_for("evaluations.admin_organisations", slug=slug))
+    return render_page("evaluations/admin/organisation_edit.html", "evaluations/admin/organisation_edit.html",
+                       community=community, org=org, form=form, kind_fixed=services.has_record(org),
                        status_code=form_status(form))
 
 

@@ -14,6 +14,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from deliberation.communities.models import Role
+from deliberation.core.audit import AuditEvent
 from deliberation.evaluations import services
 from deliberation.evaluations.models import Evaluation, EvaluationStatus, Organisation
 from deliberation.extensions import db
@@ -82,6 +83,52 @@ def test_an_estate_of_another_community_is_refused_on_the_page(client, world, as
     response = client.post("/c/taoyuan/admin/organisations", data={
         "kind": "property_firm", "name": "越界物业", "estates": [world.other.estates[0].id]})
     assert response.status_code == 422 and "请选择本社区的小区。" in page_text(response)
+
+
+def test_admin_corrects_an_organisation_and_its_published_evaluations_stay_with_it(client, ew, as_user):
+    closed = closed_survey(ew.firm, actor=ew.w.party, answers=[(ew.w.resident, 4)])
+    published = make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=closed, period="2026-Q2")
+    as_user(ew.w.admin)
+    form = page_text(client.get(f"/c/taoyuan/admin/organisations/{ew.firm.id}/edit"))
+    assert 'value="鹏城物业服务有限公司"' in form and "不能再更改类型" in form
+    estates = {e.name: e.id for e in ew.w.community.estates}
+    response = client.post(f"/c/taoyuan/admin/organisations/{ew.firm.id}/edit", data={
+        "kind": "property_firm", "name": "深圳鹏城物业服务有限公司", "estates": [estates["桃源村一区"], estates["龙辉花园"]],
+        "term_start": "2024-01-01", "term_end": "2026-12-31"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert ew.firm.name == "深圳鹏城物业服务有限公司" and {e.name for e in ew.firm.estates} == {"桃源村一区", "龙辉花园"}
+    assert str(ew.firm.term_end) == "2026-12-31"
+    assert "深圳鹏城物业服务有限公司" in page_text(client.get(f"/c/taoyuan/evaluations/{published.id}"))
+    assert "organisation.updated" in {e.action for e in db.session.scalars(select(AuditEvent))}
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"name": "龙辉花园业主委员会"}, "已登记同名组织。"),
+    ({"name": ""}, "此项必填。"),
+    ({"term_start": "2026-01-01", "term_end": "2025-01-01"}, "结束日期必须晚于开始日期。"),
+    ({"estates": []}, "请至少选择一个服务小区。"),
+    ({"kind": "owner_committee"}, "不能再更改类型"),
+])
+def test_a_bad_correction_is_explained_and_nothing_changes(client, ew, as_user, changes, message):
+    make_evaluation(ew.firm, actor=ew.w.party, period="2026-Q3")
+    as_user(ew.w.admin)
+    data = {"kind": "property_firm", "name": "鹏城物业服务有限公司",
+            "estates": [e.id for e in ew.firm.estates], **changes}
+    response = client.post(f"/c/taoyuan/admin/organisations/{ew.firm.id}/edit", data=data)
+    assert response.status_code in (409, 422) and message in page_text(response)
+    db.session.expire_all()
+    assert ew.firm.name == "鹏城物业服务有限公司" and ew.firm.kind.value == "property_firm"
+    assert {e.name for e in ew.firm.estates} == {"桃源村一区"}
+
+
+def test_the_kind_can_be_corrected_before_any_survey_or_evaluation(client, ew, as_user):
+    as_user(ew.w.admin)
+    response = client.post(f"/c/taoyuan/admin/organisations/{ew.committee.id}/edit", data={
+        "kind": "property_firm", "name": "龙辉物业", "estates": [e.id for e in ew.committee.estates]})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert ew.committee.kind.value == "property_firm" and ew.committee.name == "龙辉物业"
 
 
 # --- surveys --------------------------------------------------------------------------
