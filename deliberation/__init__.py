@@ -78,15 +78,12 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_id: str):
-        from sqlalchemy.orm import lazyload
-
-        from deliberation.auth.models import User
+        from deliberation.auth.services import session_user
 
         user_id, _sep, version = session_id.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None
-        # Residencies and roles load when a permission first asks (most pages need neither).
-        user = db.session.get(User, int(user_id), options=[lazyload(User.residencies), lazyload(User.role_grants)])
+        user = session_user(int(user_id))
         if user is None or user.auth_version != int(version):
             return None
         return user

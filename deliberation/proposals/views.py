@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 from wtforms import SelectChoice
@@ -51,9 +53,15 @@ bp = Blueprint("proposals", __name__, url_prefix="/c/<slug>")
 # --- loaders --------------------------------------------------------------------------
 
 
+@functools.cache
+def _round_by_id():
+    # Built once: a constant statement reuses its compiled SQL (every round page starts here).
+    return select(Round).where(Round.id == bindparam("round_id")).options(joinedload(Round.community))
+
+
 def get_round(slug: str, round_id: int) -> Round:
-    round_ = db.get_or_404(Round, round_id, options=[joinedload(Round.community)])
-    if round_.community.slug != slug:
+    round_ = db.session.execute(_round_by_id(), {"round_id": round_id}).scalar_one_or_none()
+    if round_ is None or round_.community.slug != slug:
         abort(404)
     return round_
 

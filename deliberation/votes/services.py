@@ -61,11 +61,14 @@ def ballot_items(round_: Round) -> list[Proposal]:
                                    .order_by(Proposal.id)))
 
 
+_BALLOT_OPTIONS = select(Proposal.__table__.c.id, Proposal.__table__.c.title, Proposal.__table__.c.cost).where(
+    Proposal.__table__.c.round_id == bindparam("round_id"),
+    Proposal.__table__.c.status == ProposalStatus.on_ballot).order_by(Proposal.__table__.c.id)
+
+
 def ballot_options(round_: Round) -> list:
     """The projects on the ballot as light (id, title, cost) rows: all that casting needs."""
-    columns = Proposal.__table__.c
-    return list(db.session.execute(select(columns.id, columns.title, columns.cost).where(
-        columns.round_id == round_.id, columns.status == ProposalStatus.on_ballot).order_by(columns.id)))
+    return list(db.session.execute(_BALLOT_OPTIONS, {"round_id": round_.id}))
 
 
 @dataclass
