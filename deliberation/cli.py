@@ -120,14 +120,21 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_group)
 
     @audit_group.command("verify")
-    def audit_verify() -> None:
-        """Check the audit log's hash chain; report the first broken link or OK."""
+    @click.option("--anchor", "anchors", multiple=True, metavar="FINGERPRINT",
+                  help="An audit fingerprint printed on published minutes or vote results; it must still be "
+                       "in the chain. Repeat for several.")
+    def audit_verify(anchors: tuple[str, ...]) -> None:
+        """Check the audit log's hash chain (and any fingerprints noted earlier); report what is broken or OK."""
         from deliberation.core.audit import verify_chain
 
-        report = verify_chain()
+        report = verify_chain(anchors=anchors)
         if report.ok:
-            click.echo(f"OK: {report.checked} events, chain intact.")
+            click.echo(f"OK: {report.checked} events, chain intact"
+                       + (f", {len(anchors)} fingerprint(s) found." if anchors else "."))
             return
+        if report.missing_anchors:
+            raise click.ClickException(f"BROKEN: {report.reason}: {', '.join(report.missing_anchors)} "
+                                       f"({report.checked} events are intact).")
         raise click.ClickException(
             f"BROKEN at event {report.broken_at}: {report.reason} ({report.checked} events before it are intact)."
         )

@@ -33,6 +33,7 @@ from deliberation.consultations.models import (
     SpeakerSlot,
     VoteChoice,
 )
+from deliberation.core import audit
 from deliberation.core import permissions as perm
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
@@ -525,6 +526,7 @@ def _minutes_context(session: ConsultationSession) -> dict:
         "motions_by_item": {item.id: [m for m in motions if m.item_id == item.id] for item in session.items},
         "corrections": services.corrections_of(session), "explain": services.explain,
         "members": [m.user for m in session.council.members] if session.council is not None else [],
+        "fingerprint": audit.fingerprint("minutes.published", session),
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -91,24 +92,41 @@ def record(action: str, obj, *, actor=None, community=None, summary: str = "") -
     session.execute(_INSERT_EVENT, {**values, "hash": event_hash(values)})
 
 
+def fingerprint(action: str, obj) -> str | None:
+    """The hash of the latest `action` event about `obj`, printed on public pages (published minutes,
+    vote results). The chain links every earlier event to it, so whoever noted it can later check
+    with `flask audit verify --anchor` that nothing up to that point was deleted or rewritten —
+    which the chain alone cannot show for its newest events."""
+    columns = AuditEvent.__table__.c
+    return db.session.scalar(select(columns.hash).where(
+        columns.action == action, columns.object_type == type(obj).__name__, columns.object_id == str(obj.id))
+        .order_by(columns.id.desc()).limit(1))
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool
     checked: int
     broken_at: int | None = None
     reason: str = ""
+    missing_anchors: tuple[str, ...] = ()
 
 
-def verify_chain(batch_size: int = 1000) -> ChainReport:
-    """Walk the log in order and report the first event whose link or hash does not match."""
+def verify_chain(batch_size: int = 1000, anchors: Iterable[str] = ()) -> ChainReport:
+    """Walk the log in order and report the first event whose link or hash does not match, or the
+    anchors (fingerprints noted earlier) that are no longer in the chain."""
     expected_prev = GENESIS_HASH
     checked = 0
     last_id = 0
+    missing = {a.strip().lower() for a in anchors if a.strip()}
     while True:
         events = db.session.scalars(
             select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)
         ).all()
         if not events:
+            if missing:
+                return ChainReport(False, checked, None, "anchor not in the chain: events up to it were deleted "
+                                   "or rewritten", tuple(sorted(missing)))
             return ChainReport(ok=True, checked=checked)
         for event in events:
             if event.prev_hash != expected_prev:
@@ -116,6 +134,7 @@ def verify_chain(batch_size: int = 1000) -> ChainReport:
             if event.compute_hash() != event.hash:
                 return ChainReport(False, checked, event.id, "content does not match its hash")
             expected_prev = event.hash
+            missing.discard(event.hash)
             checked += 1
             last_id = event.id
         db.session.expunge_all()

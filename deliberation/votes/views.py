@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from wtforms import SelectChoice
 
 from deliberation.auth.models import User
+from deliberation.core import audit
 from deliberation.core import permissions as perm
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
@@ -249,7 +250,8 @@ def results(slug: str, round_id: int):
     round_ = get_round(slug, round_id)
     if not perm.can_see_results(round_):
         raise DomainError(_("Results are published when voting closes."), status_code=403)
-    return render_page("votes/results.html", "votes/results.html", **_result_context(round_))
+    return render_page("votes/results.html", "votes/results.html", **_result_context(round_),
+                       fingerprint=audit.fingerprint("round.counted", round_))
 
 
 @bp.route("/results/override", methods=["GET", "POST"])

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from deliberation.consultations import services
 from deliberation.consultations.models import SessionStatus, VoteChoice
+from deliberation.core.audit import AuditEvent
 from deliberation.core.models import utcnow
 from deliberation.extensions import db
 from tests.conftest import login_as
@@ -112,6 +115,8 @@ def test_meeting_on_phones_from_sign_in_to_published_minutes(client, world, coun
     minutes = client.get(url(session, "/minutes")).get_data(as_text=True)
     assert "经讨论，同意加装坡道。" in minutes and "测试用紧急会议" in minutes
     assert people[0].display_name in minutes  # named votes
+    published = db.session.scalar(select(AuditEvent.hash).where(AuditEvent.action == "minutes.published"))
+    assert f"<code>{published}</code>" in minutes  # the printed minutes anchor the audit log
     assert client.post(url(session, "/minutes/edit"), data={"summary": "x"}).status_code == 403
 
 

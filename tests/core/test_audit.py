@@ -67,3 +67,18 @@ def test_a_fork_in_the_chain_is_impossible(world):
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_a_fingerprint_noted_earlier_reveals_that_the_newest_events_were_deleted(app, world):
+    """Deleting the last events leaves an intact chain; the fingerprint printed earlier shows it."""
+    anchor_event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).offset(2).limit(1)).one()
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["audit", "verify", "--anchor", anchor_event.hash])
+    assert ok.exit_code == 0 and "1 fingerprint(s) found" in ok.output
+    db.session.execute(text("DELETE FROM audit_events WHERE id >= :id"), {"id": anchor_event.id})
+    db.session.expire_all()
+    assert verify_chain().ok  # the chain alone cannot tell
+    report = verify_chain(anchors=[anchor_event.hash.upper()])
+    assert not report.ok and report.missing_anchors == (anchor_event.hash,)
+    result = runner.invoke(args=["audit", "verify", "--anchor", anchor_event.hash])
+    assert result.exit_code != 0 and "anchor not in the chain" in result.output and anchor_event.hash in result.output

@@ -6,6 +6,7 @@ import re
 
 from sqlalchemy import func, select
 
+from deliberation.core.audit import AuditEvent
 from deliberation.extensions import db
 from deliberation.proposals import services as round_services
 from deliberation.votes import services
@@ -91,6 +92,8 @@ def test_results_page_shows_turnout_chart_winners_and_explanation(client, world,
     assert "共计入 3 张选票" in page and "1 位纸质投票" in page
     assert page.count("<meter") == 3 and 'value="2"' in page
     assert "路灯：2 票赞成" in page and "因此入选" in page and "不够，因此跳过" in page
+    counted = db.session.scalar(select(AuditEvent.hash).where(AuditEvent.action == "round.counted"))
+    assert "审计指纹" in page and f"<code>{counted}</code>" in page  # anchors the audit log at the count
     client.post("/prefs/locale", data={"locale": "en"})
     page = client.get(f"/c/taoyuan/rounds/{round_.id}/results").get_data(as_text=True)
     assert "路灯: 2 approvals" in page and "so it is funded" in page
