@@ -78,11 +78,11 @@ def check(slug: str, round_id: int):
     """Recompute the budget meter for the ticked projects (htmx; POST keeps choices out of logs)."""
     round_ = get_round(slug, round_id)
     require(perm.can_vote(current_user, round_))
-    items = services.ballot_items(round_)
-    form = _ballot_form(round_, items)
+    options = services.ballot_options(round_)  # every tick asks: ids, titles and costs are enough
+    form = _ballot_form(round_, options)
     form.validate_on_submit()
     return render_page("votes/_ballot_meter.html", "votes/_ballot_meter.html", round=round_,
-                       check=services.check_choices(round_, form.choices.data or [], items))
+                       check=services.check_choices(round_, form.choices.data or [], options))
 
 
 @bp.post("/vote/confirm")
