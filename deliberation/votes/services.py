@@ -73,7 +73,7 @@ def ballot_options(round_: Round) -> list:
 
 @dataclass
 class BallotCheck:
-    chosen: list[Proposal]
+    chosen: list  # the chosen proposals (or `ballot_options` rows), in id order
     total_cost: int
     problems: list = field(default_factory=list)
 
