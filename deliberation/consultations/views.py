@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user, login_required
@@ -22,6 +22,7 @@ from deliberation.consultations.forms import (
     SessionForm,
     StartForm,
 )
+from deliberation.consultations.minutes_docx import minutes_docx
 from deliberation.consultations.models import (
     DEFAULT_SPEAKER_SECONDS,
     AgendaItem,
@@ -536,6 +537,16 @@ def minutes(slug: str, session_id: int):
     session = get_session(slug, session_id)
     require(perm.can_read_minutes(current_user, session))
     return render_page("consultations/minutes.html", "consultations/minutes.html", **_minutes_context(session))
+
+
+@bp.get("/<int:session_id>/minutes.docx")
+def minutes_word(slug: str, session_id: int):
+    """The published minutes as a Word document for the community office's files."""
+    session = get_session(slug, session_id)
+    require(perm.can_read_minutes(current_user, session))
+    body = minutes_docx(**_minutes_context(session))
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    headers={"Content-Disposition": f"attachment; filename=minutes-{session.id}.docx"})
 
 
 @bp.route("/<int:session_id>/minutes/edit", methods=["GET", "POST"])

@@ -106,6 +106,8 @@ ROUTES = [
     ("adjourned", "GET", lambda s: u(s, "/minutes/edit"), None, SECRETARY),
     ("adjourned", "POST", lambda s: u(s, "/minutes/edit"), {"summary": "纪要"}, SECRETARY),
     ("published", "GET", lambda s: u(s, "/minutes"), None, EVERYONE),
+    ("adjourned", "GET", lambda s: u(s, "/minutes.docx"), None, SECRETARY),
+    ("published", "GET", lambda s: u(s, "/minutes.docx"), None, EVERYONE),
     ("published", "GET", lambda s: u(s, "/minutes/correct"), None, SECRETARY),
     ("published", "POST", lambda s: u(s, "/minutes/correct"), {"text": "新", "reason": "笔误"}, SECRETARY),
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
+from docx import Document
 from sqlalchemy import select
 
 from deliberation.consultations import services
@@ -117,6 +119,12 @@ def test_meeting_on_phones_from_sign_in_to_published_minutes(client, world, coun
     assert people[0].display_name in minutes  # named votes
     published = db.session.scalar(select(AuditEvent.hash).where(AuditEvent.action == "minutes.published"))
     assert f"<code>{published}</code>" in minutes  # the printed minutes anchor the audit log
+    # The same minutes as a Word document for the office's files.
+    word = client.get(url(session, "/minutes.docx"))
+    assert word.status_code == 200 and word.mimetype.endswith("wordprocessingml.document")
+    text = "\n".join(p.text for p in Document(io.BytesIO(word.data)).paragraphs)
+    assert "经讨论，同意加装坡道。" in text and "15 名成员中 9 人赞成" in text and published in text
+    assert f"赞成: {people[0].display_name}" in text and "缺席 (4)" in text
     assert client.post(url(session, "/minutes/edit"), data={"summary": "x"}).status_code == 403
 
 

@@ -1,0 +1,84 @@
+"""The published minutes as a Word document (.docx), for the community office's files: the same
+content as the printable page, in the reader's language."""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document
+from docx.oxml.ns import qn
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+
+CHINESE_FONT = "SimSun"  # 宋体: present wherever Word is used in China; others substitute
+
+
+def _when(value) -> str:
+    return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+
+
+def _names(users) -> str:
+    return "、".join(user.display_name for user in users) or "—"
+
+
+def _use_chinese_font(document: Document) -> None:
+    style = document.styles["Normal"]
+    style.font.name = CHINESE_FONT
+    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), CHINESE_FONT)
+
+
+def minutes_docx(*, session, attendances, speakers, motions_by_item, corrections, explain, members,
+                 fingerprint=None, **_unused) -> bytes:
+    """Build the .docx from the minutes page's context (see views._minutes_context)."""
+    document = Document()
+    _use_chinese_font(document)
+    document.add_heading(f"{_('Minutes')}: {session.title}", level=1)
+    document.add_paragraph(f"{session.kind.label} · {_when(session.starts_at)} · {session.place}")
+    if session.council:
+        document.add_paragraph(f"{session.council.name} · {session.council.term_label}")
+    if session.urgent_reason:
+        document.add_paragraph(f"{_('Urgent meeting, called before the notice period ended')}: {session.urgent_reason}")
+
+    document.add_heading(_("Attendance"), level=2)
+    present = [a.user for a in attendances]
+    document.add_paragraph(f"{_('Present')} ({len(present)}): {_names(present)}")
+    if members:
+        present_ids = {user.id for user in present}
+        absent = [user for user in members if user.id not in present_ids]
+        document.add_paragraph(f"{_('Absent')} ({len(absent)}): {_names(absent)}")
+
+    for item in session.items:
+        document.add_heading(f"{item.position}. {item.title}", level=2)
+        if item.description:
+            document.add_paragraph(item.description)
+        item_speakers = [s.user for s in speakers if s.item_id == item.id]
+        if item_speakers:
+            document.add_paragraph(f"{_('Speakers')}: {_names(item_speakers)}")
+        if item.minutes_text:
+            document.add_paragraph(item.minutes_text)
+        for motion in motions_by_item[item.id]:
+            line = document.add_paragraph()
+            line.add_run(_("Motion")).bold = True
+            line.add_run(f": {motion.text}" + (f" ({_('advisory')})" if motion.advisory else ""))
+            if motion.outcome:
+                document.add_paragraph(f"{motion.outcome_label} {explain(motion)}")
+                if motion.votes and not motion.advisory:
+                    document.add_paragraph("；".join(
+                        f"{label}: {_names(v.user for v in motion.votes if v.choice.value == choice)}"
+                        for choice, label in (("yes", _("Yes")), ("no", _("No")), ("abstain", _("Abstain")))))
+
+    if session.minutes_summary:
+        document.add_heading(_("General remarks"), level=2)
+        document.add_paragraph(session.minutes_summary)
+    if corrections:
+        document.add_heading(_("Corrections"), level=2)
+        for c in corrections:
+            document.add_paragraph(f"{_when(c.created_at)}: {c.reason} ({_('was')}: “{c.old_text}”)",
+                                   style="List Bullet")
+    if session.minutes_published_at:
+        document.add_paragraph(f"{_('Published')} {_when(session.minutes_published_at)}")
+    if fingerprint:
+        document.add_paragraph(f"{_('Audit fingerprint')}: {fingerprint}")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
