@@ -10,6 +10,8 @@ from docx.oxml.ns import qn
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 
+from deliberation.core.text import xml_safe
+
 CHINESE_FONT = "SimSun"  # 宋体: present wherever Word is used in China; others substitute
 
 
@@ -27,58 +29,66 @@ def _use_chinese_font(document: Document) -> None:
     style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), CHINESE_FONT)
 
 
+def _heading(document: Document, text: str, *, level: int) -> None:
+    document.add_heading(xml_safe(text), level=level)
+
+
+def _paragraph(document: Document, text: str, **options) -> None:
+    document.add_paragraph(xml_safe(text), **options)
+
+
 def minutes_docx(*, session, attendances, speakers, motions_by_item, corrections, explain, members,
                  fingerprint=None, **_unused) -> bytes:
     """Build the .docx from the minutes page's context (see views._minutes_context)."""
     document = Document()
     _use_chinese_font(document)
-    document.add_heading(f"{_('Minutes')}: {session.title}", level=1)
-    document.add_paragraph(f"{session.kind.label} · {_when(session.starts_at)} · {session.place}")
+    _heading(document, f"{_('Minutes')}: {session.title}", level=1)
+    _paragraph(document, f"{session.kind.label} · {_when(session.starts_at)} · {session.place}")
     if session.council:
-        document.add_paragraph(f"{session.council.name} · {session.council.term_label}")
+        _paragraph(document, f"{session.council.name} · {session.council.term_label}")
     if session.urgent_reason:
-        document.add_paragraph(f"{_('Urgent meeting, called before the notice period ended')}: {session.urgent_reason}")
+        _paragraph(document, f"{_('Urgent meeting, called before the notice period ended')}: {session.urgent_reason}")
 
-    document.add_heading(_("Attendance"), level=2)
+    _heading(document, _("Attendance"), level=2)
     present = [a.user for a in attendances]
-    document.add_paragraph(f"{_('Present')} ({len(present)}): {_names(present)}")
+    _paragraph(document, f"{_('Present')} ({len(present)}): {_names(present)}")
     if members:
         present_ids = {user.id for user in present}
         absent = [user for user in members if user.id not in present_ids]
-        document.add_paragraph(f"{_('Absent')} ({len(absent)}): {_names(absent)}")
+        _paragraph(document, f"{_('Absent')} ({len(absent)}): {_names(absent)}")
 
     for item in session.items:
-        document.add_heading(f"{item.position}. {item.title}", level=2)
+        _heading(document, f"{item.position}. {item.title}", level=2)
         if item.description:
-            document.add_paragraph(item.description)
+            _paragraph(document, item.description)
         item_speakers = [s.user for s in speakers if s.item_id == item.id]
         if item_speakers:
-            document.add_paragraph(f"{_('Speakers')}: {_names(item_speakers)}")
+            _paragraph(document, f"{_('Speakers')}: {_names(item_speakers)}")
         if item.minutes_text:
-            document.add_paragraph(item.minutes_text)
+            _paragraph(document, item.minutes_text)
         for motion in motions_by_item[item.id]:
             line = document.add_paragraph()
             line.add_run(_("Motion")).bold = True
-            line.add_run(f": {motion.text}" + (f" ({_('advisory')})" if motion.advisory else ""))
+            line.add_run(xml_safe(f": {motion.text}" + (f" ({_('advisory')})" if motion.advisory else "")))
             if motion.outcome:
-                document.add_paragraph(f"{motion.outcome_label} {explain(motion)}")
+                _paragraph(document, f"{motion.outcome_label} {explain(motion)}")
                 if motion.votes and not motion.advisory:
-                    document.add_paragraph("；".join(
+                    _paragraph(document, "；".join(
                         f"{label}: {_names(v.user for v in motion.votes if v.choice.value == choice)}"
                         for choice, label in (("yes", _("Yes")), ("no", _("No")), ("abstain", _("Abstain")))))
 
     if session.minutes_summary:
-        document.add_heading(_("General remarks"), level=2)
-        document.add_paragraph(session.minutes_summary)
+        _heading(document, _("General remarks"), level=2)
+        _paragraph(document, session.minutes_summary)
     if corrections:
-        document.add_heading(_("Corrections"), level=2)
+        _heading(document, _("Corrections"), level=2)
         for c in corrections:
-            document.add_paragraph(f"{_when(c.created_at)}: {c.reason} ({_('was')}: “{c.old_text}”)",
+            _paragraph(document, f"{_when(c.created_at)}: {c.reason} ({_('was')}: “{c.old_text}”)",
                                    style="List Bullet")
     if session.minutes_published_at:
-        document.add_paragraph(f"{_('Published')} {_when(session.minutes_published_at)}")
+        _paragraph(document, f"{_('Published')} {_when(session.minutes_published_at)}")
     if fingerprint:
-        document.add_paragraph(f"{_('Audit fingerprint')}: {fingerprint}")
+        _paragraph(document, f"{_('Audit fingerprint')}: {fingerprint}")
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

@@ -1,4 +1,5 @@
-"""Normalisation of what people type: full-width digits, phone prefixes, unit and room suffixes."""
+"""Normalisation of what people type (full-width digits, phone prefixes, unit and room suffixes),
+and making their text safe for the files we export."""
 
 from __future__ import annotations
 
@@ -30,3 +31,22 @@ def normalise_room(raw: str | None) -> str:
     """'301室', '301房' and '301' name the same room."""
     room = clean(raw).replace(" ", "")
     return room[:-1] if room[-1:] in ("室", "房") and len(room) > 1 else room
+
+
+# Characters XML 1.0 forbids (a vertical tab pasted from Word, say): .xlsx and .docx cannot hold them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def xml_safe(text: str) -> str:
+    """The text with characters XML forbids replaced by spaces (a .xlsx or .docx would be refused)."""
+    return _NOT_XML.sub(" ", text)
+
+
+def spreadsheet_cell(value):
+    """A value for a CSV or XLSX cell: residents' text that a spreadsheet would run as a formula gets a
+    leading apostrophe (CSV injection), and characters XML forbids become spaces."""
+    if not isinstance(value, str):
+        return value
+    value = xml_safe(value)
+    return "'" + value if value[:1] in _FORMULA_STARTS else value

@@ -13,6 +13,7 @@ from datetime import timedelta
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from deliberation.core.text import spreadsheet_cell
 from deliberation.evaluations.models import Evaluation, EvaluationStatus, OrganisationKind
 from deliberation.evaluations.scoring import Grade
 
@@ -24,13 +25,6 @@ GRADE_ZH = {Grade.excellent: "优秀", Grade.good: "良好", Grade.passing: "合
 STATUS_ZH = {EvaluationStatus.published: "已发布", EvaluationStatus.superseded: "已被更正版本取代"}
 PART_ZH = {"management": "管理评价", "comprehensive": "综合评价"}
 BEIJING = timedelta(hours=8)
-
-
-def _safe(value):
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _row(evaluation: Evaluation, community_name: str) -> list:
@@ -51,7 +45,7 @@ def to_csv(evaluations: Sequence[Evaluation], community_name: str) -> bytes:
     writer = csv.writer(out)
     writer.writerow(HEADERS)
     for evaluation in evaluations:
-        writer.writerow(["" if v is None else _safe(str(v)) for v in _row(evaluation, community_name)])
+        writer.writerow(["" if v is None else spreadsheet_cell(str(v)) for v in _row(evaluation, community_name)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -68,12 +62,13 @@ def to_xlsx(evaluations: Sequence[Evaluation], community_name: str) -> bytes:
         sheet.freeze_panes = "A2"
     for evaluation in evaluations:
         values = _row(evaluation, community_name)
-        summary.append([float(v) if hasattr(v, "as_tuple") else _safe(v) for v in values])
+        summary.append([float(v) if hasattr(v, "as_tuple") else spreadsheet_cell(v) for v in values])
         criteria = {c.id: c for c in evaluation.rubric.criteria}
         for score in sorted(evaluation.scores, key=lambda s: criteria[s.criterion_id].position):
             criterion = criteria[score.criterion_id]
-            details.append([_safe(evaluation.organisation.name), evaluation.period, evaluation.version,
-                            PART_ZH[criterion.part.value], _safe(criterion.name), criterion.weight, float(score.score)])
+            details.append([spreadsheet_cell(evaluation.organisation.name), evaluation.period, evaluation.version,
+                            PART_ZH[criterion.part.value], spreadsheet_cell(criterion.name), criterion.weight,
+                            float(score.score)])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -11,6 +11,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from deliberation.core.text import spreadsheet_cell
 from deliberation.extensions import db
 from deliberation.proposals.models import Proposal, Round
 
@@ -38,7 +39,7 @@ def to_csv(round_: Round) -> bytes:
     writer = csv.writer(out)
     writer.writerow(HEADERS)
     for row in rows(round_):
-        writer.writerow([_neutralise(v) for v in row])
+        writer.writerow([spreadsheet_cell(v) for v in row])
     # A BOM makes Excel on Chinese Windows open UTF-8 correctly.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -49,17 +50,9 @@ def to_xlsx(round_: Round) -> bytes:
     sheet.title = "项目清单"
     sheet.append(HEADERS)
     for row in rows(round_):
-        sheet.append([_neutralise(v) for v in row])
+        sheet.append([spreadsheet_cell(v) for v in row])
     for index, width in enumerate([8, 36, 10, 14, 24, 14, 10, 14, 30, 18], start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
-
-
-def _neutralise(value):
-    """Keep residents' text from being run as a spreadsheet formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-

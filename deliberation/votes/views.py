@@ -18,6 +18,7 @@ from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
 from deliberation.core.htmx import redirect_to, render_page
 from deliberation.core.permissions import require
+from deliberation.core.text import spreadsheet_cell
 from deliberation.core.transactions import reads_first, start_writing
 from deliberation.extensions import db
 from deliberation.proposals.models import CountingRule, Round
@@ -332,7 +333,7 @@ def results_export(slug: str, round_id: int, fmt: str):
         abort(403)
     context = _result_context(round_)
     header = ["编号", "项目名称", "预算（元）", "赞成票", "结果"]
-    rows = [[p.id, p.title, p.cost, context["approvals"].get(p.id, 0),
+    rows = [[p.id, spreadsheet_cell(p.title), p.cost, context["approvals"].get(p.id, 0),
              "入选" if p.id in context["winners"] else "未入选"] for p in context["items"]]
     if fmt == "csv":
         out = io.StringIO()

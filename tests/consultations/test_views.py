@@ -193,3 +193,15 @@ def test_vote_choices_are_validated(client, world, council):
     assert client.post(url(session, f"/motions/{motion.id}/vote"), data={"choice": "maybe"}).status_code == 400
     assert services.votes_cast(motion) == 0
     services.cast_vote(motion, member, VoteChoice.yes)
+
+
+def test_the_word_minutes_survive_characters_pasted_from_word(client, world, council):
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    services.save_item_minutes(session.items[0], text="第一行\x0b第二行\x01", actor=world.secretary)
+    services.adjourn_session(session, actor=world.secretary)
+    services.publish_minutes(session, summary="会议有效", actor=world.secretary)
+    word = client.get(url(session, "/minutes.docx"))
+    assert word.status_code == 200
+    text = "\n".join(p.text for p in Document(io.BytesIO(word.data)).paragraphs)
+    assert "第一行 第二行" in text and "会议有效" in text

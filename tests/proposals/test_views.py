@@ -231,6 +231,16 @@ def test_exports_have_chinese_headers_and_neutralise_formulas(client, world, as_
     assert sheet["A1"].value == "编号" and sheet["D2"].value == 80000
 
 
+def test_exports_survive_control_characters_pasted_into_a_proposal(client, world, as_user, round_):
+    """A vertical tab pasted from Word is legal in a form but not in an .xlsx: the export must not fail."""
+    make_proposal(round_, world.resident, title="加装扶手\x0b一楼", description="说明\x01")
+    as_user(world.secretary)
+    response = client.get(f"/c/taoyuan/rounds/{round_.id}/proposals.xlsx")
+    assert response.status_code == 200
+    assert load_workbook(io.BytesIO(response.data)).active["B2"].value == "加装扶手 一楼"
+    assert "加装扶手 一楼" in client.get(f"/c/taoyuan/rounds/{round_.id}/proposals.csv").get_data(as_text=True)
+
+
 def test_proposer_sees_a_merge_on_their_own_page(client, world, as_user, round_, neighbour):
     source = make_proposal(round_, world.resident, title="健身器材")
     target = make_proposal(round_, neighbour, title="小区健身角")

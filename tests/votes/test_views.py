@@ -135,12 +135,15 @@ def test_results_exports(client, world, voting, voters):
     from openpyxl import load_workbook
 
     round_, (ramp, *_rest) = voting
+    ramp.title = "=HYPERLINK(\"http://x\")\x0b坡道"  # a resident's title: neither a formula nor a broken file
     services.cast_ballot(round_, voters[0], choices=[ramp.id])
     round_services.advance_round(round_, actor=world.secretary)
     rows = client.get(f"/c/taoyuan/rounds/{round_.id}/results.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert rows[0] == "编号,项目名称,预算（元）,赞成票,结果"
+    assert "'=HYPERLINK" in "\n".join(rows)
     sheet = load_workbook(BytesIO(client.get(f"/c/taoyuan/rounds/{round_.id}/results.xlsx").data)).active
     assert sheet["A1"].value == "编号"
+    assert any(str(cell.value).startswith("'=HYPERLINK") for cell in sheet["B"])
     pb = client.get(f"/c/taoyuan/rounds/{round_.id}/ballots.pb").get_data(as_text=True)
     assert pb.startswith("META") and "vote_type;approval" in pb
 
