@@ -527,7 +527,7 @@ def _minutes_context(session: ConsultationSession) -> dict:
         "motions_by_item": {item.id: [m for m in motions if m.item_id == item.id] for item in session.items},
         "corrections": services.corrections_of(session), "explain": services.explain,
         "members": [m.user for m in session.council.members] if session.council is not None else [],
-        "fingerprint": audit.fingerprint("minutes.published", session),
+        "fingerprint": audit.fingerprint(session, "minutes.published", "minutes.corrected"),
     }
 
 

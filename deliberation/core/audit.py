@@ -92,14 +92,14 @@ def record(action: str, obj, *, actor=None, community=None, summary: str = "") -
     session.execute(_INSERT_EVENT, {**values, "hash": event_hash(values)})
 
 
-def fingerprint(action: str, obj) -> str | None:
-    """The hash of the latest `action` event about `obj`, printed on public pages (published minutes,
+def fingerprint(obj, *actions: str) -> str | None:
+    """The hash of the latest of these events about `obj`, printed on public pages (published minutes,
     vote results). The chain links every earlier event to it, so whoever noted it can later check
     with `flask audit verify --anchor` that nothing up to that point was deleted or rewritten —
     which the chain alone cannot show for its newest events."""
     columns = AuditEvent.__table__.c
     return db.session.scalar(select(columns.hash).where(
-        columns.action == action, columns.object_type == type(obj).__name__, columns.object_id == str(obj.id))
+        columns.action.in_(actions), columns.object_type == type(obj).__name__, columns.object_id == str(obj.id))
         .order_by(columns.id.desc()).limit(1))
 
 

@@ -252,7 +252,7 @@ def results(slug: str, round_id: int):
     if not perm.can_see_results(round_):
         raise DomainError(_("Results are published when voting closes."), status_code=403)
     return render_page("votes/results.html", "votes/results.html", **_result_context(round_),
-                       fingerprint=audit.fingerprint("round.counted", round_))
+                       fingerprint=audit.fingerprint(round_, "round.counted", "round.result_overridden"))
 
 
 @bp.route("/results/override", methods=["GET", "POST"])

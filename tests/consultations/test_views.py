@@ -154,6 +154,8 @@ def test_published_minutes_are_corrected_only_with_a_reason(client, world, counc
     assert response.status_code == 303
     minutes = client.get(url(session, "/minutes")).get_data(as_text=True)
     assert "新文" in minutes and "笔误" in minutes and "原文" in minutes
+    corrected = db.session.scalar(select(AuditEvent.hash).where(AuditEvent.action == "minutes.corrected"))
+    assert f"<code>{corrected}</code>" in minutes  # the fingerprint now anchors the correction too
 
 
 def test_session_list_uses_a_fixed_number_of_queries(client, world, council, count_queries):

@@ -111,6 +111,8 @@ def test_override_is_shown_with_its_reason(client, world, as_user, voting, voter
                 data={"winners": [ramp.id], "reason": "议事会现场踏勘后认为坡道最为紧迫"})
     page = client.get(f"/c/taoyuan/rounds/{round_.id}/results").get_data(as_text=True)
     assert "秘书调整了计票结果" in page and "议事会现场踏勘后认为坡道最为紧迫" in page
+    overridden = db.session.scalar(select(AuditEvent.hash).where(AuditEvent.action == "round.result_overridden"))
+    assert f"<code>{overridden}</code>" in page  # the fingerprint now anchors the override too
 
 
 def test_paper_pages_record_voters_and_key_sheets(client, world, as_user, voting, voters):
