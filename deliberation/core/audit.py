@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Integer, String, Text, insert, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from deliberation.core.models import utcnow
+from deliberation.core.models import dialect_name, utcnow
 from deliberation.extensions import db
 
 GENESIS_HASH = "0" * 64
@@ -73,7 +73,7 @@ class Ref:
 def record(action: str, obj, *, actor=None, community=None, summary: str = "") -> None:
     """Append an event for `obj`: a model instance (flushed here so it has an id) or a `Ref`."""
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_name() == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
     session.flush()
     last_hash = session.scalar(_LAST_HASH)

@@ -11,6 +11,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite.dml import Insert
 from sqlalchemy.orm import Mapped, mapped_column
 
+from deliberation.extensions import db
+
 
 def utcnow() -> datetime:
     """Current time in UTC as a naive datetime: the database stores UTC without a zone."""
@@ -27,11 +29,21 @@ def string_enum(cls: type[enum.Enum]) -> Enum:
                 validate_strings=True)
 
 
-@functools.cache
-def insert_unless_duplicate(table: Table, dialect_name: str, *returning: Column) -> Insert:
+def dialect_name() -> str:
+    """The session's database: "sqlite" or "postgresql"."""
+    return db.session.get_bind().dialect.name
+
+
+def insert_unless_duplicate(table: Table, *returning: Column) -> Insert:
     """`INSERT ... ON CONFLICT DO NOTHING [RETURNING ...]` on SQLite or PostgreSQL: a duplicate inserts
-    nothing (and returns no row) instead of failing the transaction. Built once per table and database;
-    pass the row's values as execution parameters."""
+    nothing (and returns no row) instead of failing the transaction. Pass the row's values as
+    execution parameters."""
+    return _insert_unless_duplicate(table, dialect_name(), returning)
+
+
+@functools.cache
+def _insert_unless_duplicate(table: Table, dialect_name: str, returning: tuple) -> Insert:
+    # Built once per table and database, so its SQL and cache key are reused.
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     statement = dialect.insert(table).on_conflict_do_nothing()
     return statement.returning(*returning) if returning else statement

@@ -20,6 +20,7 @@ from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from deliberation.core.models import dialect_name
 from deliberation.extensions import db
 
 _READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -34,7 +35,7 @@ def reads_first(view: Callable) -> Callable:
 def start_writing() -> None:
     """On SQLite, end the request's reading transaction: the next statement begins the writing one.
     Elsewhere a no-op (PostgreSQL locks rows, not the database, so one transaction is cheaper)."""
-    if db.session.get_bind().dialect.name == "sqlite":
+    if dialect_name() == "sqlite":
         db.session.commit()
         g._sqlite_writing = True
 

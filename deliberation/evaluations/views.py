@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from deliberation.communities.models import Community
+from deliberation.communities.models import Community, Estate
 from deliberation.communities.views import get_community
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status, optional_int
@@ -171,12 +171,9 @@ def _organisation_form(community: Community, org: Organisation | None = None) ->
     return form
 
 
-def _chosen_estates(community: Community, form: OrganisationForm) -> list:
-    wanted = set(form.estates.data or [])
-    estates = [e for e in community.estates if e.id in wanted]
-    if len(estates) != len(wanted):
-        raise DomainError(_("Choose estates of this community."), field="estates", status_code=422)
-    return estates
+def _chosen_estates(form: OrganisationForm) -> list[Estate]:
+    """The estates ticked (the service refuses any outside the community)."""
+    return list(db.session.scalars(select(Estate).where(Estate.id.in_(form.estates.data or [])).order_by(Estate.name)))
 
 
 @bp.route("/c/<slug>/admin/organisations", methods=["GET", "POST"])
@@ -190,7 +187,7 @@ def admin_organisations(slug: str):
         try:
             org = services.register_organisation(
                 community, kind=OrganisationKind(form.kind.data), name=form.name.data,
-                estates=_chosen_estates(community, form), term_start=form.term_start.data,
+                estates=_chosen_estates(form), term_start=form.term_start.data,
                 term_end=form.term_end.data, actor=current_user)
         except DomainError as error:
             fail_form(form, error)
@@ -216,7 +213,7 @@ def edit_organisation(slug: str, organisation_id: int):
         try:
             services.update_organisation(
                 org, kind=OrganisationKind(form.kind.data), name=form.name.data,
-                estates=_chosen_estates(community, form), term_start=form.term_start.data,
+                estates=_chosen_estates(form), term_start=form.term_start.data,
                 term_end=form.term_end.data, actor=current_user)
         except DomainError as error:
             fail_form(form, error)

@@ -162,7 +162,7 @@ def _participate(round_: Round, voter: User, *, channel: Channel, recorded_by: U
     # ON CONFLICT DO NOTHING: the unique keys refuse a second vote without failing the transaction.
     table = BallotParticipation.__table__
     participation_id = db.session.scalar(
-        insert_unless_duplicate(table, db.session.get_bind().dialect.name, table.c.id),
+        insert_unless_duplicate(table, table.c.id),
         {"round_id": round_.id, "user_id": voter.id, "eligibility_key": eligibility_key(round_, residency),
          "building_id": residency.building_id, "channel": channel, "voted_on": utcnow().date(),
          "recorded_by_id": recorded_by.id if recorded_by else None})

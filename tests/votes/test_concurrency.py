@@ -4,7 +4,6 @@ casts racing the close of voting are either counted or refused."""
 from __future__ import annotations
 
 import secrets
-import threading
 
 import pytest
 from flask.testing import FlaskClient
@@ -12,11 +11,11 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event, func, select
 
 from deliberation.auth.models import User
-from deliberation.core.errors import DomainError
 from deliberation.extensions import db
 from deliberation.proposals.models import Round, RoundPhase
 from deliberation.votes import services
 from deliberation.votes.models import Ballot, BallotParticipation, RoundResult
+from tests.concurrency import race
 from tests.factories import build_world, make_resident
 from tests.proposals.factories import make_proposal, make_round, move_to
 
@@ -40,41 +39,18 @@ def committed(committing_app):
 
 def test_fifty_concurrent_casts_for_one_voter_make_one_ballot(app, committed):
     round_id, voter_id, proposal_id = committed
-    start = threading.Barrier(ATTEMPTS)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
     def cast():
-        start.wait(timeout=60)  # before touching the database, so no thread holds a pooled connection
-        with app.app_context():
-            try:
-                round_, voter = db.session.get(Round, round_id), db.session.get(User, voter_id)
-                services.cast_ballot(round_, voter, choices=[proposal_id])
-                db.session.commit()
-                outcome = "cast"
-            except DomainError:
-                db.session.rollback()
-                outcome = "refused"
-            except Exception as error:  # e.g. a lock timeout: still no second ballot
-                db.session.rollback()
-                outcome = type(error).__name__
-            finally:
-                db.session.remove()
-        with lock:
-            outcomes.append(outcome)
+        services.cast_ballot(db.session.get(Round, round_id), db.session.get(User, voter_id), choices=[proposal_id])
 
-    threads = [threading.Thread(target=cast) for _ in range(ATTEMPTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    outcomes = race(app, [cast] * ATTEMPTS)
 
     with app.app_context():
         ballots = db.session.scalar(select(func.count(Ballot.id)).where(Ballot.round_id == round_id))
         participations = db.session.scalar(select(func.count(BallotParticipation.id)))
         db.session.remove()
     assert len(outcomes) == ATTEMPTS
-    assert outcomes.count("cast") == 1, sorted(set(outcomes))
+    assert outcomes.count("done") == 1, sorted(set(outcomes))
     assert ballots == 1 and participations == 1
 
 
@@ -113,21 +89,14 @@ def test_closing_while_residents_cast_counts_every_ballot_it_accepted(app, votin
     path = f"/c/{slug}/rounds/{round_id}"
     clients = [_http_client(app, voter) for voter in voters]
     secretary = _http_client(app, secretary)
-    start = threading.Barrier(CASTERS + 1)
     statuses: dict[str, int] = {}
 
     def post(name, client, token, url, data):
-        start.wait(timeout=60)
         statuses[name] = client.post(url, data={"csrf_token": token, **data}).status_code
 
-    threads = [threading.Thread(target=post, args=(f"voter{i}", c, t, f"{path}/vote/cast",
-                                                   {"choices": [str(proposal_id)]}))
-               for i, (c, t) in enumerate(clients)]
-    threads.append(threading.Thread(target=post, args=("close", *secretary, f"{path}/advance", {})))
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    casts = [lambda i=i, c=c, t=t: post(f"voter{i}", c, t, f"{path}/vote/cast", {"choices": [str(proposal_id)]})
+             for i, (c, t) in enumerate(clients)]
+    race(app, [*casts, lambda: post("close", *secretary, f"{path}/advance", {})])
 
     with app.app_context():
         result = db.session.scalar(select(RoundResult).where(RoundResult.round_id == round_id))
