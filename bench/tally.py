@@ -41,8 +41,8 @@ TARGET = 20.0
 
 
 def pabulib_dir() -> Path:
-    """$PABULIB_DIR, or the shared folder beside the repository."""
-    default = Path(__file__).resolve().parents[1] / ".." / "shared" / "pabulib"
+    """$PABULIB_DIR, or the elections the tests carry (tests/data/pabulib)."""
+    default = Path(__file__).resolve().parents[1] / "tests" / "data" / "pabulib"
     return Path(os.environ.get("PABULIB_DIR") or default).resolve()
 
 

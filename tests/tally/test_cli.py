@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from deliberation.tally import read_pb
+from tests.pabulib_files import CARRIED
 
-PABULIB = Path(__file__).resolve().parents[2] / ".." / "shared" / "pabulib"
+PABULIB = CARRIED
 
 
 @pytest.mark.parametrize("name,rule", [("Netherlands_Assen_2024.pb", "equal_shares"),

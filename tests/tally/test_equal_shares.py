@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
@@ -22,17 +20,10 @@ from deliberation.tally import (
     equal_shares,
     read_pb,
 )
+from tests.pabulib_files import pabulib_dir
 
 P = Project
 
-
-def pabulib_dir() -> Path:
-    """The shared Pabulib folder beside the repo (or $PABULIB_DIR); its absence is a failure."""
-    folder = Path(os.environ.get("PABULIB_DIR")
-                  or Path(__file__).resolve().parents[2] / ".." / "shared" / "pabulib").resolve()
-    if not folder.is_dir():
-        pytest.fail(f"Pabulib folder not found at {folder}; set PABULIB_DIR")
-    return folder
 
 
 def count_file(name: str, **kwargs: bool) -> tuple[Outcome, set[str]]:

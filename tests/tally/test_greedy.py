@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,7 @@ from deliberation.tally import (
     project_id_key,
     read_pb,
 )
-
-
-def pabulib_dir() -> Path:
-    """The shared Pabulib folder beside the repo (or $PABULIB_DIR); its absence is a failure."""
-    folder = Path(os.environ.get("PABULIB_DIR")
-                  or Path(__file__).resolve().parents[2] / ".." / "shared" / "pabulib").resolve()
-    if not folder.is_dir():
-        pytest.fail(f"Pabulib folder not found at {folder}; set PABULIB_DIR")
-    return folder
+from tests.pabulib_files import pabulib_dir
 
 
 def warszawa_files() -> list[Path]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,17 +20,10 @@ from deliberation.tally import (
     winners_from_pb,
     write_pb,
 )
+from tests.pabulib_files import pabulib_dir
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2] / "deliberation" / "tally"
 
-
-def pabulib_dir() -> Path:
-    """The shared Pabulib folder beside the repo (or $PABULIB_DIR); its absence is a failure."""
-    folder = Path(os.environ.get("PABULIB_DIR")
-                  or Path(__file__).resolve().parents[2] / ".." / "shared" / "pabulib").resolve()
-    if not folder.is_dir():
-        pytest.fail(f"Pabulib folder not found at {folder}; set PABULIB_DIR")
-    return folder
 
 
 def all_files() -> list[Path]:
