@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, session
 from flask_babel import lazy_gettext as _l
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from deliberation.config import PROJECT_ROOT, Config, load_or_create_secret_key
 from deliberation.core import transactions  # noqa: F401 (SQLite connection settings and transaction begins)
@@ -35,6 +36,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         # A database file never drops the connection: no "SELECT 1" before every request.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
 
+    app.wsgi_app = TrustedProxies(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_templates(app)
@@ -48,6 +50,21 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+class TrustedProxies:
+    """Werkzeug's ProxyFix for `TRUSTED_PROXIES` proxies, read at each request (tests change it):
+    the client address is taken from X-Forwarded-For only as far as the trusted proxies wrote it."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.wsgi_app = app.wsgi_app
+
+    def __call__(self, environ, start_response):
+        count = self.app.config["TRUSTED_PROXIES"]
+        if count > 0:
+            return ProxyFix(self.wsgi_app, x_for=count, x_proto=count)(environ, start_response)
+        return self.wsgi_app(environ, start_response)
 
 
 def select_locale() -> str:
@@ -80,11 +97,11 @@ def _init_extensions(app: Flask) -> None:
     def load_user(session_id: str):
         from deliberation.auth.services import session_user
 
-        user_id, _sep, version = session_id.partition(":")
-        if not user_id.isdigit() or not version.isdigit():
+        user_id, _sep, token = session_id.partition(":")
+        if not user_id.isdigit() or len(user_id) > 18 or not token:
             return None
         user = session_user(int(user_id))
-        if user is None or user.auth_version != int(version):
+        if user is None or not user.has_session_token(token):
             return None
         return user
 

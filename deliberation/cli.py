@@ -59,7 +59,8 @@ def register_cli(app: Flask) -> None:
         for problem in report.rejected:
             click.echo(f"line {problem.line}: rejected: {problem.reason} ({problem.text})", err=True)
         click.echo(f"{len(report.imported)} imported, {len(report.unchanged)} already on the roll, "
-                   f"{len(report.rejected)} rejected, {report.verified_registrations} registrations verified.")
+                   f"{len(report.rejected)} rejected, {report.matching_registrations} waiting registrations "
+                   "match the roll (approve them in the verification queue).")
 
     @app.cli.command("demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has communities.")

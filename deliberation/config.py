@@ -72,10 +72,24 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
     LANGUAGES = {"zh_Hans": "简体中文", "en": "English"}
 
-    # In-process storage is fine for one process; several workers need a shared store.
+    # How many reverse proxies in front of the app append to X-Forwarded-For (and set -Proto). 0: the
+    # header is ignored and the client is the peer address, as a forged header must not pick it.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
+    # In-process storage is fine for one process; several workers or hosts need Redis
+    # (redis://host:6379/0), so that every worker counts the same failures.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    # While Redis cannot be reached, each process keeps counting in memory instead of letting everything through.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Failed logins only (a success never counts). Per client address: generous, since a help-to-vote
+    # desk or a mobile carrier's NAT puts many people behind one address.
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "30 per minute;300 per hour")
+    # Failed logins per client address and account: guessing one account's password is slowed to
+    # this; the owner logging in from any other address is not affected.
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour")
+    # New accounts per client address (each one tells its maker whether a phone number was free).
+    REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "10 per hour;30 per day")
 
     HTMX_VERSION = "2.0.11"
     HTMX_CDN_URL = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"

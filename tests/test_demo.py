@@ -31,13 +31,17 @@ def test_demo_community_accounts_and_roll_match_the_readme(client, db_session):
         client.post("/logout")
         assert has_role(db.session.scalar(User.by_login(login)), community, role)
 
-    # The README's example: on the roll, no account yet, verified at once.
+    # The README's example: on the roll, no account yet: waits in the queue, shown to the office as a match.
     building = next(b for e in community.estates for b in e.buildings if b.name == "3栋")
     response = client.post("/c/taoyuan/register", data={
         "building": building.id, "unit": "2", "room": "1701", "display_name": "试用居民", "phone": "13900000200",
         "password": "long-enough-1", "confirm": "long-enough-1"})
     assert response.status_code == 303
-    assert "已认证" in client.get("/account").get_data(as_text=True)
+    client.post("/login", data={"login": "13900000200", "password": "long-enough-1"})
+    assert "待审核" in client.get("/account").get_data(as_text=True)
+    client.post("/logout")
+    client.post("/login", data={"login": "admin", "password": DEMO_PASSWORD})
+    assert "与名册一致" in client.get("/c/taoyuan/admin/residents").get_data(as_text=True)
 
 
 def test_demo_has_rounds_in_several_phases(client, db_session):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import re
+import secrets
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -14,13 +16,19 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from deliberation.auth.models import User
 from deliberation.core import audit
 from deliberation.core.errors import DomainError
+from deliberation.core.models import utcnow
 from deliberation.core.text import normalise_phone
 from deliberation.extensions import db
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 MIN_PASSWORD_LENGTH = 8
-# Checked against when the login is unknown, so both failures take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """A hash made with the configured method, checked when the login is unknown so that an unknown
+    login and a wrong password cost the same time (a cheaper dummy would tell which logins exist)."""
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def validate_phone(phone: str) -> str:
@@ -82,7 +90,7 @@ def authenticate(login: str, password: str) -> User | None:
     """The active user with this login or phone and password, or None (same cost either way)."""
     user = db.session.scalar(User.by_login(login))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password or "")
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.active:
         return None
@@ -95,9 +103,43 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
         raise DomainError(_l("The current password is not correct."), field="current_password")
     validate_password(new_password, field="new_password")
     user.password_hash = hash_password(new_password)
-    user.auth_version = (user.auth_version or 1) + 1
+    user.end_all_sessions()
     db.session.flush()
-    audit.record("user.password_changed", user, actor=user)
+    audit.record("user.password_changed", user, actor=user, summary="every session ended")
+
+
+def end_all_sessions(user: User, *, actor: User | None, reason: str) -> None:
+    """Log the user out on every device: sessions and remember-me cookies issued so far stop working."""
+    user.end_all_sessions()
+    db.session.flush()
+    audit.record("user.sessions_ended", user, actor=actor, summary=reason)
+
+
+def account_for_phone(phone: str) -> User | None:
+    """The account that holds this phone number, as a phone or as a login name."""
+    return db.session.scalar(select(User).where(User.phone == phone)) or db.session.scalar(User.by_login(phone))
+
+
+def note_phone_claim(owner: User, *, community_name: str) -> None:
+    """Someone tried to register a new account with the owner's phone: nothing changes for them,
+    the owner sees it on their own page (the person registering is told nothing either way)."""
+    hash_password(secrets.token_hex(8))  # what creating the account would have cost: same timing
+    owner.phone_claims = (owner.phone_claims or 0) + 1
+    owner.phone_claimed_at = utcnow()
+    db.session.flush()
+    audit.record("user.phone_claimed", owner, actor=None,
+                 summary=f"a new registration in {community_name} gave this account's phone number; refused")
+
+
+PHONE_CLAIM_NOTICE_DAYS = 90
+
+
+def recent_phone_claim(user: User):
+    """When someone last tried to register with the user's phone, if within the notice period."""
+    claimed = user.phone_claimed_at
+    if claimed is None or utcnow() - claimed > timedelta(days=PHONE_CLAIM_NOTICE_DAYS):
+        return None
+    return claimed
 
 
 def set_locale(user: User, locale: str) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, request, session, url_for
+from flask import Blueprint, current_app, flash, g, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from deliberation.auth import services
@@ -11,6 +12,7 @@ from deliberation.auth.forms import ChangePasswordForm, LocaleForm, LoginForm
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status, safe_next
 from deliberation.core.htmx import redirect_to, render_page
+from deliberation.core.text import clean, normalise_phone
 from deliberation.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
@@ -20,18 +22,39 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _login_name_key() -> str:
-    return "login-name:" + (request.form.get("login") or "").strip().lower()
+def _login_account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _address_and_account_key() -> str:
+    """The client address with the account tried: '139 1234 5678' and 'WangFang' count as the
+    account's usual spellings, so retyping the login differently gives no fresh attempts."""
+    login = clean(request.form.get("login") or "")
+    account = normalise_phone(login) if services.PHONE_RE.match(normalise_phone(login)) else login.lower()
+    return f"{get_remote_address()}|{account}"
+
+
+def _login_failed(response) -> bool:
+    """Only a wrong login or password is counted: a success never uses up the limits."""
+    return bool(g.get("login_failed"))
+
+
+def after_login_target() -> str:
+    """Where a successful login leads: the page that sent the user to log in, if it is on this site."""
+    return safe_next(request.args.get("next"), url_for("auth.account"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_login_name_key)
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(_login_account_limit, methods=["POST"], key_func=_address_and_account_key,
+               deduct_when=_login_failed)
 def login():
     """Log in with phone number or login name."""
     if current_user.is_authenticated:
         return redirect_to(url_for("auth.account"))
     form = LoginForm()
+    if request.method == "GET" and session.get("login_hint") and not form.login.data:
+        form.login.data = session.pop("login_hint")
     if form.validate_on_submit():
         user = services.authenticate(form.login.data, form.password.data)
         if user is not None:
@@ -39,7 +62,8 @@ def login():
             if user.locale:
                 session["locale"] = user.locale
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
-            return redirect_to(safe_next(request.args.get("next"), url_for("auth.account")))
+            return redirect_to(after_login_target())
+        g.login_failed = True
         # One message for an unknown login and a wrong password: do not reveal which accounts exist.
         form.form_errors.append(_("Incorrect login or password."))
     return render_page("auth/login.html", "auth/_login_form.html", form=form, status_code=form_status(form))
@@ -48,7 +72,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out of this device (CSRF-checked like every POST)."""
+    """Log out: every session of this account ends, on this device and any other (CSRF-checked)."""
+    services.end_all_sessions(current_user, actor=current_user, reason="logged out")
+    db.session.commit()
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect_to(url_for("communities.index"))
@@ -62,7 +88,8 @@ def account():
     from deliberation.proposals.queries import proposals_by
 
     return render_page("auth/account.html", "auth/account.html", user=current_user,
-                       proposals=proposals_by(current_user.id), meetings=upcoming_for_member(current_user))
+                       proposals=proposals_by(current_user.id), meetings=upcoming_for_member(current_user),
+                       phone_claimed_at=services.recent_phone_claim(current_user))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -78,7 +105,9 @@ def change_password():
             fail_form(form, error)
         else:
             db.session.commit()
-            login_user(current_user)  # the session id includes the new auth version
+            # This device stays logged in, with the new session token (and "keep me logged in" if it was on).
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            login_user(current_user, remember=remembered)
             flash(_("Your password has been changed."), "success")
             return redirect_to(url_for("auth.account"))
     return render_page("auth/password.html", "auth/password.html", form=form, status_code=form_status(form))

@@ -100,16 +100,12 @@ def buildings_of(community: Community) -> list[Building]:
 
 # --- residency ------------------------------------------------------------------------
 
-def _roll_match(community: Community, key: str, phone: str | None) -> RollEntry | None:
-    if not phone:
-        return None
-    return db.session.scalar(select(RollEntry).where(
-        RollEntry.community_id == community.id, RollEntry.household_key == key, RollEntry.phone == phone,
-    ).limit(1))
-
-
 def register_residency(user: User, community: Community, *, building: Building, unit: str, room: str) -> Residency:
-    """Claim a household; verified at once if the roll lists this phone there, otherwise queued."""
+    """Claim a household; it waits in the office's verification queue.
+
+    A roll match no longer verifies at once: knowing a neighbour's phone number and address is
+    not proof of owning that phone. Until the phone is proven by a one-time code, the queue shows
+    the office that the registration matches the roll, and approving it is one tap."""
     if building.community_id != community.id:
         raise DomainError(_l("Choose a building of this community."), field="building", status_code=422)
     unit = normalise_unit(unit)
@@ -131,11 +127,47 @@ def register_residency(user: User, community: Community, *, building: Building, 
     db.session.flush()
     audit.record("residency.registered", residency, actor=user, community=community,
                  summary=f"{user.login} at {building.name} {unit}-{room}")
-    if _roll_match(community, key, user.phone) is not None:
-        residency.verify(None)
-        audit.record("residency.verified", residency, actor=None, community=community,
-                     summary="matched the residents' roll")
     return residency
+
+
+def register_new_resident(community: Community, *, phone: str, display_name: str, password: str,
+                          building: Building, unit: str, room: str) -> Residency | None:
+    """A new account that logs in with its phone number, with a household to verify.
+
+    If the phone already has an account, nothing is created and None is returned: the caller must
+    answer exactly as for a new account (so nobody learns which numbers have accounts), and the
+    owner is told on their own page. Every input is checked first, the same way in both cases."""
+    phone = auth_services.validate_phone(phone)
+    if building.community_id != community.id:
+        raise DomainError(_l("Choose a building of this community."), field="building", status_code=422)
+    if not normalise_unit(unit):
+        raise DomainError(_l("Enter the unit, for example 1."), field="unit", status_code=422)
+    if not normalise_room(room):
+        raise DomainError(_l("Enter the room, for example 301."), field="room", status_code=422)
+    if not clean(display_name):
+        raise DomainError(_l("Enter a display name."), field="display_name")
+    auth_services.validate_password(password)
+    owner = auth_services.account_for_phone(phone)
+    if owner is not None:
+        auth_services.note_phone_claim(owner, community_name=community.name)
+        return None
+    user = auth_services.create_user(login=phone, phone=phone, display_name=display_name, password=password)
+    return register_residency(user, community, building=building, unit=unit, room=room)
+
+
+def roll_matches(residencies: list[Residency]) -> dict[int, RollEntry]:
+    """For each residency whose household lists the user's phone on the roll, that roll entry (one query)."""
+    if not residencies:
+        return {}
+    rows = db.session.execute(
+        select(Residency.id, RollEntry).join(User, Residency.user_id == User.id).join(
+            RollEntry,
+            (RollEntry.community_id == Residency.community_id)
+            & (RollEntry.household_key == Residency.household_key)
+            & (RollEntry.phone == User.phone),
+        ).where(Residency.id.in_([r.id for r in residencies]))
+    ).tuples()
+    return {residency_id: entry for residency_id, entry in rows}
 
 
 def verify_residency(residency: Residency, *, actor: User) -> None:
@@ -166,7 +198,7 @@ class RollImportReport:
     imported: list[RollRow] = field(default_factory=list)
     unchanged: list[RollRow] = field(default_factory=list)
     rejected: list[RollProblem] = field(default_factory=list)
-    verified_registrations: int = 0
+    matching_registrations: int = 0  # waiting in the queue and listed by the roll
 
 
 def import_roll(community: Community, *, data: bytes, actor: User) -> RollImportReport:
@@ -198,10 +230,11 @@ def import_roll(community: Community, *, data: bytes, actor: User) -> RollImport
     if new_entries:
         db.session.execute(insert(RollEntry), new_entries)
     report.rejected.sort(key=lambda p: p.line)
-    report.verified_registrations = _verify_pending_matches(community)
+    report.matching_registrations = _count_pending_matches(community)
     audit.record("roll.imported", community, actor=actor, community=community,
                  summary=f"{len(report.imported)} imported, {len(report.unchanged)} unchanged, "
-                         f"{len(report.rejected)} rejected, {report.verified_registrations} registrations verified")
+                         f"{len(report.rejected)} rejected, "
+                         f"{report.matching_registrations} waiting registrations match")
     return report
 
 
@@ -232,22 +265,16 @@ def _check_roll_row(row: RollRow, buildings: dict[str, Building], seen: dict) ->
     return None
 
 
-def _verify_pending_matches(community: Community) -> int:
-    """Verify pending registrations that the roll now lists; return how many."""
-    matches = db.session.scalars(
-        select(Residency).join(User, Residency.user_id == User.id).join(
+def _count_pending_matches(community: Community) -> int:
+    """How many registrations in the queue the roll now lists (the office approves them)."""
+    return db.session.scalar(
+        select(db.func.count(db.func.distinct(Residency.id))).join(User, Residency.user_id == User.id).join(
             RollEntry,
             (RollEntry.community_id == Residency.community_id)
             & (RollEntry.household_key == Residency.household_key)
             & (RollEntry.phone == User.phone),
         ).where(Residency.community_id == community.id, Residency.status == ResidencyStatus.pending)
-    ).unique().all()
-    for residency in matches:
-        residency.verify(None)
-        db.session.flush()
-        audit.record("residency.verified", residency, actor=None, community=community,
-                     summary="matched the residents' roll on import")
-    return len(matches)
+    ) or 0
 
 
 # --- roles ----------------------------------------------------------------------------
@@ -292,8 +319,11 @@ def revoke_role(grant: RoleGrant, *, actor: User) -> None:
             raise DomainError(_l("You are the last administrator of this community; appoint another one first."))
     audit.record("role.revoked", grant, actor=actor, community=community,
                  summary=f"{grant.role.value} from {grant.user.login}")
+    user = grant.user
     db.session.delete(grant)
     db.session.flush()
+    # A session opened with the role must not outlive it (a copied cookie, a forgotten device).
+    auth_services.end_all_sessions(user, actor=actor, reason=f"role {grant.role.value} revoked")
 
 
 def appoint_community_admin(community: Community, *, login: str, display_name: str, password: str,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
@@ -50,7 +50,7 @@ from deliberation.core.permissions import (
 )
 from deliberation.evaluations import services as evaluation_services
 from deliberation.evaluations.models import Organisation
-from deliberation.extensions import db
+from deliberation.extensions import db, limiter
 
 bp = Blueprint("communities", __name__)
 
@@ -90,7 +90,16 @@ def home(slug: str):
                        sections=notice_board.sections_for(community))
 
 
+def _register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+def _new_account_submitted(response) -> bool:
+    return bool(g.get("new_account_submitted"))
+
+
 @bp.route("/c/<slug>/register", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"], deduct_when=_new_account_submitted)
 def register(slug: str):
     """Register as a resident: a new account with a household, or a household for a logged-in user."""
     community = get_community(slug)
@@ -108,24 +117,28 @@ def register(slug: str):
         try:
             if building is None:
                 raise DomainError(_("Choose a building of this community."), field="building", status_code=422)
-            user = current_user if logged_in else auth_services.create_user(
-                login=auth_services.validate_phone(form.phone.data), phone=form.phone.data,
-                display_name=form.display_name.data, password=form.password.data,
-            )
-            residency = services.register_residency(user, community, building=building,
-                                                    unit=form.unit.data, room=form.room.data)
+            if logged_in:
+                services.register_residency(current_user, community, building=building, unit=form.unit.data,
+                                            room=form.room.data)
+            else:
+                # None when the phone already has an account: answered exactly like a new account.
+                services.register_new_resident(community, phone=form.phone.data, display_name=form.display_name.data,
+                                               password=form.password.data, building=building,
+                                               unit=form.unit.data, room=form.room.data)
         except DomainError as error:
             fail_form(form, error)
         else:
             db.session.commit()
-            if not logged_in:
-                login_user(user)
-            if residency.status == ResidencyStatus.verified:
-                flash(_("You are registered and verified as a resident of %(name)s.", name=community.name), "success")
-            else:
-                flash(_("You are registered. The community will check your address; you will see the result "
-                        "on this page."), "info")
-            return redirect_to(url_for("auth.account"))
+            flash(_("Your registration is received. The community office checks your address; you will see the "
+                    "result on your page."), "info")
+            if logged_in:
+                return redirect_to(url_for("auth.account"))
+            # Not logged in at once: a phone that already had an account must get the same answer.
+            g.new_account_submitted = True
+            session["login_hint"] = auth_services.validate_phone(form.phone.data)
+            flash(_("Log in with your phone number and the password you chose. If this number already had an "
+                    "account, nothing was changed: log in with that account's password."), "info")
+            return redirect_to(url_for("auth.login"))
     return render_page("communities/register.html", "communities/_register_form.html", community=community,
                        form=form, logged_in=logged_in, status_code=form_status(form))
 
@@ -165,7 +178,8 @@ def residents(slug: str):
              .order_by(Residency.created_at, Residency.id))
     page = db.paginate(query, per_page=RESIDENTS_PER_PAGE, error_out=False)
     return render_page("communities/admin/residents.html", "communities/admin/_residents_table.html",
-                       community=community, page=page, status=status, statuses=list(ResidencyStatus))
+                       community=community, page=page, status=status, statuses=list(ResidencyStatus),
+                       roll_matches=services.roll_matches(page.items))
 
 
 def _after_residency_action(community: Community, residency: Residency):

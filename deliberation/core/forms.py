@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -59,10 +60,27 @@ def form_status(form: FlaskForm) -> int:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only same-site relative paths are followed after login or a preference change."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    r"""The one check for every redirect target that comes from the request (`next`, a referrer):
+    only a path on this site is followed, anything else gives `default`.
+
+    Browsers drop tabs and newlines anywhere in a URL and control characters and spaces around it,
+    and read a backslash as a slash, so `/\t/evil.example` and `/\evil.example` lead off-site:
+    such characters are removed first, then anything with a scheme, a host or a leading `//` is refused.
+    """
+    if not target:
+        return default
+    cleaned = "".join(ch for ch in target if not _is_stripped_in_urls(ch))
+    if not cleaned.startswith("/") or cleaned.startswith("//") or "\\" in cleaned:
+        return default
+    parts = urlsplit(cleaned)
+    if parts.scheme or parts.netloc:
+        return default
+    return cleaned
+
+
+def _is_stripped_in_urls(ch: str) -> bool:
+    """Whitespace and control, format or unassigned characters (tab, newline, NUL, zero-width space...)."""
+    return ch.isspace() or unicodedata.category(ch)[0] in ("C", "Z")
 
 
 class YuanField(IntegerField):

@@ -130,8 +130,19 @@ def can_comment(user, proposal) -> bool:
     return is_verified_resident(user, proposal.round.community)
 
 
+def is_community_staff(user, community: Community) -> bool:
+    """Holds a role of the community's own work: office, council, secretary or Party branch
+    (an organisation's representative speaks for a firm or committee, not for the community)."""
+    return any(has_role(user, community, role) for role in (
+        Role.community_admin, Role.council_secretary, Role.council_member, Role.party_branch))
+
+
 def can_report_comment(user, comment) -> bool:
-    return _authenticated(user) and comment.author_id != user.id
+    """Verified residents of the comment's community and its staff report others' comments."""
+    if not _authenticated(user) or comment.author_id == user.id:
+        return False
+    community = comment.proposal.round.community
+    return is_verified_resident(user, community) or is_community_staff(user, community)
 
 
 def can_moderate(user, community: Community) -> bool:

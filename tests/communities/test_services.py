@@ -31,12 +31,17 @@ def admin(community):
     return user
 
 
-def test_registration_matching_the_roll_is_verified_at_once(community, admin):
+def test_registration_matching_the_roll_waits_for_the_office_marked_as_a_match(community, admin):
+    """Knowing a neighbour's phone number and address proves nothing until the phone is proven."""
     services.import_roll(community, data=ROLL.encode(), actor=admin)
     user, residency = make_resident(community, verified=False, phone="139 1234 5678", unit="1单元", room="301")
-    assert residency.status == ResidencyStatus.verified
-    assert residency.verified_by is None  # matched automatically, not by a person
-    assert is_verified_resident(user, community)
+    _other, elsewhere = make_resident(community, verified=False, unit="1", room="302")
+    assert residency.status == ResidencyStatus.pending
+    assert not is_verified_resident(user, community)
+    matches = services.roll_matches([residency, elsewhere])
+    assert set(matches) == {residency.id} and matches[residency.id].name == "王芳"
+    services.verify_residency(residency, actor=admin)
+    assert is_verified_resident(user, community) and residency.verified_by == admin
 
 
 def test_registration_not_on_the_roll_waits_then_is_approved(community, admin):
@@ -136,12 +141,13 @@ def test_roll_saved_by_excel_in_gb18030_with_semicolons_is_read(community, admin
     assert [r.name for r in report.imported] == ["张三"]
 
 
-def test_roll_import_verifies_waiting_registrations_that_now_match(community, admin):
+def test_roll_import_counts_waiting_registrations_that_now_match_but_verifies_none(community, admin):
     user, residency = make_resident(community, verified=False, phone="13912345678", unit="1", room="301")
     assert residency.status == ResidencyStatus.pending
     report = services.import_roll(community, data=ROLL.encode(), actor=admin)
-    assert report.verified_registrations == 1
-    assert residency.status == ResidencyStatus.verified
+    assert report.matching_registrations == 1
+    assert residency.status == ResidencyStatus.pending
+    assert set(services.roll_matches([residency])) == {residency.id}
 
 
 def test_grant_and_revoke_a_role(community, admin):

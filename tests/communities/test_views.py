@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -24,26 +25,45 @@ def users_count() -> int:
     return db.session.scalar(select(func.count(User.id)))
 
 
-def test_registration_on_the_roll_is_verified_and_logged_in(client, world, as_user):
+CSRF_TOKEN = re.compile(r'"[\w.\-]{60,}"')  # differs in every session
+
+
+def log_in(client, phone="13611112222", password="long-enough-1"):  # noqa: S107 (the test's own password)
+    return client.post("/login", data={"login": phone, "password": password})
+
+
+def test_registration_on_the_roll_waits_for_the_office_which_sees_the_match(app, client, world, as_user):
     as_user(world.admin)
     client.post("/c/taoyuan/admin/roll", data={"file": (io.BytesIO("building,unit,room,name,phone\n1栋,1,808,李梅,13611112222\n".encode()), "roll.csv")})
     client.post("/logout")
     response = client.post("/c/taoyuan/register", data=registration(world))
-    assert response.status_code == 303
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    assert 'value="13611112222"' in client.get("/login").get_data(as_text=True)  # the login is filled in
+    assert log_in(client).status_code == 303
     page = client.get("/account").get_data(as_text=True)
-    assert "李阿姨" in page and "已认证" in page
+    # Knowing a neighbour's phone number and address is not owning the phone: no vote until the office approves.
+    assert "李阿姨" in page and "待审核" in page and "已认证" not in page
+    as_admin = app.test_client()
+    login_as(as_admin, world.admin)
+    queue = as_admin.get("/c/taoyuan/admin/residents").get_data(as_text=True)
+    assert "与名册一致：李梅" in queue
+    residency = db.session.scalar(select(Residency).join(User, Residency.user_id == User.id)
+                                  .where(User.phone == "13611112222"))
+    assert as_admin.post(f"/c/taoyuan/admin/residents/{residency.id}/verify").status_code == 303
+    assert "已认证" in client.get("/account").get_data(as_text=True)
 
 
 def test_registration_not_on_the_roll_waits_then_the_admin_rejects_with_a_reason(app, client, world, as_user):
     response = client.post("/c/taoyuan/register", data=registration(world))
     assert response.status_code == 303
+    log_in(client)
     assert "待审核" in client.get("/account").get_data(as_text=True)
     residency = db.session.scalar(select(Residency).join(User, Residency.user_id == User.id)
                                   .where(User.phone == "13611112222"))
     as_admin = app.test_client()
     login_as(as_admin, world.admin)
     queue = as_admin.get("/c/taoyuan/admin/residents").get_data(as_text=True)
-    assert "李阿姨" in queue
+    assert "李阿姨" in queue and "与名册一致" not in queue
     response = as_admin.post(f"/c/taoyuan/admin/residents/{residency.id}/reject", data={"reason": ""})
     assert response.status_code == 422 and "此项必填。" in response.get_data(as_text=True)
     as_admin.post(f"/c/taoyuan/admin/residents/{residency.id}/reject", data={"reason": "808 室登记的是其他住户"})
@@ -69,12 +89,28 @@ def test_bad_registration_shows_a_translated_message_and_saves_nothing(client, w
     assert client.get("/account").status_code == 302
 
 
-def test_registration_with_a_phone_already_registered_is_refused(client, world):
-    client.post("/c/taoyuan/register", data=registration(world))
-    client.post("/logout")
-    response = client.post("/c/taoyuan/register", data=registration(world, room="909"))
-    assert response.status_code == 422
-    assert "该手机号已注册账号" in response.get_data(as_text=True)
+def test_registration_does_not_tell_whether_a_phone_has_an_account(app, client, world):
+    """The same answer for a free number and a taken one; the owner of the taken one is told."""
+    owner = app.test_client()
+    owner.post("/c/taoyuan/register", data=registration(world))
+    log_in(owner)
+    before = users_count()
+    answers = []
+    for phone in ("13611112222", "13655556666"):  # taken, then free
+        stranger = app.test_client()
+        response = stranger.post("/c/taoyuan/register", data=registration(
+            world, phone=phone, room="909", display_name="陌生人", password="stranger-pass-1", confirm="stranger-pass-1"))
+        page = stranger.get("/login").get_data(as_text=True).replace(phone, "PHONE")
+        answers.append((response.status_code, response.headers.get("Location"),
+                        CSRF_TOKEN.sub("", page)))
+    assert answers[0] == answers[1]
+    assert answers[0][:2] == (303, "/login")
+    assert users_count() == before + 1  # only the free number got an account
+    page = owner.get("/account").get_data(as_text=True)
+    assert "有人试图用您的手机号注册新账号" in page
+    # The owner's account is untouched: the stranger's password does not open it, the owner's does.
+    assert log_in(app.test_client(), password="stranger-pass-1").status_code == 422
+    assert log_in(app.test_client(), password="long-enough-1").status_code == 303
 
 
 def test_logged_in_user_registers_a_household_in_another_community(client, world, as_user):

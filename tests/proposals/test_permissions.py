@@ -68,7 +68,8 @@ ROUTES = [
     (C, "GET", lambda s: f"/c/taoyuan/proposals/{s.proposal.id}/edit", None, set()),
     (C, "POST", lambda s: f"/c/taoyuan/proposals/{s.proposal.id}/support", {}, RESIDENTS),
     (C, "POST", lambda s: f"/c/taoyuan/proposals/{s.proposal.id}/comments", {"body": "好"}, RESIDENTS),
-    (C, "POST", lambda s: f"/c/taoyuan/comments/{s.comment.id}/report", {}, LOGGED_IN),
+    # Verified residents of the community and its staff; not users of other communities or unverified ones.
+    (C, "POST", lambda s: f"/c/taoyuan/comments/{s.comment.id}/report", {}, RESIDENTS | {"admin", "party"}),
     (C, "GET", lambda s: f"/c/taoyuan/comments/{s.comment.id}/hide", None, RUNNERS),
     (C, "POST", lambda s: f"/c/taoyuan/comments/{s.comment.id}/hide", {"reason": "广告"}, RUNNERS),
     (S, "POST", lambda s: f"/c/taoyuan/proposals/{s.proposal.id}/accept", {}, RUNNERS),
