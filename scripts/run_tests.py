@@ -1,6 +1,8 @@
 """Run the test suites: SQLite, then PostgreSQL on a throwaway cluster, then the browser suite.
 
 PostgreSQL runs when its binaries are found (or fails when REQUIRE_POSTGRES=1 and they are not);
+the PostgreSQL suite also starts a throwaway redis-server, as a deployment with several workers
+has, and the rate limits are counted there (required when REQUIRE_POSTGRES=1 or REQUIRE_REDIS=1);
 the browser suite runs when /usr/bin/chromium exists (or fails when REQUIRE_BROWSER=1).
 """
 
@@ -90,6 +92,61 @@ class ThrowawayCluster:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class ThrowawayRedis:
+    """A redis-server on a free loopback port, keeping nothing on disk, stopped afterwards."""
+
+    def __init__(self, binary: str):
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="deliberation-redis-"))
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.dir), "--logfile", str(self.dir / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def start(self) -> str:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited with status {self.process.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return f"redis://127.0.0.1:{self.port}/0"
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("redis-server did not answer within 20 seconds")
+
+    def stop(self) -> None:
+        try:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def start_redis() -> tuple[ThrowawayRedis | None, dict[str, str], int]:
+    """A throwaway Redis and the environment that points the tests at it, or an exit status if required and missing."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if _flag("REQUIRE_REDIS") or _flag("REQUIRE_POSTGRES"):
+            print("REQUIRE_POSTGRES=1 or REQUIRE_REDIS=1 but redis-server was not found", file=sys.stderr)
+            return None, {}, 1
+        print("redis-server not found: rate limits tested in memory only (set REQUIRE_REDIS=1 to fail instead)")
+        return None, {}, 0
+    server = ThrowawayRedis(binary)
+    try:
+        url = server.start()
+    except RuntimeError as error:
+        server.stop()
+        print(f"redis-server failed to start: {error}", file=sys.stderr)
+        return None, {}, 1
+    print(f"throwaway redis-server on 127.0.0.1:{server.port} started", flush=True)
+    return server, {"TEST_REDIS_URL": url}, 0
+
+
 def run_sqlite(extra: list[str]) -> int:
     print("\n=== SQLite suite ===", flush=True)
     return _pytest(["tests", "--ignore=tests/e2e", *extra])
@@ -104,14 +161,19 @@ def run_postgres(extra: list[str]) -> int:
             return 1
         print("PostgreSQL binaries not found: PostgreSQL suite skipped (set REQUIRE_POSTGRES=1 to fail instead)")
         return 0
+    redis_server, redis_env, status = start_redis()
+    if status:
+        return status
     cluster = ThrowawayCluster(bin_dir)
     started = time.monotonic()
     try:
         url = cluster.start()
         print(f"throwaway cluster on 127.0.0.1:{cluster.port} started in {time.monotonic() - started:.1f}s", flush=True)
-        return _pytest(["tests", "--ignore=tests/e2e", *extra], env={"TEST_DATABASE_URL": url})
+        return _pytest(["tests", "--ignore=tests/e2e", *extra], env={"TEST_DATABASE_URL": url, **redis_env})
     finally:
         cluster.stop()
+        if redis_server is not None:
+            redis_server.stop()
 
 
 def run_browser(extra: list[str]) -> int:

@@ -31,6 +31,8 @@ def make_test_config(tmp_path_factory, **overrides) -> type:
         "SQLALCHEMY_DATABASE_URI": test_database_url(tmp_path_factory),
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production uses scrypt
         "INSTANCE_DIR": tmp_path_factory.mktemp("instance"),
+        # Rate limits count in a real Redis when the suite has one (scripts/run_tests.py starts it).
+        "RATELIMIT_STORAGE_URI": os.environ.get("TEST_REDIS_URL") or "memory://",
         **overrides,
     }
     return type("RunTestConfig", (TestConfig,), settings)
