@@ -219,6 +219,20 @@ def test_comment_report_hide_restore(client, world, as_user, proposal, neighbour
     assert "这个很有必要" not in page and "测试隐藏" in page
 
 
+@pytest.mark.parametrize("role,offered", [("resident", True), ("admin", True), ("party", True),
+                                          ("unverified", False), ("other_admin", False), ("site_admin", False)])
+def test_report_button_only_for_residents_and_staff_of_the_community(client, world, as_user, proposal, neighbour,
+                                                                     role, offered):
+    from deliberation.proposals import services
+
+    comment = services.add_comment(proposal, neighbour, body="这个很有必要")
+    as_user(world.user(role))
+    page = client.get(f"/c/taoyuan/proposals/{proposal.id}").get_data(as_text=True)
+    assert (f"/comments/{comment.id}/report" in page) is offered
+    response = client.post(f"/c/taoyuan/comments/{comment.id}/report")
+    assert response.status_code == (303 if offered else 403)
+
+
 def test_exports_have_chinese_headers_and_neutralise_formulas(client, world, as_user, round_):
     make_proposal(round_, world.resident, title="=HYPERLINK(\"http://x\")")
     as_user(world.secretary)
