@@ -46,7 +46,8 @@ def seed(app) -> tuple[str, int]:
         now = utcnow()
         db.session.execute(insert(User), [
             {"login": f"v{i}", "display_name": f"居民{i}", "phone": f"139{i:08d}", "password_hash": "x",
-             "is_site_admin": False, "active": True, "auth_version": 1, "created_at": now} for i in range(VOTERS)])
+             "is_site_admin": False, "active": True, "session_token": f"bench-{i}", "phone_claims": 0,
+             "created_at": now} for i in range(VOTERS)])
         first_voter = db.session.scalar(db.select(db.func.min(User.id)).where(User.login.like("v%")))
         rng = random.Random(5)
         estates = [e.id for e in community.estates]

@@ -36,6 +36,11 @@ def test_resident_registers_is_verified_and_sets_language_and_text_size(browser,
     page.get_by_label("密码", exact=True).fill(RESIDENT_PASSWORD)
     page.get_by_label("再次输入密码").fill(RESIDENT_PASSWORD)
     page.get_by_role("button", name="登记").click()
+    # Registration never logs in at once (a taken number must get the same answer): the login form
+    # comes next with the number filled in.
+    expect(page.get_by_label("手机号或登录名")).to_have_value(RESIDENT_PHONE)
+    page.get_by_label("密码").fill(RESIDENT_PASSWORD)
+    page.get_by_role("button", name="登录").click()
     expect(page.get_by_test_id("residency")).to_contain_text("待审核")
     log_out(page)
 
