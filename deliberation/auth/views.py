@@ -51,7 +51,7 @@ def after_login_target() -> str:
 def login():
     """Log in with phone number or login name."""
     if current_user.is_authenticated:
-        return redirect_to(url_for("auth.account"))
+        return redirect_to(after_login_target())
     form = LoginForm()
     if request.method == "GET" and session.get("login_hint") and not form.login.data:
         form.login.data = session.pop("login_hint")
