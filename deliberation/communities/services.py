@@ -100,12 +100,8 @@ def buildings_of(community: Community) -> list[Building]:
 
 # --- residency ------------------------------------------------------------------------
 
-def register_residency(user: User, community: Community, *, building: Building, unit: str, room: str) -> Residency:
-    """Claim a household; it waits in the office's verification queue.
-
-    A roll match no longer verifies at once: knowing a neighbour's phone number and address is
-    not proof of owning that phone. Until the phone is proven by a one-time code, the queue shows
-    the office that the registration matches the roll, and approving it is one tap."""
+def _household_address(community: Community, building: Building, unit: str, room: str) -> tuple[str, str]:
+    """The normalised unit and room, or DomainError."""
     if building.community_id != community.id:
         raise DomainError(_l("Choose a building of this community."), field="building", status_code=422)
     unit = normalise_unit(unit)
@@ -116,6 +112,16 @@ def register_residency(user: User, community: Community, *, building: Building, 
         raise DomainError(_l("Enter the room, for example 301."), field="room", status_code=422)
     if len(unit) > 20 or len(room) > 20:
         raise DomainError(_l("Unit and room have at most 20 characters."), field="room", status_code=422)
+    return unit, room
+
+
+def register_residency(user: User, community: Community, *, building: Building, unit: str, room: str) -> Residency:
+    """Claim a household; it waits in the office's verification queue.
+
+    A roll match no longer verifies at once: knowing a neighbour's phone number and address is
+    not proof of owning that phone. Until the phone is proven by a one-time code, the queue shows
+    the office that the registration matches the roll, and approving it is one tap."""
+    unit, room = _household_address(community, building, unit, room)
     for existing in user.residencies:
         if existing.community_id == community.id and existing.status in (ResidencyStatus.pending,
                                                                          ResidencyStatus.verified):
@@ -138,12 +144,7 @@ def register_new_resident(community: Community, *, phone: str, display_name: str
     answer exactly as for a new account (so nobody learns which numbers have accounts), and the
     owner is told on their own page. Every input is checked first, the same way in both cases."""
     phone = auth_services.validate_phone(phone)
-    if building.community_id != community.id:
-        raise DomainError(_l("Choose a building of this community."), field="building", status_code=422)
-    if not normalise_unit(unit):
-        raise DomainError(_l("Enter the unit, for example 1."), field="unit", status_code=422)
-    if not normalise_room(room):
-        raise DomainError(_l("Enter the room, for example 301."), field="room", status_code=422)
+    _household_address(community, building, unit, room)
     if not clean(display_name):
         raise DomainError(_l("Enter a display name."), field="display_name")
     auth_services.validate_password(password)
