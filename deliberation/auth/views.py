@@ -30,7 +30,7 @@ def _login_name_key() -> str:
 def login():
     """Log in with phone number or login name."""
     if current_user.is_authenticated:
-        return redirect_to(url_for("auth.account"))
+        return redirect_to(url_for("todo.index"))
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.login.data, form.password.data)
@@ -39,7 +39,7 @@ def login():
             if user.locale:
                 session["locale"] = user.locale
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
-            return redirect_to(safe_next(request.args.get("next"), url_for("auth.account")))
+            return redirect_to(safe_next(request.args.get("next"), url_for("todo.index")))
         # One message for an unknown login and a wrong password: do not reveal which accounts exist.
         form.form_errors.append(_("Incorrect login or password."))
     return render_page("auth/login.html", "auth/_login_form.html", form=form, status_code=form_status(form))
