@@ -195,7 +195,8 @@ def _branch_work(communities: dict[int, Community], *, now: datetime) -> list[Wo
                                  .order_by(Evaluation.submitted_at)):
         community = communities[ev.community_id]
         items.append(WorkItem("confirm", community, _l("Evaluation to confirm"), "evaluations.evaluation",
-                              {"slug": community.slug, "evaluation_id": ev.id}, f"{ev.organisation.name} · {ev.period}"))
+                              {"slug": community.slug, "evaluation_id": ev.id},
+                              f"{ev.organisation.name} · {ev.period}"))
     for survey in db.session.scalars(select(SatisfactionSurvey).options(joinedload(SatisfactionSurvey.organisation))
                                      .where(SatisfactionSurvey.community_id.in_(communities),
                                             SatisfactionSurvey.closed_at.is_(None), SatisfactionSurvey.closes_at > now)
@@ -216,5 +217,6 @@ def _replies_due(organisations: dict[int, Community]) -> list[WorkItem]:
                                  .order_by(Evaluation.published_at)):
         community = organisations[ev.organisation_id]
         items.append(WorkItem("reply", community, _l("Evaluation awaiting your reply"), "evaluations.reply",
-                              {"slug": community.slug, "evaluation_id": ev.id}, f"{ev.organisation.name} · {ev.period}"))
+                              {"slug": community.slug, "evaluation_id": ev.id},
+                              f"{ev.organisation.name} · {ev.period}"))
     return items
