@@ -79,3 +79,7 @@ def test_resident_votes_gets_a_receipt_and_finds_the_ballot(page, artifacts):
     expect(mine).to_contain_text("健身步道")
     expect(mine).to_contain_text("楼道扶手")
     expect(page.locator(".ballot-list > li")).to_have_count(2)
+    page.set_viewport_size({"width": 360, "height": 740})
+    expect(mine).to_be_in_viewport()  # the found ballot's choices are on the first screen
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(artifacts / "ballots-found-360.png"), full_page=True)
