@@ -33,6 +33,13 @@ def is_verified_resident(user, community: Community) -> bool:
                for r in user.residencies)
 
 
+def is_pending_resident(user, community: Community) -> bool:
+    """Registered in the community and waiting for the office to verify it (and not verified otherwise)."""
+    if not _authenticated(user) or is_verified_resident(user, community):
+        return False
+    return any(r.community_id == community.id and r.status == ResidencyStatus.pending for r in user.residencies)
+
+
 def is_site_admin(user) -> bool:
     return _authenticated(user) and bool(user.is_site_admin)
 

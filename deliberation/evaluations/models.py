@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -37,6 +37,9 @@ def tenths_to_decimal(value: int | None) -> Decimal | None:
 
 def decimal_to_tenths(value: Decimal | None) -> int | None:
     return None if value is None else int((Decimal(value) * 10).to_integral_value())
+
+
+BEIJING_OFFSET = timedelta(hours=8)  # Asia/Shanghai has no daylight saving
 
 
 class OrganisationKind(enum.StrEnum):
@@ -199,6 +202,22 @@ class SatisfactionSurvey(TimestampMixin, db.Model):
         if self.closed_at is not None:
             raise DomainError(_l("This survey is already closed."))
         self.closed_at = min(now or utcnow(), self.closes_at)
+
+    @property
+    def first_day(self) -> date:
+        """The day (Beijing time) it opened."""
+        return (self.created_at + BEIJING_OFFSET).date()
+
+    @property
+    def last_day(self) -> date:
+        """The last day (Beijing time) residents could or can answer: it closes at the midnight after."""
+        return (min(self.closed_at or self.closes_at, self.closes_at) + BEIJING_OFFSET
+                - timedelta(microseconds=1)).date()
+
+    @property
+    def period(self) -> str:
+        """The quarter it closes in, as evaluations name periods (2026-Q3)."""
+        return f"{self.last_day.year}-Q{(self.last_day.month - 1) // 3 + 1}"
 
 
 class SurveyParticipation(db.Model):

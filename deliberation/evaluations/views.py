@@ -231,10 +231,15 @@ def edit_organisation(slug: str, organisation_id: int):
 @bp.get("/c/<slug>/branch")
 @login_required
 def dashboard(slug: str):
-    """The Party branch's dashboard: organisations with warnings, work in progress, surveys."""
+    """The Party branch's dashboard: ballot lists to review, organisations with warnings, work in progress,
+    surveys."""
+    from deliberation.proposals.models import RoundPhase
+    from deliberation.proposals.queries import rounds_in_phase
+
     community = get_community(slug)
     require(is_party_branch(current_user, community))
     return render_page("evaluations/dashboard.html", "evaluations/dashboard.html", community=community,
+                       reviews=rounds_in_phase(community.id, RoundPhase.branch_review),
                        summaries=services.organisation_summaries(community),
                        in_progress=services.evaluations_in_progress(community),
                        surveys=services.surveys_of(community))

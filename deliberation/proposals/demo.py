@@ -90,7 +90,9 @@ def _walk(round_: Round, to: RoundPhase, *, secretary: User, party: User, admin:
     while round_.phase != to:
         if round_.phase == RoundPhase.screening:
             for proposal in services.proposals_in(round_, ProposalStatus.submitted):
-                services.accept_proposal(proposal, actor=secretary)
+                # Used only below the co-signature threshold, where accepting needs a public reason.
+                services.accept_proposal(proposal, actor=secretary,
+                                         reason="初筛会议讨论认为确有需要：附议人数不足主要因为提出时间较晚。")
         if round_.phase == RoundPhase.voting and voters:
             cast_demo_ballots(round_, voters, web=144, paper=6, operators=(secretary, admin), seed=seed)
         if round_.phase == RoundPhase.council_resolution:

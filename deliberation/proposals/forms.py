@@ -82,6 +82,14 @@ class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Public reason"), validators=[required(), max_length(1000)])
 
 
+class AcceptForm(FlaskForm):
+    """Accepting asks for a reason only below the co-signature threshold (the service decides)."""
+
+    reason = TextAreaField(_l("Public reason for accepting below the threshold"),
+                           validators=[Optional(), max_length(1000)])
+    next = HiddenField()
+
+
 class MergeForm(FlaskForm):
     target = SelectField(_l("Merge into"), coerce=int, validators=[required()], validate_choice=False)
 

@@ -231,6 +231,8 @@ class Proposal(TimestampMixin, db.Model):
     status: Mapped[ProposalStatus] = mapped_column(string_enum(ProposalStatus), default=ProposalStatus.submitted,
                                                    index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # Why screening accepted it with fewer co-signatures than the round's threshold (public, kept).
+    threshold_reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))
     # Kept in step with the Support rows by the services, so lists can sort on it cheaply.
@@ -264,8 +266,9 @@ class Proposal(TimestampMixin, db.Model):
         self.status_reason = reason
         self.decided_at = utcnow()
 
-    def accept(self) -> None:
+    def accept(self, *, threshold_reason: str | None = None) -> None:
         self._move((ProposalStatus.submitted, ProposalStatus.rejected), ProposalStatus.accepted)
+        self.threshold_reason = threshold_reason
 
     def reject(self, reason: str) -> None:
         self._move((ProposalStatus.submitted, ProposalStatus.accepted), ProposalStatus.rejected, reason)

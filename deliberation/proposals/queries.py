@@ -88,6 +88,12 @@ def open_rounds(community_id: int) -> list[Round]:
                                    .order_by(Round.created_at.desc())))
 
 
+def rounds_in_phase(community_id: int, phase: RoundPhase) -> list[Round]:
+    """The community's rounds in one phase, oldest first (the Party branch's ballot lists to review)."""
+    return list(db.session.scalars(select(Round).where(Round.community_id == community_id, Round.phase == phase)
+                                   .order_by(Round.id)))
+
+
 def in_publicity(community_id: int) -> list[Proposal]:
     return list(db.session.scalars(
         select(Proposal).join(Round, Proposal.round_id == Round.id)

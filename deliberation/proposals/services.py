@@ -9,6 +9,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from deliberation.auth.models import User
 from deliberation.communities.models import Building, Community, Estate
@@ -133,49 +134,68 @@ def proposals_in(round_: Round, *statuses: ProposalStatus) -> list[Proposal]:
     ))
 
 
-def advance_round(round_: Round, *, actor: User) -> RoundPhase:
-    """Move the round to its next phase after checking that the current one is finished."""
+def advance_blockers(round_: Round) -> list:
+    """What still stops the round from moving to its next phase, in words (empty: it may move).
+
+    `advance_round` refuses with these and the round page shows them on the phase button, so the
+    button never leads to a refusal.
+    """
     target = round_.next_phase()
     if target is None:
-        raise DomainError(_l("This round is closed."))
-    if round_.phase == RoundPhase.screening and proposals_in(round_, ProposalStatus.submitted):
-        raise DomainError(_l("Every proposal must be accepted, rejected or merged before screening ends."))
-    if target == RoundPhase.voting:
-        accepted = proposals_in(round_, ProposalStatus.accepted)
-        if not accepted:
-            raise DomainError(_l("No accepted proposal is left to put on the ballot."))
-        for proposal in accepted:
-            proposal.put_on_ballot()
+        return [_l("This round is closed.")]
+    blockers = []
+    if round_.phase == RoundPhase.screening:
+        waiting = count_in(round_, ProposalStatus.submitted)
+        if waiting:
+            blockers.append(_l("%(n)d proposals still to screen.", n=waiting))
+    if target == RoundPhase.voting and not count_in(round_, ProposalStatus.accepted):
+        blockers.append(_l("No accepted proposal is left to put on the ballot."))
     if target == RoundPhase.publicity:
-        raise DomainError(_l("The council's resolution moves the round to publicity."))
+        blockers.append(_l("The council's resolution moves the round to publicity."))
+    if target == RoundPhase.implementing:
+        if round_.publicity_ends_at and utcnow() < round_.publicity_ends_at:
+            blockers.append(_l("The publicity period has not ended yet."))
+        unanswered = db.session.scalar(
+            select(func.count(Objection.id)).join(Proposal, Objection.proposal_id == Proposal.id)
+            .where(Proposal.round_id == round_.id, Objection.answer.is_(None)))
+        if unanswered:
+            blockers.append(_l("%(n)d objections still wait for a public answer.", n=unanswered))
+    if target == RoundPhase.closed:
+        running = count_in(round_, ProposalStatus.in_progress)
+        if running:
+            blockers.append(_l("%(n)d funded projects are still being implemented; complete them first.",
+                               n=running))
+    return blockers
+
+
+def count_in(round_: Round, *statuses: ProposalStatus) -> int:
+    return db.session.scalar(select(func.count(Proposal.id)).where(Proposal.round_id == round_.id,
+                                                                   Proposal.status.in_(statuses))) or 0
+
+
+def advance_round(round_: Round, *, actor: User) -> RoundPhase:
+    """Move the round to its next phase after checking that the current one is finished."""
+    blockers = advance_blockers(round_)
+    if blockers:
+        raise DomainError(blockers[0])
+    target = round_.next_phase()
+    if target == RoundPhase.voting:
+        for proposal in proposals_in(round_, ProposalStatus.accepted):
+            proposal.put_on_ballot()
     if round_.phase == RoundPhase.voting:
         # Leaving the vote closes it and counts the ballots (the votes area owns both).
         from deliberation.votes.services import close_voting
 
         close_voting(round_, actor=actor)
     if target == RoundPhase.implementing:
-        _check_publicity_over(round_)
         for proposal in proposals_in(round_, ProposalStatus.funded):
             proposal.start_implementation()
-    if target == RoundPhase.closed and proposals_in(round_, ProposalStatus.in_progress):
-        raise DomainError(_l("Some funded projects are still being implemented; complete them first."))
     previous = round_.phase
     round_.advance_to(target, by=actor)
     db.session.flush()
     audit.record("round.advanced", round_, actor=actor, community=round_.community,
                  summary=f"{previous.value} -> {target.value}")
     return target
-
-
-def _check_publicity_over(round_: Round) -> None:
-    if round_.publicity_ends_at and utcnow() < round_.publicity_ends_at:
-        raise DomainError(_l("The publicity period has not ended yet."))
-    unanswered = db.session.scalar(
-        select(func.count(Objection.id)).join(Proposal, Objection.proposal_id == Proposal.id)
-        .where(Proposal.round_id == round_.id, Objection.answer.is_(None))
-    )
-    if unanswered:
-        raise DomainError(_l("%(n)d objections still wait for a public answer.", n=unanswered))
 
 
 def record_resolution(round_: Round, *, funded_ids: Iterable[int], note: str, actor: User) -> list[Proposal]:
@@ -346,11 +366,27 @@ def _require_phase(round_: Round, phase: RoundPhase) -> None:
                              phase=phase.label))
 
 
-def accept_proposal(proposal: Proposal, *, actor: User) -> None:
+def accept_proposal(proposal: Proposal, *, actor: User, reason: str | None = None) -> None:
+    """Accept during screening; below the round's co-signature threshold only with a public reason."""
     _require_phase(proposal.round, RoundPhase.screening)
-    proposal.accept()
+    threshold_reason = None
+    if proposal.below_threshold():
+        threshold_reason = _text(reason, "reason", _l(
+            "%(title)s has %(n)d co-signatures, fewer than the %(threshold)d this round asks for: give a public "
+            "reason to accept it anyway.", title=proposal.title, n=proposal.support_count,
+            threshold=proposal.round.support_threshold), max_length=MAX_REASON)
+    proposal.accept(threshold_reason=threshold_reason)
     db.session.flush()
-    audit.record("proposal.accepted", proposal, actor=actor, community=proposal.round.community)
+    summary = (f"below the threshold ({proposal.support_count}/{proposal.round.support_threshold}): "
+               f"{threshold_reason}" if threshold_reason else "")
+    audit.record("proposal.accepted", proposal, actor=actor, community=proposal.round.community, summary=summary)
+
+
+def screening_queue(round_: Round) -> list[Proposal]:
+    """The round's proposals still to screen, most co-signed first, with their proposers."""
+    return list(db.session.scalars(
+        select(Proposal).where(Proposal.round_id == round_.id, Proposal.status == ProposalStatus.submitted)
+        .options(joinedload(Proposal.proposer)).order_by(Proposal.support_count.desc(), Proposal.id)))
 
 
 def reject_proposal(proposal: Proposal, *, actor: User, reason: str) -> None:

@@ -17,13 +17,14 @@ from deliberation.communities.models import Community
 from deliberation.communities.services import buildings_of
 from deliberation.core import permissions as perm
 from deliberation.core.errors import DomainError
-from deliberation.core.forms import fail_form, form_status
+from deliberation.core.forms import fail_form, form_status, safe_next
 from deliberation.core.htmx import redirect_to, render_page
 from deliberation.core.permissions import require
 from deliberation.extensions import db
 from deliberation.proposals import exports, queries, services
 from deliberation.proposals import notice_board as _notice_board  # noqa: F401  (registers sections)
 from deliberation.proposals.forms import (
+    AcceptForm,
     AnswerForm,
     CommentForm,
     MergeForm,
@@ -190,8 +191,23 @@ def round_detail(slug: str, round_id: int):
         from deliberation.votes.services import turnout as voting_turnout
 
         turnout = voting_turnout(round_)
+    blockers = (services.advance_blockers(round_)
+                if perm.can_advance_round(current_user, round_) and round_.next_phase() else [])
     return render_page("proposals/round.html", "proposals/_proposal_list.html", community=round_.community,
-                       round=round_, form=form, page=page, args=args, turnout=turnout)
+                       round=round_, form=form, page=page, args=args, turnout=turnout, blockers=blockers,
+                       voted=_has_voted(round_))
+
+
+def _has_voted(round_: Round) -> bool:
+    """Whether the visitor (or their household) has a ballot in this round: the page says so instead of
+    offering a vote button that would be refused."""
+    if round_.phase in (RoundPhase.collecting, RoundPhase.screening, RoundPhase.branch_review):
+        return False
+    if not perm.is_verified_resident(current_user, round_.community):
+        return False
+    from deliberation.votes.services import participation_of
+
+    return participation_of(round_, current_user) is not None
 
 
 @bp.post("/rounds/<int:round_id>/advance")
@@ -419,16 +435,38 @@ def moderate(slug: str, comment_id: int, action: str):
                        comment=comment_, action=action, form=form, status_code=form_status(form))
 
 
-@bp.post("/proposals/<int:proposal_id>/accept")
+@bp.route("/proposals/<int:proposal_id>/accept", methods=["GET", "POST"])
 @login_required
 def accept(slug: str, proposal_id: int):
-    """Accept a proposal during screening."""
+    """Accept a proposal during screening (below the co-signature threshold, with a public reason)."""
     proposal = get_proposal(slug, proposal_id)
     require(perm.can_screen(current_user, proposal))
-    services.accept_proposal(proposal, actor=current_user)
-    db.session.commit()
-    flash(_("%(title)s is accepted.", title=proposal.title), "success")
-    return redirect_to(url_for("proposals.detail", slug=slug, proposal_id=proposal_id))
+    form = AcceptForm()
+    if form.validate_on_submit():
+        try:
+            services.accept_proposal(proposal, actor=current_user, reason=form.reason.data)
+        except DomainError as error:
+            fail_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(title)s is accepted.", title=proposal.title), "success")
+            return redirect_to(safe_next(form.next.data, url_for("proposals.detail", slug=slug,
+                                                                  proposal_id=proposal_id)))
+    elif request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    return render_page("proposals/accept.html", "proposals/accept.html", community=proposal.round.community,
+                       proposal=proposal, form=form, status_code=form_status(form))
+
+
+@bp.get("/rounds/<int:round_id>/screening")
+@login_required
+def screening(slug: str, round_id: int):
+    """The secretary's queue: proposals still to screen, with what each one needs."""
+    round_ = get_round(slug, round_id)
+    require(perm.can_run_rounds(current_user, round_.community))
+    return render_page("proposals/screening.html", "proposals/screening.html", community=round_.community,
+                       round=round_, queue=services.screening_queue(round_),
+                       blockers=services.advance_blockers(round_))
 
 
 def _reason_action(slug: str, proposal_id: int, *, allowed, service, template_title, done_message):

@@ -52,6 +52,11 @@ def _ballot_page(round_: Round, form: BallotForm, items, *, status_code: int = 2
 def _require_can_vote(round_: Round) -> None:
     if not perm.is_voting_open(round_):
         raise DomainError(_("Voting is not open in this round."))
+    if perm.is_pending_resident(current_user, round_.community):
+        raise DomainError(_("Your residency in %(community)s is waiting for the community office to verify it; "
+                            "you can vote once it is verified. If it takes more than a few days, visit the "
+                            "community office (社区工作站) with proof that you live here.",
+                            community=round_.community.name), status_code=403)
     require(perm.can_vote(current_user, round_))
 
 
@@ -68,7 +73,11 @@ def _require_can_cast(round_: Round) -> None:
 def ballot(slug: str, round_id: int):
     """The ballot: the projects on it, a budget meter and the rules."""
     round_ = get_round(slug, round_id)
-    _require_can_cast(round_)
+    _require_can_vote(round_)
+    if services.participation_of(round_, current_user) is not None:
+        # Back to the round, which says "you have voted" and where the ballot list will be.
+        flash(_("You have already voted in this round (or your household has); a vote cannot be changed."), "info")
+        return redirect_to(url_for("proposals.round_detail", slug=slug, round_id=round_id))
     items = services.ballot_items(round_)
     return _ballot_page(round_, _ballot_form(round_, items), items)
 
@@ -280,23 +289,33 @@ def override(slug: str, round_id: int):
                        **context)
 
 
+BALLOTS_PER_PAGE = 50
+
+
 @bp.route("/ballots", methods=["GET", "POST"])
 def ballots(slug: str, round_id: int):
-    """Every ballot as receipt hash → choices, sorted by hash; a voter's code highlights theirs."""
+    """Every ballot as receipt hash → choices, sorted by hash, paged and searchable by hash; a voter's
+    code shows their ballot at the top."""
     round_ = get_round(slug, round_id)
     if not perm.can_see_results(round_):
         raise DomainError(_("The ballot list is published when voting closes."), status_code=403)
     form = ReceiptForm()
-    highlight = None
+    every = services.round_ballots(round_)
+    mine = None
     if form.validate_on_submit():  # POST, so the receipt code never appears in a URL or access log
-        highlight = services.receipt_hash(round_.id, form.code.data)
-        if not any(b.receipt_hash == highlight for b in services.round_ballots(round_)):
+        wanted = services.receipt_hash(round_.id, form.code.data)
+        mine = next((b for b in every if b.receipt_hash == wanted), None)
+        if mine is None:
             form.code.errors.append(_("No ballot has this receipt code. Check the code on your card."))
-            highlight = None
+    query = "".join(ch for ch in request.args.get("q", "").lower() if ch in "0123456789abcdef")[:64]
+    listed = [b for b in every if b.receipt_hash.startswith(query)] if query else every
+    pages = max(1, -(-len(listed) // BALLOTS_PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    shown = listed[(page - 1) * BALLOTS_PER_PAGE:page * BALLOTS_PER_PAGE]
     items = services.ballot_items_with_outcome(round_)
     return render_page("votes/ballots.html", "votes/ballots.html", community=round_.community, round=round_,
-                       form=form, ballots=services.round_ballots(round_), highlight=highlight,
-                       titles={p.id: p.title for p in items},
+                       form=form, ballots=shown, total=len(every), matching=len(listed), query=query,
+                       page=page, pages=pages, mine=mine, titles={p.id: p.title for p in items},
                        status_code=422 if form.code.errors else 200)
 
 

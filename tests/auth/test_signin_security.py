@@ -111,12 +111,12 @@ OFF_SITE = ["/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", " //ev
 def test_login_never_redirects_off_site(client, user, target):
     response = client.post("/login", query_string={"next": target}, data={"login": "wangfang", "password": PASSWORD})
     assert response.status_code == 303
-    assert response.headers["Location"] == "/account"
+    assert response.headers["Location"] == "/todo"
 
 
 def test_the_reported_login_redirect_goes_home(client, user):
     response = client.post("/login?next=/%09/evil.example", data={"login": "wangfang", "password": PASSWORD})
-    assert response.headers["Location"] == "/account"
+    assert response.headers["Location"] == "/todo"
 
 
 @pytest.mark.parametrize("target", OFF_SITE)

@@ -112,4 +112,4 @@ def test_larger_text_toggles_on_every_page(client):
 
 def test_next_parameter_cannot_redirect_off_site(client, user):
     response = client.post("/login?next=//evil.example/x", data={"login": "wangfang", "password": PASSWORD})
-    assert response.headers["Location"] == "/account"
+    assert response.headers["Location"] == "/todo"

@@ -55,8 +55,10 @@ def test_resident_registers_is_verified_and_sets_language_and_text_size(browser,
     expect(page.locator("tr", has_text="陈阿姨")).to_contain_text("已认证")
     log_out(page)
 
-    # The resident logs in with the phone number and sees the verification.
+    # The resident logs in with the phone number, lands on the to-do page and sees the verification on "My page".
     log_in(page, RESIDENT_PHONE, RESIDENT_PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("我的待办")
+    page.get_by_role("main").get_by_role("link", name="我的", exact=True).click()
     expect(page.get_by_test_id("residency")).to_contain_text("已认证")
 
     # Home page in Chinese, then switch to English; the choice is remembered across pages.

@@ -34,9 +34,10 @@ def test_resident_votes_gets_a_receipt_and_finds_the_ballot(page, artifacts):
     page.get_by_role("button", name="投出我的选票").click()
     code = page.get_by_test_id("receipt-code").inner_text()
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
-    # Voting again is refused with a clear message.
+    # Back on the round: it says the vote is cast, with no second vote button.
     page.goto(page.url.replace("/vote/cast", "/vote"))
-    expect(page.get_by_text("已在本批次投过票")).to_be_visible()
+    expect(page.get_by_test_id("voted")).to_contain_text("您已投票")
+    expect(page.get_by_test_id("vote-link")).to_have_count(0)
     log_out(page)
 
     # A resident without a phone votes on paper: two operators key the sheet, it counts once.
@@ -77,4 +78,8 @@ def test_resident_votes_gets_a_receipt_and_finds_the_ballot(page, artifacts):
     mine = page.get_by_test_id("my-ballot")
     expect(mine).to_contain_text("健身步道")
     expect(mine).to_contain_text("楼道扶手")
-    expect(page.locator(".ballot-list tbody tr")).to_have_count(2)
+    expect(page.locator(".ballot-list > li")).to_have_count(2)
+    page.set_viewport_size({"width": 360, "height": 740})
+    expect(mine).to_be_in_viewport()  # the found ballot's choices are on the first screen
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(artifacts / "ballots-found-360.png"), full_page=True)

@@ -33,7 +33,7 @@ def move_to(round_: Round, phase: RoundPhase, actor, *, party=None, fund=None) -
         current = round_.phase
         if current == RoundPhase.screening:
             for p in services.proposals_in(round_, ProposalStatus.submitted):
-                services.accept_proposal(p, actor=actor)
+                services.accept_proposal(p, actor=actor, reason="测试：低于附议门槛也列入")
         if current == RoundPhase.council_resolution:
             ballot = services.proposals_in(round_, ProposalStatus.on_ballot)
             chosen = fund if fund is not None else [p.id for p in ballot]

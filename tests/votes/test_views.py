@@ -45,8 +45,8 @@ def test_cast_shows_receipt_once_and_a_second_vote_is_refused(client, world, as_
     assert "坡道" in page and "路灯" in page and "90,000 元" in page
     code = cast_via_pages(client, round_, [ramp.id, lamp.id])
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
-    again = client.get(f"/c/taoyuan/rounds/{round_.id}/vote")
-    assert again.status_code == 409 and "已在本批次投过票" in again.get_data(as_text=True)
+    again = client.get(f"/c/taoyuan/rounds/{round_.id}/vote", follow_redirects=True)
+    assert again.status_code == 200 and "您已投票" in again.get_data(as_text=True)
     again = client.post(f"/c/taoyuan/rounds/{round_.id}/vote/cast", data={"choices": [bench.id]})
     assert again.status_code == 409
     assert db.session.scalar(select(func.count(Ballot.id))) == 1
@@ -73,7 +73,7 @@ def test_voter_finds_their_ballot_in_the_public_list(client, world, as_user, vot
     round_services.advance_round(round_, actor=world.secretary)
     client.post("/logout")
     page = client.post(f"/c/taoyuan/rounds/{round_.id}/ballots", data={"code": code.lower()}).get_data(as_text=True)
-    mine = re.search(r'<tr class="highlight"[^>]*>(.*?)</tr>', page, re.S).group(1)
+    mine = re.search(r'<article class="my-ballot" data-testid="my-ballot"[^>]*>(.*?)</article>', page, re.S).group(1)
     assert "路灯" in mine and "坡道" not in mine
     wrong = client.post(f"/c/taoyuan/rounds/{round_.id}/ballots", data={"code": "0000-0000-0000"})
     assert wrong.status_code == 422 and "没有找到这个回执码" in wrong.get_data(as_text=True)
@@ -128,7 +128,7 @@ def test_paper_pages_record_voters_and_key_sheets(client, world, as_user, voting
     assert "已计入" in page
     assert db.session.scalar(select(func.count(Ballot.id))) == 1
     as_user(voters[0])
-    assert client.get(f"/c/taoyuan/rounds/{round_.id}/vote").status_code == 409
+    assert client.get(f"/c/taoyuan/rounds/{round_.id}/vote").status_code == 303  # back to the round: voted
 
 
 def test_results_exports(client, world, voting, voters):
