@@ -86,8 +86,10 @@ def index():
 def home(slug: str):
     """The community's public notice board (公示栏)."""
     community = get_community(slug)
+    sections = notice_board.sections_for(community)
+    db.session.commit()  # the audit section writes the day's anchor on the first view of a day without one
     return render_page("communities/home.html", "communities/_notice_board.html", community=community,
-                       sections=notice_board.sections_for(community))
+                       sections=sections)
 
 
 @bp.route("/c/<slug>/register", methods=["GET", "POST"])
