@@ -111,13 +111,12 @@ class _Walker:
 
     def finish(self) -> None:
         self._flush_mac_run()
-        problems = self.report.problems
-        # Every event fails its MAC: the verifier holds another key, not proof of a rewrite.
-        if (len(problems) == 1 and problems[0].kind == "mac" and problems[0].first == 1
-                and problems[0].last == self.report.head_seq):
-            problems[0].message = (
-                f"no event's MAC matches the audit key in use (key id {self.report.key_id}): wrong or missing "
-                f"AUDIT_KEY (or instance/audit_key replaced), or the whole log rewritten")
+        # Every event fails its MAC: the verifier most likely holds another key.
+        for problem in self.report.problems:
+            if problem.kind == "mac" and problem.first == 1 and problem.last == self.report.head_seq:
+                problem.message = (
+                    f"no event's MAC matches the audit key in use (key id {self.report.key_id}): wrong or missing "
+                    f"AUDIT_KEY (or instance/audit_key replaced), or the whole log rewritten")
 
 
 def verify_chain(batch_size: int = 1000, anchors: Iterable[str] = (),
@@ -128,10 +127,11 @@ def verify_chain(batch_size: int = 1000, anchors: Iterable[str] = (),
     fingerprints = {a.strip().lower() for a in anchors if a.strip()}
     stored = list(db.session.scalars(select(AuditAnchor).order_by(AuditAnchor.day)))
     published: list[tuple[str, AnchorLine]] = []
+    forged: list[Problem] = []
     for anchor in stored:
         line = AnchorLine(anchor.day, anchor.seq, anchor.head_hash)
         if not hmac.compare_digest(anchor.mac, anchor_mac(walker.key, anchor.day, anchor.seq, anchor.head_hash)):
-            walker.report.problems.append(Problem(
+            forged.append(Problem(
                 "anchor_forged", f"the anchor of {anchor.day.isoformat()} in the database does not match its MAC: "
                                  f"forged or edited without the audit key"))
             continue
@@ -153,6 +153,7 @@ def verify_chain(batch_size: int = 1000, anchors: Iterable[str] = (),
         db.session.expunge_all()
     walker.finish()
     report = walker.report
+    report.problems += forged
     for source, line in published:
         if line.seq == 0:
             continue
