@@ -67,7 +67,10 @@ def upgrade():
 
 def _number_and_sign_existing_events():
     connection = op.get_bind()
-    events = sa.table('audit_events', *(sa.column(c) for c in ("id", "seq", "mac", "hash", *HASHED_COLUMNS)))
+    types = {"id": sa.Integer(), "seq": sa.Integer(), "created_at": sa.DateTime(), "actor_id": sa.Integer(),
+             "community_id": sa.Integer()}
+    events = sa.table('audit_events', *(sa.column(c, types.get(c, sa.String()))
+                                        for c in ("id", "seq", "mac", "hash", *HASHED_COLUMNS)))
     rows = connection.execute(sa.select(events).order_by(events.c.id)).all()
     if not rows:
         return
