@@ -3,8 +3,8 @@
 `flask audit anchor` (run daily by cron or the worker) writes today's anchor — the date, how many
 events the log holds and the newest event's fingerprint — once per day (Asia/Shanghai), and
 appends the same line to instance/audit_anchors.log, a witness kept outside the database. The
-notice board shows the latest anchors, and writes today's anchor itself on the first view of the
-day if the command has not run yet. Each anchor row carries an HMAC under `AUDIT_KEY`, so an anchor
+notice board shows the latest anchors, and its view writes today's anchor itself on the first
+view of the day if the command has not run yet. Each anchor row carries an HMAC under `AUDIT_KEY`, so an anchor
 cannot be forged or edited without the key; deleting the newest anchors together with the events
 after them is what the published copies (and the log file) reveal: see core/audit_verify.py.
 """
@@ -121,13 +121,16 @@ def recent_anchors(limit: int = SHOWN_ON_NOTICE_BOARD) -> list[AuditAnchor]:
     return list(db.session.scalars(select(AuditAnchor).order_by(AuditAnchor.day.desc()).limit(limit)))
 
 
+def anchor_today_if_missing() -> bool:
+    """Write today's anchor unless it exists (one indexed query when it does); True if written now.
+    The caller commits: the notice board does this on the first view of a day without an anchor."""
+    today = local_today()
+    if db.session.scalar(select(AuditAnchor.id).where(AuditAnchor.day == today)) is not None:
+        return False
+    return write_daily_anchor(today)[1]
+
+
 @notice_board.register("audit", order=90)
 def audit_section(community) -> NoticeSection:
-    """The latest daily anchors (one query; on the first view of a day without an anchor, two more
-    and one insert — the view commits it)."""
-    anchors = recent_anchors()
-    today = local_today()
-    if not anchors or anchors[0].day != today:
-        write_daily_anchor(today)
-        anchors = recent_anchors()
-    return NoticeSection("audit", "core/notice/_audit_anchors.html", {"anchors": anchors})
+    """The latest daily anchors (one query)."""
+    return NoticeSection("audit", "core/notice/_audit_anchors.html", {"anchors": recent_anchors()})
