@@ -28,7 +28,8 @@ from deliberation.extensions import db
 
 @dataclass
 class Problem:
-    kind: str  # content | mac | no_mac | gap | link | order | anchor_missing | anchor_differs | anchor_forged | fingerprint
+    # content | mac | no_mac | gap | link | order | anchor_missing | anchor_differs | anchor_forged | fingerprint
+    kind: str
     message: str
     first: int | None = None  # sequence numbers of the events concerned
     last: int | None = None

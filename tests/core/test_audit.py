@@ -256,3 +256,12 @@ def test_record_keeps_its_signature_and_signs_each_event(world):
     assert after.seq == before.seq + 1 and event.prev_hash == before.hash
     assert event.hash == event_hash({c: getattr(event, c) for c in audit.HASHED_COLUMNS})
     assert event.mac == audit.event_mac("test-audit-key-not-for-production", after.seq, after.hash)
+
+
+def test_printable_pages_carry_the_current_head(client, world):
+    from tests.proposals.factories import make_round
+
+    round_ = make_round(world.community, world.secretary)
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
+    head = audit.head()
+    assert 'data-testid="audit-head"' in page and head.hash in page and f"{head.seq} 条事件" in page
