@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -32,6 +33,8 @@ def _load_or_create_key(env_name: str, key_file: Path) -> str:
         else:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
+            logging.getLogger(__name__).warning(
+                "Generated a new %s in %s: if this deployment had one before, restore it.", env_name, key_file)
     return key_file.read_text().strip()
 
 

@@ -112,12 +112,20 @@ class _Walker:
 
     def finish(self) -> None:
         self._flush_mac_run()
-        # Every event fails its MAC: the verifier most likely holds another key.
+        # MACs failing from the first event on: most likely the verifier (or, for the oldest events only,
+        # the app that wrote the newest) holds another key than the one that signed them.
         for problem in self.report.problems:
-            if problem.kind == "mac" and problem.first == 1 and problem.last == self.report.head_seq:
+            if problem.kind != "mac" or problem.first != 1:
+                continue
+            if problem.last == self.report.head_seq:
                 problem.message = (
                     f"no event's MAC matches the audit key in use (key id {self.report.key_id}): wrong or missing "
                     f"AUDIT_KEY (or instance/audit_key replaced), or the whole log rewritten")
+            else:
+                problem.message = (
+                    f"{_events_range(1, problem.last)}: MAC does not match the audit key in use (key id "
+                    f"{self.report.key_id}), the events after them do: the key was replaced (a lost "
+                    f"instance/audit_key regenerated?) or those events were rewritten without the key")
 
 
 def verify_chain(batch_size: int = 1000, anchors: Iterable[str] = (),

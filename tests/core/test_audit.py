@@ -265,3 +265,14 @@ def test_printable_pages_carry_the_current_head(client, world):
     page = client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
     head = audit.head()
     assert 'data-testid="audit-head"' in page and head.hash in page and f"{head.seq} 条事件" in page
+
+
+def test_a_replaced_key_is_named_when_only_the_older_events_fail(app, world, monkeypatch):
+    """instance/audit_key lost and regenerated: old events fail, new ones pass; verify says which."""
+    old = audit.head()
+    monkeypatch.setitem(app.config, "AUDIT_KEY", "a-regenerated-key")
+    audit.record("test.after_new_key", audit.Ref("X", 1))
+    lines = broken_lines(verify(app))
+    assert lines[0] == (f"BROKEN: events #1–#{old.seq}: MAC does not match the audit key in use (key id "
+                        f"{audit.key_id('a-regenerated-key')}), the events after them do: the key was replaced (a "
+                        f"lost instance/audit_key regenerated?) or those events were rewritten without the key")
