@@ -6,7 +6,7 @@ from flask import Flask, session
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from deliberation.config import PROJECT_ROOT, Config, load_or_create_secret_key
+from deliberation.config import PROJECT_ROOT, Config, load_or_create_audit_key, load_or_create_secret_key
 from deliberation.core import transactions  # noqa: F401 (SQLite connection settings and transaction begins)
 from deliberation.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -26,6 +26,10 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.from_object(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.config["INSTANCE_DIR"])
+    if not app.config.get("AUDIT_KEY"):
+        app.config["AUDIT_KEY"] = load_or_create_audit_key(app.config["INSTANCE_DIR"])
+    if app.config["AUDIT_KEY"] == app.config["SECRET_KEY"]:
+        raise RuntimeError("AUDIT_KEY must differ from SECRET_KEY (see the README's security notes).")
     if app.config.get("SESSION_COOKIE_SECURE") is None:
         app.config["SESSION_COOKIE_SECURE"] = not app.debug
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
@@ -136,12 +140,14 @@ def _register_blueprints(app: Flask) -> None:
 def _register_templates(app: Flask) -> None:
     from flask_babel import format_datetime
 
+    from deliberation.core.audit import head as audit_head
     from deliberation.core.forms import safe_next
     from deliberation.core.permissions import TEMPLATE_FUNCTIONS
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(TEMPLATE_FUNCTIONS)
     app.jinja_env.globals["safe_next"] = safe_next
+    app.jinja_env.globals["audit_head"] = audit_head
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else ""
     )

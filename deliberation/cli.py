@@ -1,4 +1,4 @@
-"""Command-line interface: flask demo | create-admin | import-residents | audit verify."""
+"""Command-line interface: flask demo | create-admin | import-residents | audit verify | audit anchor."""
 
 from __future__ import annotations
 
@@ -122,23 +122,45 @@ def register_cli(app: Flask) -> None:
 
     @audit_group.command("verify")
     @click.option("--anchor", "anchors", multiple=True, metavar="FINGERPRINT",
-                  help="An audit fingerprint printed on published minutes or vote results; it must still be "
-                       "in the chain. Repeat for several.")
-    def audit_verify(anchors: tuple[str, ...]) -> None:
-        """Check the audit log's hash chain (and any fingerprints noted earlier); report what is broken or OK."""
-        from deliberation.core.audit import verify_chain
+                  help="An audit fingerprint printed on published minutes, vote results, an export or the notice "
+                       "board; it must still be in the log. Repeat for several.")
+    @click.option("--anchors-file", "anchors_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+                  help="A file of anchors 'YYYY-MM-DD COUNT FINGERPRINT', one a line, as the notice board prints "
+                       "them (default: instance/audit_anchors.log, written by 'flask audit anchor', if it exists).")
+    def audit_verify(anchors: tuple[str, ...], anchors_files: tuple[Path, ...]) -> None:
+        """Check the audit log: hash chain, sequence, keyed MACs and published anchors. One line per problem."""
+        from deliberation.core.audit_anchors import anchors_file, parse_anchor_lines
+        from deliberation.core.audit_verify import verify_chain
 
-        report = verify_chain(anchors=anchors)
+        files = list(anchors_files) or ([anchors_file()] if anchors_file().exists() else [])
+        lines = []
+        for path in files:
+            try:
+                lines += parse_anchor_lines(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError) as error:
+                raise click.ClickException(f"{path}: {error}") from None
+        report = verify_chain(anchors=anchors, anchor_lines=lines)
         if report.ok:
-            click.echo(f"OK: {report.checked} events, chain intact"
-                       + (f", {len(anchors)} fingerprint(s) found." if anchors else "."))
+            click.echo(f"OK: {report.checked} events, chain, sequence and MACs intact (audit key id "
+                       f"{report.key_id})" + (f", {len(anchors)} fingerprint(s) found" if anchors else "")
+                       + (f", {len(lines)} anchor(s) from {', '.join(map(str, files))} match" if lines else "") + ".")
             return
-        if report.missing_anchors:
-            raise click.ClickException(f"BROKEN: {report.reason}: {', '.join(report.missing_anchors)} "
-                                       f"({report.checked} events are intact).")
-        raise click.ClickException(
-            f"BROKEN at event {report.broken_at}: {report.reason} ({report.checked} events before it are intact)."
-        )
+        for problem in report.problems:
+            click.echo(f"BROKEN: {problem.message}", err=True)
+        click.echo(f"{len(report.problems)} problem(s) in {report.checked} events (audit key id {report.key_id}).",
+                   err=True)
+        raise SystemExit(1)
+
+    @audit_group.command("anchor")
+    def audit_anchor() -> None:
+        """Publish today's chain head on the notice boards (once a day: run it daily from cron)."""
+        from deliberation.core.audit_anchors import append_to_anchors_file, write_daily_anchor
+
+        line, written = write_daily_anchor()
+        db.session.commit()
+        # A notice-board view may have anchored the day first: the file still gets its line, once.
+        path = append_to_anchors_file(line)
+        click.echo(f"{'Anchored' if written else 'Today was already anchored'}: {line} (kept in {path}).")
 
 
 def _print_accounts(accounts) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -17,13 +18,12 @@ def _env_flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def load_or_create_secret_key(instance_dir: Path) -> str:
-    """Return SECRET_KEY from the environment, or one generated once and kept in instance/."""
-    from_env = os.environ.get("SECRET_KEY")
+def _load_or_create_key(env_name: str, key_file: Path) -> str:
+    """The key in the environment variable, or one generated once into `key_file` (mode 0600)."""
+    from_env = os.environ.get(env_name)
     if from_env:
         return from_env
-    instance_dir.mkdir(parents=True, exist_ok=True)
-    key_file = instance_dir / "secret_key"
+    key_file.parent.mkdir(parents=True, exist_ok=True)
     if not key_file.exists():
         # O_EXCL so two workers starting together cannot both write a different key.
         try:
@@ -33,7 +33,24 @@ def load_or_create_secret_key(instance_dir: Path) -> str:
         else:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
+            logging.getLogger(__name__).warning(
+                "Generated a new %s in %s: if this deployment had one before, restore it.", env_name, key_file)
     return key_file.read_text().strip()
+
+
+def load_or_create_secret_key(instance_dir: Path) -> str:
+    """Return SECRET_KEY from the environment, or one generated once and kept in instance/."""
+    return _load_or_create_key("SECRET_KEY", instance_dir / "secret_key")
+
+
+def load_or_create_audit_key(instance_dir: Path) -> str:
+    """Return AUDIT_KEY from the environment, or one generated once and kept in instance/audit_key.
+
+    It signs every audit event (core/audit.py) and lives outside the database, so that whoever can
+    write to the database alone cannot rewrite the log unnoticed. Separate from SECRET_KEY: rotating
+    the session key must not make the audit log unverifiable.
+    """
+    return _load_or_create_key("AUDIT_KEY", instance_dir / "audit_key")
 
 
 def normalise_database_url(url: str) -> str:
@@ -53,6 +70,7 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SECRET_KEY: str | None = None  # filled in by create_app from env or instance/secret_key
+    AUDIT_KEY: str | None = None  # filled in by create_app from env or instance/audit_key
 
     # None means "Secure unless the app runs in debug mode" (decided in create_app).
     SESSION_COOKIE_SECURE: bool | None = (
@@ -107,6 +125,7 @@ class TestConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 (tests only)
+    AUDIT_KEY = "test-audit-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SESSION_COOKIE_SECURE = False
     RATELIMIT_STORAGE_URI = "memory://"

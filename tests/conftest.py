@@ -16,6 +16,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from deliberation import create_app
 from deliberation.config import TestConfig
+from deliberation.core.audit_anchors import write_daily_anchor
 from deliberation.extensions import db, limiter
 
 from .factories import World, build_world
@@ -145,8 +146,11 @@ def client(app, db_session):
 
 @pytest.fixture
 def world(db_session) -> World:
-    """Two communities with residents in every role (see factories.build_world)."""
-    return build_world()
+    """Two communities with residents in every role (see factories.build_world), and today's audit
+    anchor, which the notice board's first view of a day would otherwise write (query counts stay fixed)."""
+    world = build_world()
+    write_daily_anchor()
+    return world
 
 
 def login_as(client: FlaskClient, user) -> None:

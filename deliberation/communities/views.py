@@ -33,7 +33,7 @@ from deliberation.communities.models import (
     RoleGrant,
     RollEntry,
 )
-from deliberation.core import notice_board
+from deliberation.core import audit_anchors, notice_board
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
 from deliberation.core.htmx import is_htmx_request, redirect_to, render_page
@@ -86,6 +86,8 @@ def index():
 def home(slug: str):
     """The community's public notice board (公示栏)."""
     community = get_community(slug)
+    if audit_anchors.anchor_today_if_missing():  # the first view of a day the cron job has not anchored yet
+        db.session.commit()
     return render_page("communities/home.html", "communities/_notice_board.html", community=community,
                        sections=notice_board.sections_for(community))
 

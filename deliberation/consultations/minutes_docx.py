@@ -10,6 +10,7 @@ from docx.oxml.ns import qn
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 
+from deliberation.core import audit
 from deliberation.core.text import xml_safe
 
 CHINESE_FONT = "SimSun"  # 宋体: present wherever Word is used in China; others substitute
@@ -89,6 +90,10 @@ def minutes_docx(*, session, attendances, speakers, motions_by_item, corrections
         _paragraph(document, f"{_('Published')} {_when(session.minutes_published_at)}")
     if fingerprint:
         _paragraph(document, f"{_('Audit fingerprint')}: {fingerprint}")
+    head = audit.head()
+    if head:  # the log's head when the file was made: the copy anchors the audit log (core/audit_stamp.py)
+        _paragraph(document, f"{_('Audit log head when printed: %(count)s events, fingerprint', count=head.seq)} "
+                             f"{head.hash}")
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

@@ -1,7 +1,12 @@
-"""Append-only, hash-chained audit log of every state change.
+"""Append-only, hash-chained and keyed audit log of every state change.
 
-Each event stores the hash of the previous one; `verify_chain` recomputes every hash so that
-editing, deleting or reordering any row is detected. A unique constraint on `prev_hash` makes a
+Each event stores the SHA-256 `hash` of its content and of the previous event's hash (the public
+fingerprint printed on minutes, results, exports and the notice board), a sequence number `seq`
+(1, 2, 3, … without gaps) and a `mac`: HMAC-SHA256 under `AUDIT_KEY` of the sequence number and
+the hash, so it covers the content, the previous link and the position. The key lives outside the
+database (environment or instance/audit_key): whoever can write to the database but does not hold
+the key can recompute the plain hashes of a rewritten log, but not the MACs.
+`core/audit_verify.py` checks all of it. A unique constraint on `prev_hash` and on `seq` makes a
 fork impossible even if two requests record at once; on PostgreSQL an advisory lock serialises
 writers so that such a race waits instead of failing. Never record a secret ballot's choices here.
 """
@@ -9,11 +14,12 @@ writers so that such a race waits instead of failing. Never record a secret ball
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import DateTime, Integer, String, Text, insert, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +34,8 @@ class AuditEvent(db.Model):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # 1, 2, 3, … in chain order: a deleted event leaves a visible gap (covered by the MAC).
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Plain columns, not foreign keys: the log must outlive and never block what it describes.
     actor_id: Mapped[int | None] = mapped_column(Integer)
@@ -39,6 +47,8 @@ class AuditEvent(db.Model):
     summary: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # HMAC under AUDIT_KEY of (seq, hash); NULL only for an event the upgrade could not vouch for.
+    mac: Mapped[str | None] = mapped_column(String(64))
 
     def compute_hash(self) -> str:
         """Hash of this event's content chained to the previous hash."""
@@ -46,7 +56,8 @@ class AuditEvent(db.Model):
 
 
 # Every state change records an event: both statements are built once.
-_LAST_HASH = select(AuditEvent.__table__.c.hash).order_by(AuditEvent.__table__.c.id.desc()).limit(1)
+_HEAD = select(AuditEvent.__table__.c.seq, AuditEvent.__table__.c.hash).order_by(
+    AuditEvent.__table__.c.seq.desc()).limit(1)
 _INSERT_EVENT = insert(AuditEvent.__table__)
 
 # What each event's hash covers, in this order: the link, then the content.
@@ -60,6 +71,36 @@ def event_hash(values: dict) -> str:
     content[1] = content[1].isoformat(timespec="microseconds")
     payload = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def event_mac(key: str, seq: int, hash_: str) -> str:
+    """The keyed link of an event: HMAC-SHA256 over its position and its hash (which covers its
+    content and the previous hash)."""
+    message = f"deliberation-audit:v1:{seq}:{hash_}".encode()
+    return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def key_id(key: str) -> str:
+    """A short public name for a key (never the key), to tell which key a verifier holds."""
+    return hmac.new(key.encode("utf-8"), b"deliberation-audit-key-id", hashlib.sha256).hexdigest()[:12]
+
+
+def audit_key() -> str:
+    return current_app.config["AUDIT_KEY"]
+
+
+@dataclass(frozen=True)
+class Head:
+    """The newest event: how many events the log holds and its fingerprint."""
+
+    seq: int
+    hash: str
+
+
+def head() -> Head | None:
+    """The chain head now (one indexed query), or None for an empty log."""
+    row = db.session.execute(_HEAD).first()
+    return Head(row.seq, row.hash) if row else None
 
 
 @dataclass(frozen=True)
@@ -76,9 +117,10 @@ def record(action: str, obj, *, actor=None, community=None, summary: str = "") -
     if dialect_name() == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
     session.flush()
-    last_hash = session.scalar(_LAST_HASH)
+    last = session.execute(_HEAD).first()
+    seq = last.seq + 1 if last else 1
     values = {
-        "prev_hash": last_hash or GENESIS_HASH,
+        "prev_hash": last.hash if last else GENESIS_HASH,
         "created_at": utcnow(),
         "actor_id": getattr(actor, "id", None),
         "actor_label": getattr(actor, "login", "") or "",
@@ -89,7 +131,8 @@ def record(action: str, obj, *, actor=None, community=None, summary: str = "") -
         "summary": summary,
     }
     # A plain INSERT: the event is never read back in this request, so no ORM object is needed.
-    session.execute(_INSERT_EVENT, {**values, "hash": event_hash(values)})
+    hash_ = event_hash(values)
+    session.execute(_INSERT_EVENT, {**values, "seq": seq, "hash": hash_, "mac": event_mac(audit_key(), seq, hash_)})
 
 
 def fingerprint(obj, *actions: str) -> str | None:
@@ -103,38 +146,8 @@ def fingerprint(obj, *actions: str) -> str | None:
         .order_by(columns.id.desc()).limit(1))
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    checked: int
-    broken_at: int | None = None
-    reason: str = ""
-    missing_anchors: tuple[str, ...] = ()
+def verify_chain(*args, **kwargs):
+    """Check the whole log (see core/audit_verify.py; kept here for callers that import it from audit)."""
+    from deliberation.core.audit_verify import verify_chain as verify
 
-
-def verify_chain(batch_size: int = 1000, anchors: Iterable[str] = ()) -> ChainReport:
-    """Walk the log in order and report the first event whose link or hash does not match, or the
-    anchors (fingerprints noted earlier) that are no longer in the chain."""
-    expected_prev = GENESIS_HASH
-    checked = 0
-    last_id = 0
-    missing = {a.strip().lower() for a in anchors if a.strip()}
-    while True:
-        events = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)
-        ).all()
-        if not events:
-            if missing:
-                return ChainReport(False, checked, None, "anchor not in the chain: events up to it were deleted "
-                                   "or rewritten", tuple(sorted(missing)))
-            return ChainReport(ok=True, checked=checked)
-        for event in events:
-            if event.prev_hash != expected_prev:
-                return ChainReport(False, checked, event.id, "previous-hash link does not match")
-            if event.compute_hash() != event.hash:
-                return ChainReport(False, checked, event.id, "content does not match its hash")
-            expected_prev = event.hash
-            missing.discard(event.hash)
-            checked += 1
-            last_id = event.id
-        db.session.expunge_all()
+    return verify(*args, **kwargs)

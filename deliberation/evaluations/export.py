@@ -13,6 +13,7 @@ from datetime import timedelta
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from deliberation.core import audit_stamp
 from deliberation.core.text import spreadsheet_cell
 from deliberation.evaluations.models import Evaluation, EvaluationStatus, OrganisationKind
 from deliberation.evaluations.scoring import Grade
@@ -46,6 +47,7 @@ def to_csv(evaluations: Sequence[Evaluation], community_name: str) -> bytes:
     writer.writerow(HEADERS)
     for evaluation in evaluations:
         writer.writerow(["" if v is None else spreadsheet_cell(str(v)) for v in _row(evaluation, community_name)])
+    out.write(audit_stamp.csv_trailer())
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -69,6 +71,7 @@ def to_xlsx(evaluations: Sequence[Evaluation], community_name: str) -> bytes:
             details.append([spreadsheet_cell(evaluation.organisation.name), evaluation.period, evaluation.version,
                             PART_ZH[criterion.part.value], spreadsheet_cell(criterion.name), criterion.weight,
                             float(score.score)])
+    audit_stamp.add_xlsx_sheet(workbook)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

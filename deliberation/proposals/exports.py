@@ -11,6 +11,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from deliberation.core import audit_stamp
 from deliberation.core.text import spreadsheet_cell
 from deliberation.extensions import db
 from deliberation.proposals.models import Proposal, Round
@@ -40,6 +41,7 @@ def to_csv(round_: Round) -> bytes:
     writer.writerow(HEADERS)
     for row in rows(round_):
         writer.writerow([spreadsheet_cell(v) for v in row])
+    out.write(audit_stamp.csv_trailer())
     # A BOM makes Excel on Chinese Windows open UTF-8 correctly.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -53,6 +55,7 @@ def to_xlsx(round_: Round) -> bytes:
         sheet.append([spreadsheet_cell(v) for v in row])
     for index, width in enumerate([8, 36, 10, 14, 24, 14, 10, 14, 30, 18], start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
+    audit_stamp.add_xlsx_sheet(workbook)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

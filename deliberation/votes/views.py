@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from wtforms import SelectChoice
 
 from deliberation.auth.models import User
-from deliberation.core import audit
+from deliberation.core import audit, audit_stamp
 from deliberation.core import permissions as perm
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
@@ -330,6 +330,7 @@ def ballots_csv(slug: str, round_id: int):
     writer.writerow(["receipt_hash", "channel", "choices"])
     for b in services.round_ballots(round_):
         writer.writerow([b.receipt_hash, b.channel.value, ",".join(str(c) for c in b.choices)])
+    out.write(audit_stamp.csv_trailer())
     return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=round-{round_.id}-ballots.csv"})
 
@@ -359,6 +360,7 @@ def results_export(slug: str, round_id: int, fmt: str):
         writer = csv.writer(out)
         writer.writerow(header)
         writer.writerows(rows)
+        out.write(audit_stamp.csv_trailer())
         body, mimetype = ("\ufeff" + out.getvalue()).encode(), "text/csv; charset=utf-8"
     else:
         workbook = Workbook()
@@ -367,6 +369,7 @@ def results_export(slug: str, round_id: int, fmt: str):
         sheet.append(header)
         for row in rows:
             sheet.append(row)
+        audit_stamp.add_xlsx_sheet(workbook)
         buffer = io.BytesIO()
         workbook.save(buffer)
         body, mimetype = buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

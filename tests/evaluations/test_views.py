@@ -14,6 +14,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from deliberation.communities.models import Role
+from deliberation.core import audit
 from deliberation.core.audit import AuditEvent
 from deliberation.evaluations import services
 from deliberation.evaluations.models import Evaluation, EvaluationStatus, Organisation
@@ -385,9 +386,10 @@ def test_csv_export_has_chinese_headers_and_only_published_evaluations(client, e
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     assert response.data.startswith("\ufeff".encode())
-    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    *rows, stamp = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0][:5] == ["社区", "组织名称", "组织类型", "服务小区", "评价期间"] and "总分" in rows[0]
     assert len(rows) == 2  # the draft is not exported
+    assert stamp[0].startswith("# 审计日志链头 audit log head: ") and audit.head().hash in stamp[0]  # a trailing comment
     row = dict(zip(rows[0], rows[1], strict=True))
     # 0.3 × 90 + 0.7 × 88 = 27 + 61.6 = 88.6
     assert row["组织名称"] == "鹏城物业服务有限公司" and row["评价期间"] == "2026-Q2"
@@ -406,6 +408,8 @@ def test_xlsx_export_has_a_summary_and_a_score_sheet(client, ew, published, as_u
     assert values["总分"] == 88.6 and values["等级"] == "良好" and values["组织类型"] == "物业服务企业"
     assert [c.value for c in details[1]] == ["组织名称", "评价期间", "版本", "部分", "评价指标", "权重", "得分"]
     assert details.max_row == 1 + 7
+    assert workbook.sheetnames == ["评价汇总", "各项得分", "审计"]
+    assert workbook["审计"]["B3"].value == audit.head().seq and workbook["审计"]["B4"].value == audit.head().hash
     assert client.get("/c/taoyuan/evaluations/export.pdf").status_code == 404
 
 

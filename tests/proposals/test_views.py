@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from deliberation.core import audit
 from deliberation.extensions import db
 from deliberation.proposals.models import Category, Comment, Objection, Proposal, ProposalStatus, Round, RoundPhase
 from tests.factories import building
@@ -240,9 +241,14 @@ def test_exports_have_chinese_headers_and_neutralise_formulas(client, world, as_
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][:4] == ["编号", "项目名称", "类别", "预算（元）"]
     assert rows[1][1].startswith("'=") and rows[1][2] == "工程类" and rows[1][3] == "80000"
+    # The last line is a comment with the audit log's head at export time: the file anchors the log.
+    assert len(rows) == 3 and rows[2][0].startswith("# 审计日志链头 audit log head: ")
+    assert rows[2][0].split()[-4:-2] == [str(audit.head().seq), audit.head().hash]
     response = client.get(f"/c/taoyuan/rounds/{round_.id}/proposals.xlsx")
-    sheet = load_workbook(io.BytesIO(response.data)).active
+    workbook = load_workbook(io.BytesIO(response.data))
+    sheet = workbook.active
     assert sheet["A1"].value == "编号" and sheet["D2"].value == 80000
+    assert workbook.sheetnames == ["项目清单", "审计"] and workbook["审计"]["B4"].value == audit.head().hash
 
 
 def test_exports_survive_control_characters_pasted_into_a_proposal(client, world, as_user, round_):

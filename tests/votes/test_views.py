@@ -6,6 +6,7 @@ import re
 
 from sqlalchemy import func, select
 
+from deliberation.core import audit
 from deliberation.core.audit import AuditEvent
 from deliberation.extensions import db
 from deliberation.proposals import services as round_services
@@ -78,8 +79,10 @@ def test_voter_finds_their_ballot_in_the_public_list(client, world, as_user, vot
     wrong = client.post(f"/c/taoyuan/rounds/{round_.id}/ballots", data={"code": "0000-0000-0000"})
     assert wrong.status_code == 422 and "没有找到这个回执码" in wrong.get_data(as_text=True)
     listing = client.get(f"/c/taoyuan/rounds/{round_.id}/ballots.csv").get_data(as_text=True).splitlines()
+    *listing, stamp = listing  # the last line is the audit log's head (a "#" comment)
     assert listing[0] == "receipt_hash,channel,choices" and len(listing) == 3
     assert listing[1:] == sorted(listing[1:])
+    assert stamp.startswith("# 审计日志链头 audit log head: ") and audit.head().hash in stamp
 
 
 def test_results_page_shows_turnout_chart_winners_and_explanation(client, world, as_user, voting, voters):
@@ -143,8 +146,11 @@ def test_results_exports(client, world, voting, voters):
     rows = client.get(f"/c/taoyuan/rounds/{round_.id}/results.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert rows[0] == "编号,项目名称,预算（元）,赞成票,结果"
     assert "'=HYPERLINK" in "\n".join(rows)
-    sheet = load_workbook(BytesIO(client.get(f"/c/taoyuan/rounds/{round_.id}/results.xlsx").data)).active
+    assert rows[-1].startswith("# 审计日志链头 audit log head: ") and audit.head().hash in rows[-1]
+    workbook = load_workbook(BytesIO(client.get(f"/c/taoyuan/rounds/{round_.id}/results.xlsx").data))
+    sheet = workbook.active
     assert sheet["A1"].value == "编号"
+    assert workbook.sheetnames[-1] == "审计" and workbook["审计"]["B4"].value == audit.head().hash
     assert any(str(cell.value).startswith("'=HYPERLINK") for cell in sheet["B"])
     pb = client.get(f"/c/taoyuan/rounds/{round_.id}/ballots.pb").get_data(as_text=True)
     assert pb.startswith("META") and "vote_type;approval" in pb
