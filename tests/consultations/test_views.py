@@ -124,7 +124,7 @@ def test_meeting_on_phones_from_sign_in_to_published_minutes(client, world, coun
     assert word.status_code == 200 and word.mimetype.endswith("wordprocessingml.document")
     text = "\n".join(p.text for p in Document(io.BytesIO(word.data)).paragraphs)
     assert "经讨论，同意加装坡道。" in text and "15 名成员中 9 人赞成" in text and published in text
-    assert f"赞成: {people[0].display_name}" in text and "缺席 (4)" in text
+    assert f"赞成：{people[0].display_name}" in text and "缺席 (4)" in text
     assert client.post(url(session, "/minutes/edit"), data={"summary": "x"}).status_code == 403
 
 

@@ -21,6 +21,7 @@ from tests.proposals.factories import make_round
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 360, "height": 740}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ADMIN_PASSWORD = "admin-password-1"
 PASSWORD = "e2e-password-1"
@@ -141,13 +142,15 @@ def browser():
 
 @pytest.fixture
 def page(browser, base_url):
-    """A fresh phone-sized browser context; the htmx CDN is blocked, as on many community networks."""
-    context = browser.new_context(base_url=base_url, viewport={"width": 390, "height": 844}, locale="zh-CN")
+    """A fresh 360×740 phone browser context; the htmx CDN is blocked, as on many community networks.
+    Confirmation dialogs (irreversible actions) are accepted, as the user would after reading them."""
+    context = browser.new_context(base_url=base_url, viewport=PHONE, locale="zh-CN")
     context.route("https://cdn.jsdelivr.net/**", lambda route: route.abort())
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+    page.on("dialog", lambda dialog: dialog.accept())
     yield page
     context.close()
 

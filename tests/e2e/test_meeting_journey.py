@@ -7,15 +7,17 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import COUNCIL_MEMBERS, MEETING_TITLE, PASSWORD
+from tests.e2e.conftest import COUNCIL_MEMBERS, MEETING_TITLE, PASSWORD, PHONE
 from tests.e2e.test_resident_journey import log_in
 
 
 def phone(browser, base_url):
-    context = browser.new_context(base_url=base_url, viewport={"width": 390, "height": 844}, locale="zh-CN")
+    context = browser.new_context(base_url=base_url, viewport=PHONE, locale="zh-CN")
     context.route("https://cdn.jsdelivr.net/**", lambda route: route.abort())
     context.set_default_timeout(10_000)
-    return context, context.new_page()
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    return context, page
 
 
 def test_secretary_runs_a_meeting_from_notice_to_printable_minutes(browser, base_url, page, artifacts):
