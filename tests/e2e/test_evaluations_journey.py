@@ -25,8 +25,6 @@ def answer_survey(page, login: str, rating: str, comment: str) -> None:
 
 
 def test_branch_survey_evaluation_reply_and_public_chart(page, artifacts):
-    page.on("dialog", lambda dialog: dialog.accept())
-
     # The Party branch opens a satisfaction survey for the firm.
     log_in(page, "branch1", EVAL_PASSWORD)
     page.goto("/c/taoyuan/branch")

@@ -52,14 +52,12 @@ def test_proposal_goes_from_idea_to_the_ballot(page, artifacts):
     # The secretary closes collection and accepts the proposal during screening.
     log_in(page, "sec", PASSWORD)
     open_round(page)
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="进入：初筛").click()
     expect(page.locator(".timeline li.current")).to_contain_text("初筛")
     page.goto(proposal_url)
     page.get_by_role("button", name="受理", exact=True).click()
     expect(page.get_by_test_id("proposal-status")).to_have_text("已受理")
     open_round(page)
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="进入：党组织审核").click()
     expect(page.locator(".timeline li.current")).to_contain_text("党组织审核")
     log_out(page)
@@ -67,7 +65,6 @@ def test_proposal_goes_from_idea_to_the_ballot(page, artifacts):
     # The Party branch passes the list; the proposal is on the ballot.
     log_in(page, "branch", PASSWORD)
     open_round(page)
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="进入：居民投票").click()
     expect(page.locator(".timeline li.current")).to_contain_text("居民投票")
     page.goto(proposal_url)
