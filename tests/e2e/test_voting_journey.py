@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import ADMIN_PASSWORD, PASSWORD
+from .conftest import ADMIN_PASSWORD, PASSWORD, snap
 from .test_resident_journey import log_in, log_out
 
 
@@ -33,6 +33,7 @@ def test_resident_votes_gets_a_receipt_and_finds_the_ballot(page, artifacts):
     expect(page.get_by_test_id("confirm-list")).to_contain_text("健身步道")
     page.get_by_role("button", name="投出我的选票").click()
     code = page.get_by_test_id("receipt-code").inner_text()
+    snap(page, artifacts, "journey-resident-3-receipt")
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
     # Voting again is refused with a clear message.
     page.goto(page.url.replace("/vote/cast", "/vote"))
@@ -50,6 +51,7 @@ def test_resident_votes_gets_a_receipt_and_finds_the_ballot(page, artifacts):
     page.get_by_label(re.compile("儿童滑梯")).check()
     page.get_by_role("button", name="录入", exact=True).click()
     expect(page.get_by_test_id("sheet-row")).to_contain_text("等待第二次录入")
+    snap(page, artifacts, "journey-secretary-2-paper-ballots")
     log_out(page)
     log_in(page, "office", ADMIN_PASSWORD)
     open_round(page, "2026年度第二批")
@@ -77,3 +79,4 @@ def test_resident_votes_gets_a_receipt_and_finds_the_ballot(page, artifacts):
     expect(mine).to_contain_text("健身步道")
     expect(mine).to_contain_text("楼道扶手")
     expect(page.locator(".ballot-list tbody tr")).to_have_count(2)
+    snap(page, artifacts, "journey-resident-4-ballot-found")
