@@ -98,7 +98,8 @@ def main() -> None:
             first, first_requests = visit(client, pages[name], cache, accept)
             repeat, repeat_requests = visit(client, pages[name], cache, accept)
             worst, worst_repeat = max(worst, first), max(worst_repeat, repeat_requests)
-            print(f"{name:<8} {first / 1024:>11.1f} KB {first_requests:>9} {repeat / 1024:>11.1f} KB {repeat_requests:>9}")
+            print(f"{name:<8} {first / 1024:>11.1f} KB {first_requests:>9} "
+                  f"{repeat / 1024:>11.1f} KB {repeat_requests:>9}")
         verdict = "under" if worst < TARGET_FIRST_VISIT else "OVER"
         print(f"summary: first visit at most {worst / 1024:.1f} KB ({verdict} the {TARGET_FIRST_VISIT // 1024} KB "
               f"target, {'no compression' if args.no_gzip else 'gzip'}); repeat visit at most {worst_repeat} "

@@ -47,7 +47,8 @@ def minutes_docx(*, session, attendances, speakers, motions_by_item, corrections
     if session.council:
         _paragraph(document, f"{session.council.name} · {session.council.term_label}")
     if session.urgent_reason:
-        _paragraph(document, f"{_('Urgent meeting, called before the notice period ended')}{_(': ')}{session.urgent_reason}")
+        urgent = _("Urgent meeting, called before the notice period ended")
+        _paragraph(document, f"{urgent}{_(': ')}{session.urgent_reason}")
 
     _heading(document, _("Attendance"), level=2)
     present = [a.user for a in attendances]

@@ -8,6 +8,7 @@ from flask import Flask, current_app, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RoutingException
 
 
 class DomainError(Exception):
@@ -62,9 +63,9 @@ def _parent_page() -> str:
         candidate = "/" + "/".join(segments[:end])
         try:
             endpoint, _args = adapter.match(candidate, method="GET")
-        except Exception:  # noqa: BLE001 (NotFound, MethodNotAllowed, RequestRedirect: not a page to go to)
-            continue
-        if endpoint != "static":
+        except (HTTPException, RoutingException):  # NotFound, MethodNotAllowed, RequestRedirect: not a page
+            endpoint = None
+        if endpoint not in (None, "static"):
             return candidate
     return "/"
 

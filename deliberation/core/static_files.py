@@ -20,7 +20,7 @@ from flask import Flask
 from whitenoise import WhiteNoise
 
 HASH_LENGTH = 12
-HASHED_NAME = re.compile(r"\.[0-9a-f]{%d}\.[A-Za-z0-9]+$" % HASH_LENGTH)
+HASHED_NAME = re.compile(rf"\.[0-9a-f]{{{HASH_LENGTH}}}\.[A-Za-z0-9]+$")
 COMPRESSIBLE = {".css", ".js", ".svg", ".txt", ".md", ".ico", ".json", ".map"}
 YEAR = 365 * 24 * 60 * 60
 

@@ -25,7 +25,7 @@ def test_after_adjournment_the_page_and_the_polled_panel_say_the_meeting_has_end
     assert 'data-testid="meeting-ended"' in page and "会议已结束" in page
     live = client.get(url(session, "/live"), headers=HX).get_data(as_text=True)  # the last poll of a phone
     assert "会议已结束" in live and "hx-trigger" not in live
-    assert "请求发言" not in live and "签到" not in live
+    assert "申请发言" not in live and "签到" not in live
 
 
 def test_a_member_in_the_queue_is_told_so_instead_of_asking_again(client, world, council):
@@ -36,7 +36,7 @@ def test_a_member_in_the_queue_is_told_so_instead_of_asking_again(client, world,
     login_as(client, member)
     live = client.post(url(session, "/speak"), headers=HX).get_data(as_text=True)
     assert 'data-testid="my-queue-place"' in live and "您已在发言队列中" in live and "第 1 位" in live
-    assert "请求发言</button>" not in live
+    assert "申请发言</button>" not in live
     # A second request (another tab, a stale page) says why it is refused, with htmx and without.
     again = client.post(url(session, "/speak"), headers=HX)
     assert again.status_code == 409 and "您已在发言队列中" in again.get_data(as_text=True)

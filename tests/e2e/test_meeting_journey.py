@@ -57,9 +57,9 @@ def test_secretary_runs_a_meeting_from_notice_to_printable_minutes(browser, base
 
     # A member asks to speak: the phone shows the place in the queue instead of a second request.
     first_phone = phones[0][1]
-    first_phone.get_by_role("button", name="请求发言").click()
+    first_phone.get_by_role("button", name="申请发言").click()
     expect(first_phone.get_by_test_id("my-queue-place")).to_contain_text("第 1 位")
-    expect(first_phone.get_by_role("button", name="请求发言")).to_have_count(0)
+    expect(first_phone.get_by_role("button", name="申请发言")).to_have_count(0)
 
     # The secretary opens a motion; the members vote on their phones.
     secretary.get_by_role("textbox", name="动议").fill("同意为3栋加装楼道扶手。")
