@@ -146,3 +146,19 @@ def test_a_ballot_in_larger_text_shows_a_whole_project_on_the_first_screen(page,
     title = item.locator("strong").first.bounding_box()
     assert title["width"] >= 0.5 * PHONE["width"], title  # titles keep the width, not five characters a line
     assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+
+
+def test_a_phone_set_to_english_gets_english_and_a_lang_link_switches(browser, base_url, artifacts):
+    context = browser.new_context(base_url=base_url, viewport=PHONE, locale="en-US")
+    try:
+        page = context.new_page()
+        page.goto("/c/taoyuan")
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.get_by_role("heading", name="Notice board").is_visible()
+        page.screenshot(path=str(artifacts / "phone-anonymous-community-en.png"), full_page=True)
+        page.goto("/c/taoyuan?lang=zh")
+        assert page.locator("html").get_attribute("lang") == "zh-Hans"
+        page.goto("/login")  # the link's choice lasts for the visit
+        assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    finally:
+        context.close()
