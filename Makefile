@@ -45,6 +45,7 @@ bench: $(VENV)/.dev-installed translations
 	$(BIN)/python bench/bench_proposal_list.py
 	$(BIN)/python bench/tally.py
 	$(BIN)/python bench/ballot_load.py
+	$(BIN)/python bench/static_bytes.py
 
 clean:
 	rm -rf $(VENV) instance test-artifacts

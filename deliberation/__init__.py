@@ -46,6 +46,10 @@ def create_app(config: type | dict | None = None) -> Flask:
     _register_templates(app)
     _register_security_headers(app)
 
+    from deliberation.core.static_files import init_static_files
+
+    init_static_files(app)
+
     from deliberation.core.errors import register_error_handlers
 
     register_error_handlers(app)
@@ -71,15 +75,41 @@ class TrustedProxies:
         return self.wsgi_app(environ, start_response)
 
 
-def select_locale() -> str:
-    from flask import current_app, has_request_context
 
+LANG_PARAM_ALIASES = {"en": "en", "zh": "zh_Hans", "zh_hans": "zh_Hans", "zh-hans": "zh_Hans", "zh-cn": "zh_Hans"}
+# The primary Accept-Language subtag and the interface language it means (zh-TW, zh-HK: the
+# Simplified Chinese interface is still the closest); anything else gets the default.
+ACCEPT_LANGUAGE_PRIMARY = {"zh": "zh_Hans", "en": "en"}
+
+
+def lang_param() -> str | None:
+    """The interface language named by a `?lang=` link (en, zh), if any and available."""
+    from flask import current_app, request
+
+    chosen = LANG_PARAM_ALIASES.get((request.args.get("lang") or "").strip().lower())
+    return chosen if chosen in current_app.config["LANGUAGES"] else None
+
+
+def select_locale() -> str:
+    """`?lang=` first, then the choice kept in the session (or on the account, copied there at
+    login), then the browser's Accept-Language; Simplified Chinese when none of them says."""
+    from flask import current_app, has_request_context, request
+
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return default
+    languages = current_app.config["LANGUAGES"]
+    from_link = lang_param()
+    if from_link:
+        return from_link
     chosen = session.get("locale")
-    if chosen in current_app.config["LANGUAGES"]:
+    if chosen in languages:
         return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    for tag, quality in request.accept_languages:  # highest quality first
+        locale = ACCEPT_LANGUAGE_PRIMARY.get(tag.lower().replace("_", "-").split("-")[0])
+        if quality > 0 and locale in languages:
+            return locale
+    return default
 
 
 def _init_extensions(app: Flask) -> None:
@@ -154,6 +184,13 @@ def _register_templates(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda value: value.isoformat() if value else ""
     app.jinja_env.filters["yuan"] = format_yuan
 
+    @app.before_request
+    def remember_lang_link() -> None:
+        """A `?lang=` link keeps its language for the rest of the visit (not saved on the account)."""
+        from_link = lang_param()
+        if from_link and session.get("locale") != from_link:
+            session["locale"] = from_link
+
     @app.context_processor
     def preferences():
         from flask_babel import get_locale
@@ -176,7 +213,8 @@ def format_yuan(amount: int | None) -> str:
 
 
 def _register_security_headers(app: Flask) -> None:
-    cdn = app.config["HTMX_CDN_URL"].split("/npm/")[0] if app.config["HTMX_USE_CDN"] else ""
+    # Only what the pages load: the app itself, plus the one CDN file when a deployment opts in.
+    cdn = app.config["HTMX_CDN_URL"] if app.config["HTMX_USE_CDN"] else ""
     policy = "; ".join([
         "default-src 'self'",
         f"script-src 'self' {cdn}".strip(),
@@ -197,4 +235,5 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.vary.add("HX-Request")
+        response.vary.add("Accept-Language")
         return response

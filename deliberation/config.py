@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +113,10 @@ class Config:
     HTMX_VERSION = "2.0.11"
     HTMX_CDN_URL = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"
     HTMX_CDN_INTEGRITY = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
-    HTMX_USE_CDN = _env_flag("HTMX_USE_CDN", True)
+    # The vendored copy by default: a hanging CDN would hold every page for half a minute.
+    HTMX_USE_CDN = _env_flag("HTMX_USE_CDN", False)
+    # Hashed, gzip-compressed copies of static/ are built here once per content (see core/static_files.py).
+    STATIC_BUILD_DIR = os.environ.get("STATIC_BUILD_DIR") or None
 
     DEMO_MODE = _env_flag("DELIBERATION_DEMO", False)
     # A Party branch member who submitted an evaluation may publish it alone only after this many hours.
@@ -131,3 +135,5 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     HTMX_USE_CDN = False
     DEMO_MODE = False
+    # Content-addressed names: every test app can share one build folder.
+    STATIC_BUILD_DIR = Path(tempfile.gettempdir()) / f"deliberation-static-test-{os.getuid()}"

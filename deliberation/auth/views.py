@@ -40,7 +40,7 @@ def _login_failed(response) -> bool:
 
 
 def after_login_target() -> str:
-    """Where a successful login leads: the page that sent the user to log in if it is on this site, else the to-do page."""
+    """Where a successful login leads: the same-site page that sent the user to log in, else the to-do page."""
     return safe_next(request.args.get("next"), url_for("todo.index"))
 
 

@@ -43,20 +43,21 @@ def minutes_docx(*, session, attendances, speakers, motions_by_item, corrections
     """Build the .docx from the minutes page's context (see views._minutes_context)."""
     document = Document()
     _use_chinese_font(document)
-    _heading(document, f"{_('Minutes')}: {session.title}", level=1)
+    _heading(document, f"{_('Minutes')}{_(': ')}{session.title}", level=1)
     _paragraph(document, f"{session.kind.label} · {_when(session.starts_at)} · {session.place}")
     if session.council:
         _paragraph(document, f"{session.council.name} · {session.council.term_label}")
     if session.urgent_reason:
-        _paragraph(document, f"{_('Urgent meeting, called before the notice period ended')}: {session.urgent_reason}")
+        urgent = _("Urgent meeting, called before the notice period ended")
+        _paragraph(document, f"{urgent}{_(': ')}{session.urgent_reason}")
 
     _heading(document, _("Attendance"), level=2)
     present = [a.user for a in attendances]
-    _paragraph(document, f"{_('Present')} ({len(present)}): {_names(present)}")
+    _paragraph(document, f"{_('Present')} ({len(present)}){_(': ')}{_names(present)}")
     if members:
         present_ids = {user.id for user in present}
         absent = [user for user in members if user.id not in present_ids]
-        _paragraph(document, f"{_('Absent')} ({len(absent)}): {_names(absent)}")
+        _paragraph(document, f"{_('Absent')} ({len(absent)}){_(': ')}{_names(absent)}")
 
     for item in session.items:
         _heading(document, f"{item.position}. {item.title}", level=2)
@@ -64,18 +65,18 @@ def minutes_docx(*, session, attendances, speakers, motions_by_item, corrections
             _paragraph(document, item.description)
         item_speakers = [s.user for s in speakers if s.item_id == item.id]
         if item_speakers:
-            _paragraph(document, f"{_('Speakers')}: {_names(item_speakers)}")
+            _paragraph(document, f"{_('Speakers')}{_(': ')}{_names(item_speakers)}")
         if item.minutes_text:
             _paragraph(document, item.minutes_text)
         for motion in motions_by_item[item.id]:
             line = document.add_paragraph()
             line.add_run(_("Motion")).bold = True
-            line.add_run(xml_safe(f": {motion.text}" + (f" ({_('advisory')})" if motion.advisory else "")))
+            line.add_run(xml_safe(f"{_(': ')}{motion.text}" + (f" ({_('advisory')})" if motion.advisory else "")))
             if motion.outcome:
                 _paragraph(document, f"{motion.outcome_label} {explain(motion)}")
                 if motion.votes and not motion.advisory:
                     _paragraph(document, "；".join(
-                        f"{label}: {_names(v.user for v in motion.votes if v.choice.value == choice)}"
+                        f"{label}{_(': ')}{_names(v.user for v in motion.votes if v.choice.value == choice)}"
                         for choice, label in (("yes", _("Yes")), ("no", _("No")), ("abstain", _("Abstain")))))
 
     if session.minutes_summary:
@@ -84,12 +85,12 @@ def minutes_docx(*, session, attendances, speakers, motions_by_item, corrections
     if corrections:
         _heading(document, _("Corrections"), level=2)
         for c in corrections:
-            _paragraph(document, f"{_when(c.created_at)}: {c.reason} ({_('was')}: “{c.old_text}”)",
+            _paragraph(document, f"{_when(c.created_at)}{_(': ')}{c.reason} ({_('was')}{_(': ')}“{c.old_text}”)",
                                    style="List Bullet")
     if session.minutes_published_at:
         _paragraph(document, f"{_('Published')} {_when(session.minutes_published_at)}")
     if fingerprint:
-        _paragraph(document, f"{_('Audit fingerprint')}: {fingerprint}")
+        _paragraph(document, f"{_('Audit fingerprint')}{_(': ')}{fingerprint}")
     head = audit.head()
     if head:  # the log's head when the file was made: the copy anchors the audit log (core/audit_stamp.py)
         _paragraph(document, f"{_('Audit log head when printed: %(count)s events, fingerprint', count=head.seq)} "

@@ -105,8 +105,22 @@ def live_context(session: ConsultationSession) -> dict:
         "eligible": len(services.eligible_voter_ids(open_motion)) if open_motion is not None else 0,
         "speaking": next((s for s in queue if s.speaking), None),
         "waiting": [s for s in queue if s.waiting], "me_present": me_present, "me_voted": me_voted,
-        "explain": services.explain,
+        "my_queue_place": _queue_place(queue), "explain": services.explain,
     }
+
+
+def _queue_place(queue) -> int | None:
+    """0 while the current user speaks, N when they are N-th among those waiting, else None."""
+    if not current_user.is_authenticated:
+        return None
+    waiting = [s for s in queue if s.waiting]
+    for slot in queue:
+        if slot.user_id == current_user.id and slot.speaking:
+            return 0
+    for n, slot in enumerate(waiting, start=1):
+        if slot.user_id == current_user.id:
+            return n
+    return None
 
 
 def console_context(session: ConsultationSession) -> dict:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RoutingException
 
 
 class DomainError(Exception):
@@ -35,10 +38,55 @@ ERROR_TEXTS = {
 }
 
 
+def _same_site_referer() -> str | None:
+    """The page the user came from, as a path on this site, or None (foreign, odd, or this very page)."""
+    referer = request.headers.get("Referer", "")
+    try:
+        parts = urlsplit(referer)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return None
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith("//") or "\\" in path or any(ord(c) < 32 for c in referer):
+        return None
+    if path == request.path and request.method == "GET":
+        return None  # reloading the error page: leading "back" to it would go round in circles
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
+def _parent_page() -> str:
+    """The nearest page above the current path (`/c/x/admin` → `/c/x`), or the home page."""
+    adapter = current_app.create_url_adapter(request)
+    segments = [s for s in request.path.split("/") if s]
+    for end in range(len(segments) - 1, 0, -1):
+        candidate = "/" + "/".join(segments[:end])
+        try:
+            endpoint, _args = adapter.match(candidate, method="GET")
+        except (HTTPException, RoutingException):  # NotFound, MethodNotAllowed, RequestRedirect: not a page
+            endpoint = None
+        if endpoint not in (None, "static"):
+            return candidate
+    return "/"
+
+
 def render_error(status: int, message=None):
-    """Render the translated error page inside the layout."""
+    """Render the translated error page inside the layout, with a way back to where the user was;
+    for htmx, the message alone, put in the page's message area (HX-Retarget)."""
+    from deliberation.core.htmx import is_htmx_request
+
     title, default_text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
-    return render_template("errors/error.html", status=status, title=title, message=message or default_text), status
+    message = message or default_text
+    if is_htmx_request():
+        response = make_response(render_template("errors/_inline.html", title=title, message=message), status)
+        response.headers["HX-Retarget"] = "#flashes"
+        response.headers["HX-Reswap"] = "innerHTML show:top"
+        response.vary.add("HX-Request")
+        return response
+    referer = _same_site_referer()
+    back_url = referer or _parent_page()
+    return render_template("errors/error.html", status=status, title=title, message=message, back_url=back_url,
+                           back_is_referer=referer is not None), status
 
 
 def register_error_handlers(app: Flask) -> None:

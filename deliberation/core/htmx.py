@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import make_response, redirect, render_template, request
+from flask import make_response, redirect, render_template, request, session
 
 
 def is_htmx_request() -> bool:
@@ -12,8 +12,15 @@ def is_htmx_request() -> bool:
 
 def render_page(full: str, partial: str, *, status_code: int = 200, **context):
     """Render `partial` for htmx and `full` otherwise; the full page includes the partial."""
-    template = partial if is_htmx_request() else full
-    response = make_response(render_template(template, **context), status_code)
+    if not is_htmx_request():
+        response = make_response(render_template(full, **context), status_code)
+    else:
+        body = render_template(partial, **context)
+        if session.get("_flashes"):
+            # A message given to this action is shown with it (swapped into the page's message
+            # area), instead of waiting in the session for some unrelated later page.
+            body += render_template("_flashes.html", oob=True)
+        response = make_response(body, status_code)
     response.vary.add("HX-Request")
     return response
 

@@ -115,7 +115,9 @@ class ProgressForm(FlaskForm):
 
 class RatingForm(FlaskForm):
     stars = RadioField(_l("Your rating"), coerce=int, validators=[required()],
-                       choices=[SelectChoice(n, "★" * n) for n in range(1, 6)])
+                       choices=[SelectChoice(1, _l("1 – very poor")), SelectChoice(2, _l("2 – poor")),
+                                SelectChoice(3, _l("3 – fair")), SelectChoice(4, _l("4 – good")),
+                                SelectChoice(5, _l("5 – very good"))])
 
 
 class ResolutionForm(FlaskForm):

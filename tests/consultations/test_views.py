@@ -127,7 +127,7 @@ def test_meeting_on_phones_from_sign_in_to_published_minutes(client, world, coun
     assert "经讨论，同意加装坡道。" in text and "15 名成员中 9 人赞成" in text and published in text
     assert f"打印时的审计日志链头：共 {audit.head().seq} 条事件，指纹 {audit.head().hash}" in text
     assert f"<code>{audit.head().hash}</code>" in minutes  # and the printed page carries the log's head
-    assert f"赞成: {people[0].display_name}" in text and "缺席 (4)" in text
+    assert f"赞成：{people[0].display_name}" in text and "缺席 (4)" in text
     assert client.post(url(session, "/minutes/edit"), data={"summary": "x"}).status_code == 403
 
 

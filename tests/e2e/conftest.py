@@ -21,6 +21,7 @@ from tests.proposals.factories import make_round
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 360, "height": 740}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ADMIN_PASSWORD = "admin-password-1"
 PASSWORD = "e2e-password-1"
@@ -63,6 +64,7 @@ def live_app(tmp_path_factory):
         _voting_round(community, secretary, party)
         _seed_evaluations(community, admin)
         _seed_council(community, admin, secretary)
+        _completed_project(community, secretary, party)
         db.session.commit()
     return app
 
@@ -95,6 +97,26 @@ def _seed_evaluations(community, admin) -> None:
     services.grant_role(community, user=rep, role=Role.org_rep, actor=admin, organisation=firm)
     make_resident(community, login="resident-a", display_name="居民 甲", password=EVAL_PASSWORD, building_name="1栋")
     make_resident(community, login="resident-b", display_name="居民 乙", password=EVAL_PASSWORD, building_name="2栋")
+
+
+COMPLETED_PROJECT = "社区花园改造"
+
+
+def _completed_project(community, secretary, party) -> None:
+    """A project funded last year and finished: residents may rate it."""
+    from deliberation.proposals import services as proposal_services
+    from deliberation.proposals.models import RoundPhase
+    from tests.proposals.factories import make_proposal, move_to
+
+    round_ = make_round(community, secretary, title="2025年度民生微实事")
+    proposal = make_proposal(round_, secretary, title=COMPLETED_PROJECT, cost=80_000)
+    move_to(round_, RoundPhase.implementing, secretary, party=party)
+    proposal_services.post_progress(proposal, actor=secretary, body="已完工，花园已开放。", photos=[], completed=True)
+
+
+def snap(page, artifacts: Path, name: str) -> None:
+    """A full-page screenshot of a journey step, for people reviewing the phone layout."""
+    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
 
 
 COUNCIL_MEMBERS = {"council-m1": "委员 周", "council-m2": "委员 吴", "council-m3": "委员 郑", "council-m4": "委员 冯"}
@@ -141,13 +163,15 @@ def browser():
 
 @pytest.fixture
 def page(browser, base_url):
-    """A fresh phone-sized browser context; the htmx CDN is blocked, as on many community networks."""
-    context = browser.new_context(base_url=base_url, viewport={"width": 390, "height": 844}, locale="zh-CN")
+    """A fresh 360×740 phone browser context; the htmx CDN is blocked, as on many community networks.
+    Confirmation dialogs (irreversible actions) are accepted, as the user would after reading them."""
+    context = browser.new_context(base_url=base_url, viewport=PHONE, locale="zh-CN")
     context.route("https://cdn.jsdelivr.net/**", lambda route: route.abort())
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+    page.on("dialog", lambda dialog: dialog.accept())
     yield page
     context.close()
 

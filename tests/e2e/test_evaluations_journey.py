@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import EVAL_PASSWORD, FIRM_NAME
+from .conftest import EVAL_PASSWORD, FIRM_NAME, snap
 from .test_resident_journey import log_in, log_out
 
 
@@ -25,14 +25,13 @@ def answer_survey(page, login: str, rating: str, comment: str) -> None:
 
 
 def test_branch_survey_evaluation_reply_and_public_chart(page, artifacts):
-    page.on("dialog", lambda dialog: dialog.accept())
-
     # The Party branch opens a satisfaction survey for the firm.
     log_in(page, "branch1", EVAL_PASSWORD)
     page.goto("/c/taoyuan/branch")
     page.get_by_test_id("dashboard-org").filter(has_text=FIRM_NAME).get_by_role("button", name="开放问卷").click()
     page.get_by_role("button", name="开放问卷").click()
     expect(page.get_by_test_id("survey-state")).to_contain_text("开放至")
+    snap(page, artifacts, "journey-branch-2-survey-open")
     survey_url = page.url
     log_out(page)
 
@@ -66,6 +65,7 @@ def test_branch_survey_evaluation_reply_and_public_chart(page, artifacts):
     expect(page.get_by_test_id("four-eyes-rule")).to_contain_text("双人复核")
     page.get_by_role("button", name="提交复核").click()
     expect(page.get_by_test_id("evaluation-status")).to_have_text("已提交，待复核")
+    snap(page, artifacts, "journey-branch-3-evaluation-submitted")
     expect(page.get_by_test_id("cooling-off")).to_be_visible()
     evaluation_url = page.url
     log_out(page)
@@ -75,6 +75,7 @@ def test_branch_survey_evaluation_reply_and_public_chart(page, artifacts):
     page.goto(evaluation_url)
     page.get_by_role("button", name="复核并发布").click()
     expect(page.get_by_test_id("evaluation-status")).to_have_text("已发布")
+    snap(page, artifacts, "journey-branch-4-published-by-second-member")
     log_out(page)
 
     # The firm's representative replies once.
@@ -85,6 +86,7 @@ def test_branch_survey_evaluation_reply_and_public_chart(page, artifacts):
     page.get_by_role("button", name="发表回复").click()
     expect(page.get_by_test_id("reply")).to_contain_text("每周两次修剪绿化")
     expect(page.get_by_role("button", name="公开回复")).to_have_count(0)
+    snap(page, artifacts, "journey-organisation-1-replied")
     log_out(page)
 
     # A resident reads the firm's page: grade, chart, scores and the reply.

@@ -7,15 +7,17 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import COUNCIL_MEMBERS, MEETING_TITLE, PASSWORD
+from tests.e2e.conftest import COUNCIL_MEMBERS, MEETING_TITLE, PASSWORD, PHONE, snap
 from tests.e2e.test_resident_journey import log_in
 
 
 def phone(browser, base_url):
-    context = browser.new_context(base_url=base_url, viewport={"width": 390, "height": 844}, locale="zh-CN")
+    context = browser.new_context(base_url=base_url, viewport=PHONE, locale="zh-CN")
     context.route("https://cdn.jsdelivr.net/**", lambda route: route.abort())
     context.set_default_timeout(10_000)
-    return context, context.new_page()
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    return context, page
 
 
 def test_secretary_runs_a_meeting_from_notice_to_printable_minutes(browser, base_url, page, artifacts):
@@ -51,10 +53,24 @@ def test_secretary_runs_a_meeting_from_notice_to_printable_minutes(browser, base
         phones.append((context, member))
     expect(secretary.get_by_test_id("quorum")).to_have_class(re.compile("quorum-met"))
     expect(secretary.get_by_test_id("quorum")).to_contain_text("已达法定人数")
+    snap(secretary, artifacts, "journey-secretary-5-meeting-console")
+
+    # A member asks to speak: the phone shows the place in the queue instead of a second request.
+    first_phone = phones[0][1]
+    first_phone.get_by_role("button", name="申请发言").click()
+    expect(first_phone.get_by_test_id("my-queue-place")).to_contain_text("第 1 位")
+    expect(first_phone.get_by_role("button", name="申请发言")).to_have_count(0)
 
     # The secretary opens a motion; the members vote on their phones.
     secretary.get_by_role("textbox", name="动议").fill("同意为3栋加装楼道扶手。")
     secretary.get_by_role("button", name="开始表决").click()
+    # The phones poll: the motion arrives with its vote buttons on the first screen.
+    for _context, member in phones:
+        yes = member.get_by_role("button", name="赞成", exact=True)
+        expect(yes).to_be_visible()
+        box = yes.bounding_box()
+        assert box["y"] + box["height"] <= PHONE["height"], box
+    snap(phones[1][1], artifacts, "journey-member-1-motion-on-phone")
     for (_context, member), choice in zip(phones, ["赞成", "赞成", "赞成"], strict=True):
         member.get_by_role("button", name=choice, exact=True).click()
         expect(member.get_by_test_id("my-vote-recorded")).to_be_visible()
@@ -68,9 +84,13 @@ def test_secretary_runs_a_meeting_from_notice_to_printable_minutes(browser, base
 
     # Adjourn, write and publish the minutes; anyone can read and print them.
     secretary.get_by_role("button", name="宣布休会").click()
+    # The members' phones say that the meeting has ended (their last poll).
+    expect(phones[2][1].get_by_test_id("meeting-ended")).to_contain_text("会议已结束")
+    snap(phones[2][1], artifacts, "journey-member-2-meeting-ended")
     secretary.get_by_label("1. 加装楼道扶手").fill("与会委员同意加装扶手，由社区工作站组织实施。")
     secretary.get_by_role("button", name="公布会议纪要").click()
     expect(secretary.get_by_test_id("minutes")).to_contain_text("与会委员同意加装扶手")
+    snap(secretary, artifacts, "journey-secretary-6-minutes")
     for context, _member in phones:
         context.close()
     minutes_url = secretary.url

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.proposals.factories import jpeg_bytes
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, snap
 from .test_resident_journey import log_in, log_out
 
 
@@ -34,6 +34,7 @@ def test_proposal_goes_from_idea_to_the_ballot(page, artifacts):
     expect(page.get_by_role("heading", level=1)).to_have_text("楼下加装休闲座椅")
     expect(page.get_by_test_id("proposal-status")).to_have_text("已提交")
     expect(page.locator(".photos img")).to_have_count(1)
+    snap(page, artifacts, "journey-resident-2-proposed")
     proposal_url = page.url
     log_out(page)
 
@@ -52,14 +53,13 @@ def test_proposal_goes_from_idea_to_the_ballot(page, artifacts):
     # The secretary closes collection and accepts the proposal during screening.
     log_in(page, "sec", PASSWORD)
     open_round(page)
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="进入：初筛").click()
     expect(page.locator(".timeline li.current")).to_contain_text("初筛")
     page.goto(proposal_url)
     page.get_by_role("button", name="受理", exact=True).click()
     expect(page.get_by_test_id("proposal-status")).to_have_text("已受理")
+    snap(page, artifacts, "journey-secretary-1-screened")
     open_round(page)
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="进入：党组织审核").click()
     expect(page.locator(".timeline li.current")).to_contain_text("党组织审核")
     log_out(page)
@@ -67,8 +67,8 @@ def test_proposal_goes_from_idea_to_the_ballot(page, artifacts):
     # The Party branch passes the list; the proposal is on the ballot.
     log_in(page, "branch", PASSWORD)
     open_round(page)
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="进入：居民投票").click()
     expect(page.locator(".timeline li.current")).to_contain_text("居民投票")
+    snap(page, artifacts, "journey-branch-1-list-reviewed")
     page.goto(proposal_url)
     expect(page.get_by_test_id("proposal-status")).to_have_text("列入投票")

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import ADMIN_PASSWORD
+from .conftest import ADMIN_PASSWORD, COMPLETED_PROJECT, PASSWORD, snap
 
 RESIDENT_PHONE = "13655556666"
 RESIDENT_PASSWORD = "resident-pass-1"
@@ -42,6 +42,7 @@ def test_resident_registers_is_verified_and_sets_language_and_text_size(browser,
     page.get_by_label("密码").fill(RESIDENT_PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_test_id("residency")).to_contain_text("待审核")
+    snap(page, artifacts, "journey-resident-1-registered")
     log_out(page)
 
     # The community admin approves the registration from the queue (htmx swaps the row).
@@ -53,6 +54,18 @@ def test_resident_registers_is_verified_and_sets_language_and_text_size(browser,
     row.get_by_role("button", name="通过").click()
     expect(page.get_by_test_id("residency-row").filter(has_text="陈阿姨")).to_have_count(1)
     expect(page.locator("tr", has_text="陈阿姨")).to_contain_text("已认证")
+    expect(page.get_by_text("陈阿姨 已认证为居民。")).to_have_count(1)  # the message comes with the action, once
+    snap(page, artifacts, "journey-office-1-verified")
+    page.goto("/c/taoyuan/admin")
+    expect(page.get_by_text("陈阿姨 已认证为居民。")).to_have_count(0)  # and not again on the next page
+
+    # The office gives the new resident a seat on the council (verify → roles).
+    page.goto("/c/taoyuan/admin/roles")
+    page.get_by_label("登录名或手机号").fill(RESIDENT_PHONE)
+    page.get_by_label("角色", exact=True).select_option(label="议事会成员")
+    page.get_by_role("button", name="授予角色").click()
+    expect(page.get_by_test_id("grant-row").filter(has_text="陈阿姨")).to_contain_text("议事会成员")
+    snap(page, artifacts, "journey-office-2-roles")
     log_out(page)
 
     # The resident logs in with the phone number, lands on the to-do page and sees the verification on "My page".
@@ -86,6 +99,19 @@ def test_resident_registers_is_verified_and_sets_language_and_text_size(browser,
 
     csp_errors = [e for e in page.console_errors if "Content Security Policy" in e]
     assert csp_errors == []
+
+
+def test_resident_rates_a_finished_project_in_words(page, artifacts):
+    log_in(page, "res-b", PASSWORD)
+    page.goto("/c/taoyuan/rounds")
+    page.get_by_role("link", name="2025年度民生微实事").click()
+    page.get_by_role("link", name=COMPLETED_PROJECT).click()
+    expect(page.get_by_test_id("rating-summary")).to_have_text("还没有评价。")
+    page.get_by_label("4 分：较好").check()  # each star choice says in words what it means
+    snap(page, artifacts, "journey-resident-5-rate")
+    page.get_by_role("button", name="评价", exact=True).click()
+    expect(page.get_by_test_id("rating-summary")).to_contain_text("4.0")
+    snap(page, artifacts, "journey-resident-6-rated")
 
 
 def test_bad_registration_keeps_what_was_typed_and_explains(page):

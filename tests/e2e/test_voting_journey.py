@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import ADMIN_PASSWORD, PASSWORD
+from .conftest import ADMIN_PASSWORD, PASSWORD, snap
 from .test_resident_journey import log_in, log_out
 
 
@@ -33,6 +33,7 @@ def test_resident_votes_gets_a_receipt_and_finds_the_ballot(page, artifacts):
     expect(page.get_by_test_id("confirm-list")).to_contain_text("健身步道")
     page.get_by_role("button", name="投出我的选票").click()
     code = page.get_by_test_id("receipt-code").inner_text()
+    snap(page, artifacts, "journey-resident-3-receipt")
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
     # Back on the round: it says the vote is cast, with no second vote button.
     page.goto(page.url.replace("/vote/cast", "/vote"))
@@ -51,6 +52,7 @@ def test_resident_votes_gets_a_receipt_and_finds_the_ballot(page, artifacts):
     page.get_by_label(re.compile("儿童滑梯")).check()
     page.get_by_role("button", name="录入", exact=True).click()
     expect(page.get_by_test_id("sheet-row")).to_contain_text("等待第二次录入")
+    snap(page, artifacts, "journey-secretary-2-paper-ballots")
     log_out(page)
     log_in(page, "office", ADMIN_PASSWORD)
     open_round(page, "2026年度第二批")
@@ -63,7 +65,6 @@ def test_resident_votes_gets_a_receipt_and_finds_the_ballot(page, artifacts):
 
     # The admin closes voting; results are published.
     open_round(page, "2026年度第二批")
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="进入：议事会决议").click()
     page.get_by_role("button", name="投票结果").click()
     expect(page.get_by_text("共计入 2 张选票")).to_be_visible()
@@ -79,7 +80,6 @@ def test_resident_votes_gets_a_receipt_and_finds_the_ballot(page, artifacts):
     expect(mine).to_contain_text("健身步道")
     expect(mine).to_contain_text("楼道扶手")
     expect(page.locator(".ballot-list > li")).to_have_count(2)
-    page.set_viewport_size({"width": 360, "height": 740})
     expect(mine).to_be_in_viewport()  # the found ballot's choices are on the first screen
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    page.screenshot(path=str(artifacts / "ballots-found-360.png"), full_page=True)
+    snap(page, artifacts, "journey-resident-4-ballot-found")

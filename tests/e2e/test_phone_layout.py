@@ -1,0 +1,164 @@
+"""Every main page, as every role, on a 360×740 phone: no sideways scrolling, the page's main
+action on the first screen, tap targets of at least 44 px; a screenshot of each in test-artifacts/."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from .conftest import ADMIN_PASSWORD, EVAL_PASSWORD, FIRM_NAME, PASSWORD, PHONE
+from .test_resident_journey import log_in
+
+LOGINS = {
+    "anonymous": None,
+    "resident": ("res-b", PASSWORD),
+    "secretary": ("sec", PASSWORD),
+    "branch": ("branch1", EVAL_PASSWORD),
+    "office": ("office", ADMIN_PASSWORD),
+    "org-rep": ("firm-rep", EVAL_PASSWORD),
+    "member": ("council-m2", PASSWORD),
+}
+
+
+@pytest.fixture(scope="module")
+def phone_world(live_app):
+    """Pages in a known state whatever the journeys did before: a round collecting proposals, a round
+    open for voting that nobody has voted in, a meeting in session with a motion open."""
+    from deliberation.auth.models import User
+    from deliberation.communities.models import Community
+    from deliberation.consultations import services as sessions
+    from deliberation.consultations.models import SessionKind
+    from deliberation.core.models import utcnow
+    from deliberation.councils.models import Council
+    from deliberation.evaluations.models import Organisation
+    from deliberation.extensions import db
+    from deliberation.proposals.models import RoundPhase
+    from tests.factories import make_resident
+    from tests.proposals.factories import make_proposal, make_round, move_to
+
+    with live_app.app_context():
+        community = db.session.scalar(select(Community).where(Community.slug == "taoyuan"))
+        secretary = db.session.scalar(User.by_login("sec"))
+        party = db.session.scalar(User.by_login("branch"))
+        collecting = make_round(community, secretary, title="2028年度手机检查批次")
+        make_proposal(collecting, secretary, title="加装楼道声控灯", cost=20_000)
+        voting = make_round(community, secretary, title="2028年度手机投票批次", budget=100_000, project_cap=100_000)
+        for title, cost in [("小区长椅", 30_000), ("雨棚", 40_000), ("快递柜", 20_000)]:
+            make_proposal(voting, secretary, title=title, cost=cost)
+        move_to(voting, RoundPhase.voting, secretary, party=party)
+        make_resident(community, login="phone-voter", phone="13611119999", password=PASSWORD, display_name="手机居民")
+        council = db.session.scalar(select(Council).where(Council.community_id == community.id))
+        meeting = sessions.create_session(community, fields=sessions.SessionFields(
+            kind=SessionKind.council_meeting, title="第一届议事会临时会议", starts_at=utcnow() + timedelta(days=4),
+            place="社区党群服务中心"), council=council, actor=secretary)
+        item = sessions.add_item(meeting, fields=sessions.ItemFields(title="雨棚选址"), actor=secretary)
+        sessions.notice_session(meeting, actor=secretary)
+        sessions.start_session(meeting, urgent_reason="台风预警，需尽快决定。", actor=secretary)
+        sessions.set_current_item(meeting, item, actor=secretary)
+        member = db.session.scalar(User.by_login("council-m2"))
+        sessions.sign_in(meeting, member)
+        sessions.open_motion(item, text="同意在3栋门口加装雨棚", actor=secretary)
+        firm = db.session.scalar(select(Organisation).where(Organisation.name == FIRM_NAME))
+        db.session.commit()
+        return {"collecting": f"/c/taoyuan/rounds/{collecting.id}", "voting": f"/c/taoyuan/rounds/{voting.id}",
+                "meeting": f"/c/taoyuan/sessions/{meeting.id}", "firm": f"/c/taoyuan/organisations/{firm.id}"}
+
+
+# (role, name, path or key of phone_world, CSS selector of the main action)
+PAGES = [
+    ("anonymous", "communities", "/", "main a[href='/c/taoyuan']"),
+    ("anonymous", "community", "/c/taoyuan", "main [role=button], main button"),
+    ("anonymous", "login", "/login", "main button[type=submit]"),
+    ("anonymous", "round-voting", "voting", "main a[role=button][href*='/login']"),
+    ("resident", "account", "/account", "main a, main button"),
+    ("resident", "round-collecting", "collecting", "main a[role=button][href$='/propose']"),
+    ("resident", "round-voting", "voting", "[data-testid=vote-link]"),
+    ("resident", "ballot", "voting/vote", "[data-testid=ballot-item] input[type=checkbox]"),
+    ("resident", "rounds", "/c/taoyuan/rounds", "main a[href*='/rounds/']"),
+    ("secretary", "round-collecting", "collecting", "main form[action$='/advance'] button"),
+    ("secretary", "sessions", "/c/taoyuan/sessions", "main a[role=button], main a[href*='/sessions/']"),
+    ("secretary", "meeting", "meeting", "main a[role=button][href$='/console']"),
+    ("member", "meeting", "meeting", "main .vote-buttons button[value=yes]"),
+    ("branch", "branch-dashboard", "/c/taoyuan/branch", "main button, main a[role=button]"),
+    ("branch", "organisation", "firm", "main a[role=button], main button"),
+    ("office", "admin", "/c/taoyuan/admin", "main a"),
+    ("office", "residents", "/c/taoyuan/admin/residents", "main a, main button"),
+    ("office", "roles", "/c/taoyuan/admin/roles", "main button, main input"),
+    ("org-rep", "organisation", "firm", "main a"),
+    ("org-rep", "account", "/account", "main a, main button"),
+]
+
+
+def _url(path: str, world: dict) -> str:
+    key, _sep, rest = path.partition("/")
+    if key in world:
+        return world[key] + (f"/{rest}" if rest else "")
+    return path
+
+
+@pytest.mark.parametrize("role", list(LOGINS))
+def test_main_pages_fit_a_phone_for_every_role(page, phone_world, artifacts, role):
+    assert page.viewport_size == PHONE
+    if LOGINS[role]:
+        log_in(page, *LOGINS[role])
+    problems = []
+    for page_role, name, path, action in PAGES:
+        if page_role != role:
+            continue
+        response = page.goto(_url(path, phone_world))
+        page.screenshot(path=str(artifacts / f"phone-{role}-{name}.png"), full_page=True)
+        if response.status != 200:
+            problems.append(f"{name}: status {response.status}")
+            continue
+        if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
+            problems.append(f"{name}: scrolls sideways ({page.evaluate('document.documentElement.scrollWidth')} px)")
+        first = page.locator(action).filter(visible=True).first
+        if first.count() == 0:
+            problems.append(f"{name}: no main action ({action})")
+        else:
+            box = first.bounding_box()
+            if box is None or box["y"] + min(box["height"], 44) > PHONE["height"]:
+                problems.append(f"{name}: main action below the first screen ({box})")
+        small = page.evaluate("""() => [...document.querySelectorAll(
+                'main button, main [role=button], main select, main input:not([type=hidden]):not([type=checkbox]):not([type=radio])')]
+            .filter(e => e.offsetParent !== null)
+            .map(e => [e.textContent.trim().slice(0, 20) || e.name, e.getBoundingClientRect().height])
+            .filter(([label, h]) => h < 43.5)""")
+        if small:
+            problems.append(f"{name}: tap targets under 44 px: {small[:5]}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_ballot_in_larger_text_shows_a_whole_project_on_the_first_screen(page, phone_world, artifacts):
+    log_in(page, "phone-voter", PASSWORD)
+    page.goto(phone_world["voting"] + "/vote")
+    page.get_by_test_id("text-size").click()
+    page.wait_for_load_state()
+    assert page.evaluate("document.documentElement.classList.contains('large-text')")
+    page.screenshot(path=str(artifacts / "phone-resident-ballot-large-text.png"), full_page=False)
+    item = page.get_by_test_id("ballot-item").first
+    box = item.bounding_box()
+    meter = page.get_by_test_id("ballot-meter").bounding_box()
+    assert box["y"] + box["height"] <= meter["y"] + 1, (box, meter)  # a whole project above the sticky meter
+    assert meter["height"] <= 0.2 * PHONE["height"], meter
+    title = item.locator("strong").first.bounding_box()
+    assert title["width"] >= 0.5 * PHONE["width"], title  # titles keep the width, not five characters a line
+    assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+
+
+def test_a_phone_set_to_english_gets_english_and_a_lang_link_switches(browser, base_url, artifacts):
+    context = browser.new_context(base_url=base_url, viewport=PHONE, locale="en-US")
+    try:
+        page = context.new_page()
+        page.goto("/c/taoyuan")
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.get_by_role("heading", name="Notice board").is_visible()
+        page.screenshot(path=str(artifacts / "phone-anonymous-community-en.png"), full_page=True)
+        page.goto("/c/taoyuan?lang=zh")
+        assert page.locator("html").get_attribute("lang") == "zh-Hans"
+        page.goto("/login")  # the link's choice lasts for the visit
+        assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    finally:
+        context.close()
