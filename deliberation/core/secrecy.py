@@ -84,7 +84,8 @@ def _salt(scope: str, *, create: bool) -> bytes | None:
     salt = db.session.scalar(_SALT, {"scope": scope})
     if salt is None and create:
         # The first seal of a scope makes its salt; two first seals at once keep the one that won.
-        db.session.execute(insert_unless_duplicate(SealKey.__table__), {"scope": scope, "salt": secrets.token_bytes(32)})
+        db.session.execute(insert_unless_duplicate(SealKey.__table__),
+                           {"scope": scope, "salt": secrets.token_bytes(32)})
         salt = db.session.scalar(_SALT, {"scope": scope})
     return salt
 
