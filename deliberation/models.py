@@ -20,6 +20,7 @@ from deliberation.consultations.models import (  # noqa: F401
 )
 from deliberation.core.audit import AuditEvent  # noqa: F401
 from deliberation.core.audit_anchors import AuditAnchor  # noqa: F401
+from deliberation.core.secrecy import SealedRow, SealKey  # noqa: F401
 from deliberation.councils.models import Council, CouncilMember  # noqa: F401
 from deliberation.evaluations.models import (  # noqa: F401
     Criterion,

@@ -243,7 +243,8 @@ def _random_id() -> str:
 
 
 class SurveyResponse(db.Model):
-    """What one resident answered, without who: a random key and no time."""
+    """What one resident answered, without who: a random key and no time. Written when the survey
+    closes, in a random order, from the answers sealed until then (`core.secrecy`)."""
 
     __tablename__ = "survey_responses"
 

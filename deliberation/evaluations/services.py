@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -11,13 +12,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from deliberation.auth.models import User
 from deliberation.communities.models import Building, Community, Estate, Residency, ResidencyStatus
-from deliberation.core import audit
+from deliberation.core import audit, secrecy
 from deliberation.core.errors import DomainError
 from deliberation.core.models import utcnow
 from deliberation.core.text import clean
@@ -301,8 +302,10 @@ def open_survey(organisation: Organisation, *, rubric: Rubric, closes_on: date, 
 
 
 def close_survey(survey: SatisfactionSurvey, *, actor: User, now: datetime | None = None) -> None:
+    """Close a survey before its last day; its sealed answers are opened for the results."""
     survey.close(now)
     db.session.flush()
+    settle_survey(survey, now=now)
     audit.record("survey.closed", survey, actor=actor, community=survey.organisation.community,
                  summary=survey.organisation.name)
 
@@ -348,13 +351,40 @@ def answer_survey(survey: SatisfactionSurvey, user: User, *, ratings: Mapping[in
             db.session.flush()
     except IntegrityError as error:
         raise DomainError(_l("You have already answered this survey. Each resident answers once.")) from error
-    response = SurveyResponse(survey_id=survey.id, comment=comment)
-    response.ratings = [SurveyRating(survey_id=survey.id, criterion_id=cid, rating=ratings[cid])
-                        for cid in sorted(items)]
-    db.session.add(response)
+    # What was answered stays sealed until the survey closes (core.secrecy): no order pairs it with who.
+    secrecy.seal(survey_scope(survey), {"ratings": {str(cid): ratings[cid] for cid in items}, "comment": comment},
+                 capacity=_answer_capacity(len(items)))
+    audit.record("survey.answered", audit.Ref("SurveyParticipation", participation.id), actor=user,
+                 community=survey.organisation.community, summary=f"survey {survey.id}")
+
+
+def survey_scope(survey: SatisfactionSurvey) -> str:
+    """Where a survey's answers are sealed until it closes."""
+    return f"survey:{survey.id}"
+
+
+def _answer_capacity(questions: int) -> int:
+    """The longest sealed answer: every rating and a comment of MAX_COMMENT four-byte characters."""
+    return 64 + 16 * questions + 4 * MAX_COMMENT
+
+
+def settle_survey(survey: SatisfactionSurvey, *, now: datetime | None = None) -> bool:
+    """Once a survey is closed (by hand or by its last day), open its sealed answers and write them as
+    plain rows in a random order with random keys. Returns whether anything was opened."""
+    scope = survey_scope(survey)
+    if survey.is_open(now) or not secrecy.is_sealed(scope):
+        return False
+    responses, ratings = [], []
+    for answer in secrecy.unseal(scope):
+        response_id = secrets.token_hex(16)
+        responses.append({"id": response_id, "survey_id": survey.id, "comment": answer["comment"]})
+        ratings.extend({"id": secrets.token_hex(16), "response_id": response_id, "survey_id": survey.id,
+                        "criterion_id": int(cid), "rating": rating} for cid, rating in answer["ratings"].items())
+    if responses:
+        db.session.execute(insert(SurveyResponse.__table__), responses)
+        db.session.execute(insert(SurveyRating.__table__), ratings)
     db.session.flush()
-    audit.record("survey.answered", survey, actor=user, community=survey.organisation.community,
-                 summary="one response (answers are not linked to the resident)")
+    return True
 
 
 def eligible_by_building(organisation: Organisation) -> dict[int, int]:
@@ -407,7 +437,12 @@ def survey_aggregate(survey: SatisfactionSurvey) -> scoring.SurveyAggregate:
 
 
 def survey_results(survey: SatisfactionSurvey, *, with_details: bool = False) -> SurveyResults:
-    """The aggregate; with details (for the branch) also turnout by building and the anonymous comments."""
+    """The aggregate; with details (for the branch) also turnout by building and the anonymous comments.
+
+    While the survey is open only participation counts are known: the answers are sealed, and live
+    ratings or comments next to live turnout would let a watcher pair an answer with who just answered.
+    """
+    settle_survey(survey)
     aggregate = survey_aggregate(survey)
     eligible = eligible_by_building(survey.organisation)
     results = SurveyResults(survey=survey, aggregate=aggregate, eligible=sum(eligible.values()))

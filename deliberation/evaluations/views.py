@@ -382,6 +382,8 @@ def survey(slug: str, survey_id: int):
                 flash(_("Thank you. Your answers are counted without your name."), "success")
                 return redirect_to(url_for("evaluations.survey", slug=slug, survey_id=item.id))
     details = can_view_survey_results(current_user, item)
+    if services.settle_survey(item):  # the first view after its last day opens the sealed answers
+        db.session.commit()
     results = services.survey_results(item, with_details=details) if details or not item.open_now else None
     return render_page("evaluations/survey.html", "evaluations/_survey_form.html", community=community,
                        survey=item, items=items, form=form, may_answer=may_answer, answered=answered,

@@ -1,8 +1,10 @@
 """Ballots. Who voted (BallotParticipation) and what was chosen (Ballot) share nothing.
 
-No foreign key, id, order or fine timestamp links a participation to its ballot: ballot ids are
-random, ballots carry no time at all, participations carry only the day, and at closing the
-ballots are rewritten in receipt-hash order so that even their physical order says nothing.
+No foreign key, id, order or fine timestamp links a participation to its ballot: while voting is
+open a web ballot is only a sealed row (`core.secrecy`: encrypted, fixed length, random id, no
+time); at closing the round's ballots are opened into this table in receipt-hash order, with
+random ids and no time, so that even their physical order says nothing. Participations carry
+only the day.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ def _random_id() -> str:
 
 
 class Ballot(db.Model):
-    """What one ballot chose, findable by its receipt hash; nothing says whose it is."""
+    """What one ballot chose, findable by its receipt hash; nothing says whose it is. Web ballots
+    arrive here when voting closes (sealed until then); counted paper sheets as they are keyed."""
 
     __tablename__ = "ballots"
     # SQLite: store rows by the random key, not by an insertion-ordered hidden rowid.

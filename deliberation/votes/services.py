@@ -1,6 +1,8 @@
 """Casting, paper keying, closing and counting. Services flush but never commit.
 
-Nothing here logs or audits what a ballot chose: audit events name the participation only.
+Nothing here logs or audits what a ballot chose: audit events name the participation only. A web
+ballot stays sealed (`core.secrecy`) until voting closes; closing opens the round's ballots into
+the plain `ballots` table in receipt-hash order.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from deliberation.auth.models import User
 from deliberation.communities.models import Residency, ResidencyStatus
-from deliberation.core import audit
+from deliberation.core import audit, secrecy
 from deliberation.core.errors import DomainError
 from deliberation.core.models import insert_unless_duplicate, utcnow
 from deliberation.extensions import db
@@ -138,7 +140,6 @@ _ROUND_STATE = select(Round.__table__.c.phase, Round.__table__.c.voting_closed_a
     Round.__table__.c.id == bindparam("round_id"))
 _LOCK_ROUND_TO_VOTE = _ROUND_STATE.with_for_update(read=True)
 _LOCK_ROUND_TO_CLOSE = _ROUND_STATE.with_for_update()
-_INSERT_BALLOT = insert(Ballot.__table__)
 
 
 def lock_open_round(round_: Round, *, closing: bool = False) -> None:
@@ -192,16 +193,34 @@ def format_receipt(code: str) -> str:
     return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
+def ballot_scope(round_: Round) -> str:
+    """Where a round's web ballots are sealed until voting closes."""
+    return f"ballots:{round_.id}"
+
+
+def _ballot_capacity(options: int) -> int:
+    """The longest sealed ballot of a round with this many options: a receipt hash and every id."""
+    return 96 + 12 * options
+
+
+def _seal_ballot(round_: Round, choices: list[int], *, options: int) -> str:
+    """Seal what the ballot chose under a new receipt; returns the receipt code."""
+    while True:  # a receipt repeats with probability ~n/2^60; then draw another
+        code = new_receipt_code()
+        digest = receipt_hash(round_.id, code)
+        if secrecy.seal(ballot_scope(round_), {"receipt_hash": digest, "choices": choices},
+                        capacity=_ballot_capacity(options), unique=digest):
+            return code
+
+
 def cast_ballot(round_: Round, voter: User, *, choices, items: list | None = None) -> str:
-    """Record that the voter voted and, separately, what the ballot chose; return the receipt code."""
+    """Record that the voter voted and, separately and sealed, what the ballot chose; return the receipt code."""
+    items = ballot_options(round_) if items is None else items
     check = check_choices(round_, choices, items)
     if not check.ok:
         raise DomainError(check.problems[0], status_code=422)
     participation_id = _participate(round_, voter, channel=Channel.web, recorded_by=None)
-    code = new_receipt_code()
-    # The ballot's id is random (its column default).
-    db.session.execute(_INSERT_BALLOT, {"round_id": round_.id, "receipt_hash": receipt_hash(round_.id, code),
-                                        "channel": Channel.web, "choices": [p.id for p in check.chosen]})
+    code = _seal_ballot(round_, [p.id for p in check.chosen], options=len(items))
     audit.record("ballot.participation", audit.Ref("BallotParticipation", participation_id), actor=voter,
                  community=round_.community, summary="web")
     log.info("ballot cast in round %s (channel web)", round_.id)
@@ -352,14 +371,24 @@ def close_voting(round_: Round, *, actor: User) -> RoundResult:
 
 
 def _reshuffle_ballots(round_: Round) -> None:
-    """Rewrite the round's ballots in receipt-hash order, so storage order reveals nothing."""
-    rows = db.session.execute(select(Ballot.receipt_hash, Ballot.channel, Ballot.choices)
-                              .where(Ballot.round_id == round_.id).order_by(Ballot.receipt_hash)).all()
+    """Open the sealed web ballots and rewrite all the round's ballots in receipt-hash order, so
+    that storage order reveals nothing (the sealed rows and their key's salt are destroyed)."""
+    opened = [(p["receipt_hash"], Channel.web, p["choices"]) for p in secrecy.unseal(ballot_scope(round_))]
+    plain = db.session.execute(select(Ballot.receipt_hash, Ballot.channel, Ballot.choices)
+                               .where(Ballot.round_id == round_.id)).all()
+    # Receipts are unique: sealing refused a repeat, paper hashes differ, and the unique key checks again.
+    rows = sorted([*opened, *plain], key=lambda row: row[0])
     db.session.execute(delete(Ballot).where(Ballot.round_id == round_.id))
     if rows:
         db.session.execute(insert(Ballot), [
             {"id": secrets.token_hex(16), "round_id": round_.id, "receipt_hash": h, "channel": c, "choices": ch}
             for h, c, ch in rows])
+
+
+def ballot_count(round_: Round) -> int:
+    """Every ballot of the round, sealed (web, while voting is open) or plain (paper, and all after closing)."""
+    plain = db.session.scalar(select(func.count(Ballot.id)).where(Ballot.round_id == round_.id))
+    return plain + secrecy.sealed_count(ballot_scope(round_))
 
 
 def round_ballots(round_: Round) -> list[Ballot]:

@@ -39,15 +39,17 @@ def test_branch_survey_evaluation_reply_and_public_chart(page, artifacts):
     answer_survey(page, "resident-a", "5", "保洁及时")
     answer_survey(page, "resident-b", "4", "停车有点乱")
 
-    # The branch sees turnout by building, closes the survey and records the evaluation.
+    # The branch sees turnout by building (ratings and comments only once closed), closes the survey
+    # and records the evaluation.
     log_in(page, "branch1", EVAL_PASSWORD)
     page.goto(survey_url)
     expect(page.get_by_test_id("survey-summary")).to_contain_text("2 位已作答")
     expect(page.get_by_test_id("turnout-by-building")).to_contain_text("2栋")
-    expect(page.get_by_test_id("survey-comments")).to_contain_text("停车有点乱")
+    expect(page.get_by_test_id("survey-sealed")).to_be_visible()  # answers stay sealed while open
     page.get_by_role("button", name="立即结束问卷").click()
     expect(page.get_by_test_id("survey-state")).to_have_text("已结束")
     expect(page.get_by_test_id("survey-summary")).to_contain_text("90.0")  # (5 + 4) / 2 × 20
+    expect(page.get_by_test_id("survey-comments")).to_contain_text("停车有点乱")
 
     page.goto("/c/taoyuan/branch")
     page.get_by_test_id("dashboard-org").filter(has_text=FIRM_NAME).get_by_role("button", name="新建评价").click()

@@ -16,6 +16,7 @@ from deliberation.communities.models import Role, RoleGrant
 from deliberation.core.audit import AuditEvent, verify_chain
 from deliberation.core.errors import DomainError
 from deliberation.core.models import utcnow
+from deliberation.core.secrecy import SealedRow
 from deliberation.evaluations import services
 from deliberation.evaluations.models import (
     EvaluationStatus,
@@ -171,6 +172,11 @@ def test_each_served_resident_answers_once_and_only_the_aggregate_is_kept(ew):
     answer(survey, ew.neighbour, 3)
     with pytest.raises(DomainError, match="already answered"):
         answer(survey, ew.w.resident, 1)
+    # While the survey is open its answers are sealed: only how many answered, and from where, is known.
+    open_results = services.survey_results(survey, with_details=True)
+    assert open_results.responses == 2 and open_results.aggregate.score is None and open_results.comments == []
+    assert db.session.scalar(select(func.count(SurveyResponse.id))) == 0
+    services.close_survey(survey, actor=ew.w.party)
     results = services.survey_results(survey, with_details=True)
     assert results.responses == 2
     assert results.aggregate.score == Decimal("80.0")  # mean rating 4 × 20
@@ -181,6 +187,19 @@ def test_each_served_resident_answers_once_and_only_the_aggregate_is_kept(ew):
     # Nothing links an answer to the resident: no user column, random keys.
     assert "user_id" not in {c.key for c in inspect(SurveyResponse).columns}
     assert all(len(r.id) == 32 for r in db.session.scalars(select(SurveyResponse)))
+
+
+def test_a_survey_past_its_last_day_opens_its_sealed_answers_once(ew):
+    survey = make_survey(ew.firm, actor=ew.w.party)
+    answer(survey, ew.w.resident, 5, comment="电梯维修及时")
+    answer(survey, ew.neighbour, 3)
+    later = survey.closes_at + timedelta(minutes=1)
+    assert services.settle_survey(survey, now=later)
+    assert not services.settle_survey(survey, now=later)  # nothing left sealed
+    assert db.session.scalar(select(func.count(SurveyResponse.id))) == 2
+    assert db.session.scalar(select(func.count(SealedRow.id))) == 0
+    comments = db.session.scalars(select(SurveyResponse.comment).where(SurveyResponse.comment.is_not(None))).all()
+    assert comments == ["电梯维修及时"]
 
 
 def test_a_resident_of_another_estate_cannot_answer(ew):

@@ -170,10 +170,11 @@ def test_branch_opens_a_survey_residents_answer_once_and_the_branch_sees_turnout
     response = neighbour.post(f"/c/taoyuan/surveys/{survey.id}", data=low, headers={"HX-Request": "true"})
     assert response.status_code == 303 or response.headers.get("HX-Redirect")
 
+    # While open the branch sees who took part by building, but no rating or comment: those are sealed,
+    # and live answers next to live turnout would pair them with who just answered.
     branch_view = page_text(client.get(f"/c/taoyuan/surveys/{survey.id}"))
-    assert "3 位居民中 2 位已作答" in branch_view and "80.0" in branch_view  # (5 + 3) / 2 × 20
-    assert "各楼栋参与情况" in branch_view and "门岗很负责" in branch_view
-    assert ew.w.resident.display_name not in branch_view and ew.neighbour.display_name not in branch_view
+    assert "3 位居民中 2 位已作答" in branch_view and "各楼栋参与情况" in branch_view
+    assert "80.0" not in branch_view and "门岗很负责" not in branch_view and "问卷结束后公布结果。" in branch_view
 
     public_view = page_text(app.test_client().get(f"/c/taoyuan/surveys/{survey.id}"))
     assert "各楼栋参与情况" not in public_view and "门岗很负责" not in public_view
@@ -184,6 +185,9 @@ def test_branch_opens_a_survey_residents_answer_once_and_the_branch_sees_turnout
     assert closed.status_code == 422 and "该问卷已结束。" in page_text(closed)
     public_after = page_text(app.test_client().get(f"/c/taoyuan/surveys/{survey.id}"))
     assert "80.0" in public_after and "各楼栋参与情况" not in public_after
+    branch_after = page_text(client.get(f"/c/taoyuan/surveys/{survey.id}"))
+    assert "80.0" in branch_after and "门岗很负责" in branch_after  # (5 + 3) / 2 × 20
+    assert ew.w.resident.display_name not in branch_after and ew.neighbour.display_name not in branch_after
 
 
 def test_htmx_survey_answer_returns_the_partial_with_the_error(client, ew, as_user):

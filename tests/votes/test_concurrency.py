@@ -46,7 +46,7 @@ def test_fifty_concurrent_casts_for_one_voter_make_one_ballot(app, committed):
     outcomes = race(app, [cast] * ATTEMPTS)
 
     with app.app_context():
-        ballots = db.session.scalar(select(func.count(Ballot.id)).where(Ballot.round_id == round_id))
+        ballots = services.ballot_count(db.session.get(Round, round_id))  # sealed while voting is open
         participations = db.session.scalar(select(func.count(BallotParticipation.id)))
         db.session.remove()
     assert len(outcomes) == ATTEMPTS
@@ -133,5 +133,6 @@ def test_on_sqlite_a_cast_reads_without_the_write_lock_and_takes_it_only_to_writ
     assert response.status_code == 200
     locked = statements.index("BEGIN IMMEDIATE")
     assert statements[0] == "BEGIN" and "SELECT" in statements[1:locked]  # the checks read first
-    assert statements[locked + 1:].count("INSERT") == 3  # participation, ballot, audit event
+    # participation, the round's seal key (made by its first ballot), the sealed ballot, the audit event
+    assert statements[locked + 1:].count("INSERT") == 4
     assert "INSERT" not in statements[:locked]

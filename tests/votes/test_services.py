@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from deliberation.core.audit import AuditEvent
 from deliberation.core.errors import DomainError
+from deliberation.core.secrecy import SealedRow
 from deliberation.extensions import db
 from deliberation.proposals import services as round_services
 from deliberation.proposals.models import CountingRule, RoundPhase
@@ -21,13 +22,19 @@ from tests.proposals.factories import make_proposal, make_round, move_to
 
 
 def ballots_count() -> int:
-    return db.session.scalar(select(func.count(Ballot.id)))
+    """Plain ballots and those still sealed while voting is open."""
+    return db.session.scalar(select(func.count(Ballot.id))) + db.session.scalar(select(func.count(SealedRow.id)))
 
 
 def test_cast_records_participation_and_ballot_separately(world, voting, voters):
     round_, (ramp, bench, lamp) = voting
     code = services.cast_ballot(round_, voters[0], choices=[ramp.id, lamp.id])
     assert len(code) == 12
+    # While voting is open the ballot is sealed: neither its receipt nor its choices can be read.
+    sealed = db.session.scalar(select(SealedRow))
+    assert db.session.scalar(select(Ballot)) is None and sealed.scope == services.ballot_scope(round_)
+    assert services.receipt_hash(round_.id, code) not in repr(sealed.box) + str(sealed.tag)
+    round_services.advance_round(round_, actor=world.secretary)
     ballot = db.session.scalar(select(Ballot))
     participation = db.session.scalar(select(BallotParticipation))
     assert ballot.choices == [ramp.id, lamp.id]

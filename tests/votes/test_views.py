@@ -50,7 +50,7 @@ def test_cast_shows_receipt_once_and_a_second_vote_is_refused(client, world, as_
     assert again.status_code == 200 and "您已投票" in again.get_data(as_text=True)
     again = client.post(f"/c/taoyuan/rounds/{round_.id}/vote/cast", data={"choices": [bench.id]})
     assert again.status_code == 409
-    assert db.session.scalar(select(func.count(Ballot.id))) == 1
+    assert services.ballot_count(round_) == 1
 
 
 def test_results_hidden_until_close_turnout_visible(client, world, as_user, voting, voters):
