@@ -36,6 +36,7 @@ from deliberation.communities.models import (
 from deliberation.core import notice_board
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
+from deliberation.core.numbers import int_param
 from deliberation.core.htmx import is_htmx_request, redirect_to, render_page
 from deliberation.core.permissions import (
     can_administer_community,
@@ -163,7 +164,7 @@ def residents(slug: str):
     query = (Residency.select_for(community, status)
              .options(joinedload(Residency.user), joinedload(Residency.building).joinedload(Building.estate))
              .order_by(Residency.created_at, Residency.id))
-    page = db.paginate(query, per_page=RESIDENTS_PER_PAGE, error_out=False)
+    page = db.paginate(query, page=int_param(request.args, "page", 1), per_page=RESIDENTS_PER_PAGE, error_out=False)
     return render_page("communities/admin/residents.html", "communities/admin/_residents_table.html",
                        community=community, page=page, status=status, statuses=list(ResidencyStatus))
 

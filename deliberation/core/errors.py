@@ -36,7 +36,15 @@ ERROR_TEXTS = {
 
 
 def render_error(status: int, message=None):
-    """Render the translated error page inside the layout."""
+    """Render the translated error page inside the layout.
+
+    Whatever the request flushed is rolled back first: nothing of a refused request is half-saved,
+    and a transaction the database aborted (an integer overflow on PostgreSQL, say) cannot make the
+    error page fail in turn (PendingRollbackError) when it loads the user or the navigation.
+    """
+    from deliberation.extensions import db
+
+    db.session.rollback()
     title, default_text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
     return render_template("errors/error.html", status=status, title=title, message=message or default_text), status
 
