@@ -18,8 +18,8 @@ from deliberation.communities.services import buildings_of
 from deliberation.core import permissions as perm
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
-from deliberation.core.numbers import int_param
 from deliberation.core.htmx import redirect_to, render_page
+from deliberation.core.numbers import int_param
 from deliberation.core.permissions import require
 from deliberation.extensions import db
 from deliberation.proposals import exports, queries, services
