@@ -168,8 +168,13 @@ def _register_security_headers(app: Flask) -> None:
         "object-src 'none'",
     ])
 
+    # Browsers must come back over HTTPS only when the deployment says it serves HTTPS (secure cookies).
+    hsts = f"max-age={app.config['HSTS_MAX_AGE']}" if app.config["SESSION_COOKIE_SECURE"] else None
+
     @app.after_request
     def security_headers(response):
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", hsts)
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -256,7 +256,7 @@ def export(slug: str, round_id: int, fmt: str):
     else:
         body, mimetype = exports.to_xlsx(round_), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     filename = f"round-{round_.id}-proposals.{fmt}"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return Response(body, content_type=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
 # --- proposals ------------------------------------------------------------------------
