@@ -35,9 +35,10 @@ def create_app(config: type | dict | None = None) -> Flask:
         # A database file never drops the connection: no "SELECT 1" before every request.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
 
-    from deliberation.core.numbers import BoundedIntConverter
+    from deliberation.core.inputs import BoundedIntConverter, refuse_unstorable_text
 
     app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
+    refuse_unstorable_text(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_templates(app)

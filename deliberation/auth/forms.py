@@ -6,7 +6,7 @@ from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, Stri
 from wtforms.validators import EqualTo
 
 from deliberation.core.forms import max_length, required
-from deliberation.core.numbers import bounded_int
+from deliberation.core.inputs import bounded_int
 
 
 class LoginForm(FlaskForm):

@@ -7,7 +7,7 @@ from wtforms import PasswordField, SelectChoice, SelectField, StringField, TextA
 
 from deliberation.communities.models import ROLE_LABELS, Role
 from deliberation.core.forms import max_length, optional_int, required
-from deliberation.core.numbers import bounded_int
+from deliberation.core.inputs import bounded_int
 
 
 class CommunityForm(FlaskForm):

@@ -37,7 +37,7 @@ from deliberation.core import notice_board
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
 from deliberation.core.htmx import is_htmx_request, redirect_to, render_page
-from deliberation.core.numbers import int_param
+from deliberation.core.inputs import int_param
 from deliberation.core.permissions import (
     can_administer_community,
     can_appoint_community_admin,

@@ -17,7 +17,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from deliberation.consultations.models import KIND_LABELS
 from deliberation.core.forms import BoundedIntegerField, max_length, optional_int, required, required_input
-from deliberation.core.numbers import bounded_int
+from deliberation.core.inputs import bounded_int
 
 
 class SessionForm(FlaskForm):

@@ -39,7 +39,7 @@ from deliberation.core import permissions as perm
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
 from deliberation.core.htmx import redirect_to, render_page
-from deliberation.core.numbers import int_param
+from deliberation.core.inputs import int_param
 from deliberation.core.permissions import require
 from deliberation.councils.services import current_council
 from deliberation.extensions import db

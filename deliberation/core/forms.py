@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, StopValidati
 from wtforms.widgets import TextInput
 
 from deliberation.core.errors import DomainError
-from deliberation.core.numbers import TOO_LARGE, bounded_int
+from deliberation.core.inputs import TOO_LARGE, bounded_int
 
 
 def required():

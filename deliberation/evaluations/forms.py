@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.validators import NumberRange, Optional
 
 from deliberation.core.forms import BoundedIntegerField, max_length, optional_int, required
-from deliberation.core.numbers import bounded_int
+from deliberation.core.inputs import bounded_int
 from deliberation.evaluations.models import ORGANISATION_KIND_LABELS, PART_LABELS, CriterionPart
 
 

@@ -20,7 +20,7 @@ from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from deliberation.core.forms import BoundedIntegerField, YuanField, max_length, required, required_input
-from deliberation.core.numbers import bounded_int
+from deliberation.core.inputs import bounded_int
 from deliberation.proposals.models import CATEGORY_LABELS, DEFAULT_CATEGORY_CAPS, PHASE_LABELS, Category, RoundPhase
 
 

@@ -14,7 +14,7 @@ from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from deliberation.core.forms import BoundedIntegerField, max_length, required
-from deliberation.core.numbers import bounded_int
+from deliberation.core.inputs import bounded_int
 from deliberation.proposals.models import RULE_LABELS
 
 

@@ -118,3 +118,14 @@ def test_error_page_survives_a_transaction_the_database_refused(client, world, m
     assert response.status_code == 500
     page = response.get_data(as_text=True)
     assert "出错了" in page and "退出" in page  # the translated page in the layout of a signed-in user
+
+
+def test_a_nul_character_is_refused_before_it_reaches_the_database(client, world):
+    round_ = make_round(world.community, world.secretary)
+    proposal = make_proposal(round_, world.resident)
+    login_as(client, world.resident)
+    before = db.session.scalar(select(func.count()).select_from(Comment))
+    response = client.post(f"/c/taoyuan/proposals/{proposal.id}/comments", data={"body": "好\x00主意"})
+    assert response.status_code == 400 and "无法保存的字符" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Comment)) == before
+    assert client.get(f"/c/taoyuan/rounds/{round_.id}?q=%00").status_code == 400

@@ -1,5 +1,7 @@
-"""Whole numbers from outside (addresses, query parameters, form fields) are bounded before any
-query sees them: a number no column can hold is refused with a translated message, never a 500.
+"""Input no column can hold is refused before any query sees it, with a translated message, never a 500.
+
+Whole numbers from outside (addresses, query parameters, form fields) are bounded; text holding a NUL
+character (which PostgreSQL cannot store) is refused as a whole request.
 
 One bound for every integer: PostgreSQL's INTEGER, the narrowest integer column the models use
 (SQLite's are wider). Fields with a meaning narrower than that (days, weights) add their own range.
@@ -7,6 +9,7 @@ One bound for every integer: PostgreSQL's INTEGER, the narrowest integer column 
 
 from __future__ import annotations
 
+from flask import Flask, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
@@ -44,3 +47,16 @@ class BoundedIntConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):  # noqa: A002 (Werkzeug's signature)
         kwargs.setdefault("max", INT_MAX)
         super().__init__(map, *args, **kwargs)
+
+
+def refuse_unstorable_text(app: Flask) -> None:
+    """A NUL character in any parameter or form field is a 400 (PostgreSQL refuses it in text columns,
+    and no form has a use for it); files are not concerned."""
+
+    @app.before_request
+    def no_nul_characters():
+        for values in (request.args, request.form):
+            for key, value in values.items(multi=True):
+                if "\x00" in key or "\x00" in value:
+                    raise DomainError(_l("The request contains a character that cannot be stored. Please check "
+                                         "what you entered or pasted."), status_code=400)
