@@ -129,3 +129,9 @@ def test_a_nul_character_is_refused_before_it_reaches_the_database(client, world
     assert response.status_code == 400 and "无法保存的字符" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Comment)) == before
     assert client.get(f"/c/taoyuan/rounds/{round_.id}?q=%00").status_code == 400
+
+
+def test_export_pb_refuses_a_round_number_beyond_any_column(app, db_session):
+    result = app.test_cli_runner().invoke(args=["export-pb", HUGE])
+    assert result.exit_code == 2 and "Error: Invalid value" in result.output
+    assert not isinstance(result.exception, OverflowError)
