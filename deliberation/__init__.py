@@ -40,6 +40,10 @@ def create_app(config: type | dict | None = None) -> Flask:
         # A database file never drops the connection: no "SELECT 1" before every request.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
 
+    from deliberation.core.inputs import BoundedIntConverter, refuse_unstorable_text
+
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
+    refuse_unstorable_text(app)
     app.wsgi_app = TrustedProxies(app)
     _init_extensions(app)
     _register_blueprints(app)
@@ -228,8 +232,13 @@ def _register_security_headers(app: Flask) -> None:
         "object-src 'none'",
     ])
 
+    # Browsers must come back over HTTPS only when the deployment says it serves HTTPS (secure cookies).
+    hsts = f"max-age={app.config['HSTS_MAX_AGE']}" if app.config["SESSION_COOKIE_SECURE"] else None
+
     @app.after_request
     def security_headers(response):
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", hsts)
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

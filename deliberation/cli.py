@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from deliberation.core.errors import DomainError
+from deliberation.core.inputs import INT_MAX
 from deliberation.extensions import db
 
 
@@ -96,7 +97,7 @@ def register_cli(app: Flask) -> None:
             click.echo(project_id)
 
     @app.cli.command("export-pb")
-    @click.argument("round_id", type=int)
+    @click.argument("round_id", type=click.IntRange(1, INT_MAX))
     @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
                   help="File to write (default: standard output).")
     def export_pb(round_id: int, output: Path | None) -> None:

@@ -81,6 +81,7 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", str(60 * 60 * 24 * 365)))  # sent with secure cookies only
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 30
 
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024

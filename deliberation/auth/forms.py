@@ -6,6 +6,7 @@ from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, Stri
 from wtforms.validators import EqualTo
 
 from deliberation.core.forms import max_length, required
+from deliberation.core.inputs import bounded_int
 
 
 class LoginForm(FlaskForm):
@@ -15,7 +16,7 @@ class LoginForm(FlaskForm):
 
 
 class ResidencyForm(FlaskForm):
-    building = SelectField(_l("Estate and building"), coerce=int, validators=[required()],
+    building = SelectField(_l("Estate and building"), coerce=bounded_int, validators=[required()],
                            validate_choice=False)
     unit = StringField(_l("Unit"), validators=[required(), max_length(20)],
                        description=_l("For example 1 or 1单元"))

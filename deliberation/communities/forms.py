@@ -7,6 +7,7 @@ from wtforms import PasswordField, SelectChoice, SelectField, StringField, TextA
 
 from deliberation.communities.models import ROLE_LABELS, Role
 from deliberation.core.forms import max_length, optional_int, required
+from deliberation.core.inputs import bounded_int
 
 
 class CommunityForm(FlaskForm):
@@ -29,7 +30,7 @@ class EstateForm(FlaskForm):
 
 
 class BuildingForm(FlaskForm):
-    estate = SelectField(_l("Estate"), coerce=int, validators=[required()], validate_choice=False)
+    estate = SelectField(_l("Estate"), coerce=bounded_int, validators=[required()], validate_choice=False)
     name = StringField(_l("Building name"), validators=[required(), max_length(60)],
                        description=_l("Unique in the community, for example 1栋 or A座"))
 

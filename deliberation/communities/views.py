@@ -37,6 +37,7 @@ from deliberation.core import audit_anchors, notice_board
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
 from deliberation.core.htmx import is_htmx_request, redirect_to, render_page
+from deliberation.core.inputs import int_param
 from deliberation.core.permissions import (
     can_administer_community,
     can_appoint_community_admin,
@@ -178,7 +179,7 @@ def residents(slug: str):
     query = (Residency.select_for(community, status)
              .options(joinedload(Residency.user), joinedload(Residency.building).joinedload(Building.estate))
              .order_by(Residency.created_at, Residency.id))
-    page = db.paginate(query, per_page=RESIDENTS_PER_PAGE, error_out=False)
+    page = db.paginate(query, page=int_param(request.args, "page", 1), per_page=RESIDENTS_PER_PAGE, error_out=False)
     return render_page("communities/admin/residents.html", "communities/admin/_residents_table.html",
                        community=community, page=page, status=status, statuses=list(ResidencyStatus),
                        roll_matches=services.roll_matches(page.items))

@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -17,7 +16,8 @@ from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from deliberation.consultations.models import KIND_LABELS
-from deliberation.core.forms import max_length, optional_int, required, required_input
+from deliberation.core.forms import BoundedIntegerField, max_length, optional_int, required, required_input
+from deliberation.core.inputs import bounded_int
 
 
 class SessionForm(FlaskForm):
@@ -33,7 +33,7 @@ class SessionForm(FlaskForm):
 class ItemForm(FlaskForm):
     title = StringField(_l("Title"), validators=[required(), max_length(200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), max_length(5000)])
-    minutes_allotted = IntegerField(_l("Minutes allotted"), default=15, validators=[
+    minutes_allotted = BoundedIntegerField(_l("Minutes allotted"), default=15, validators=[
         required_input(), NumberRange(min=0, max=600, message=_l("Between 0 and 600 minutes."))])
     round_id = SelectField(_l("Linked round"), coerce=optional_int, validate_choice=False)
     proposal_id = SelectField(_l("Linked proposal"), coerce=optional_int, validate_choice=False)
@@ -50,14 +50,14 @@ class MotionForm(FlaskForm):
     method = SelectField(_l("How members vote"), choices=[
         SelectChoice("phones", _l("On their phones (the secretary may enter votes by roll call)")),
         SelectChoice("show_of_hands", _l("Show of hands (the secretary enters the counts)"))], default="phones")
-    funded = SelectMultipleField(_l("Projects to fund"), coerce=int, validate_choice=False,
+    funded = SelectMultipleField(_l("Projects to fund"), coerce=bounded_int, validate_choice=False,
                                  option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
 
 
 class HandsForm(FlaskForm):
-    yes = IntegerField(_l("Yes"), default=0, validators=[Optional(), NumberRange(min=0)])
-    no = IntegerField(_l("No"), default=0, validators=[Optional(), NumberRange(min=0)])
-    abstain = IntegerField(_l("Abstain"), default=0, validators=[Optional(), NumberRange(min=0)])
+    yes = BoundedIntegerField(_l("Yes"), default=0, validators=[Optional(), NumberRange(min=0)])
+    no = BoundedIntegerField(_l("No"), default=0, validators=[Optional(), NumberRange(min=0)])
+    abstain = BoundedIntegerField(_l("Abstain"), default=0, validators=[Optional(), NumberRange(min=0)])
 
 
 class MinutesForm(FlaskForm):

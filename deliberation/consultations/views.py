@@ -39,6 +39,7 @@ from deliberation.core import permissions as perm
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
 from deliberation.core.htmx import redirect_to, render_page
+from deliberation.core.inputs import int_param
 from deliberation.core.permissions import require
 from deliberation.councils.services import current_council
 from deliberation.extensions import db
@@ -395,7 +396,7 @@ def set_current(slug: str, session_id: int):
     """Move the meeting to another agenda item."""
     session = get_session(slug, session_id)
     require(perm.can_run_session(current_user, session))
-    item = get_item(session, request.form.get("item_id", type=int) or 0)
+    item = get_item(session, int_param(request.form, "item_id", 0))
     services.set_current_item(session, item, actor=current_user)
     db.session.commit()
     return redirect_to(_url("consultations.console", session))
@@ -407,7 +408,7 @@ def tick(slug: str, session_id: int):
     """The secretary ticks a member present (or unticks one ticked by mistake)."""
     session = get_session(slug, session_id)
     require(perm.can_run_session(current_user, session))
-    user = db.get_or_404(User, request.form.get("user_id", type=int) or 0)
+    user = db.get_or_404(User, int_param(request.form, "user_id", 0))
     if request.form.get("present") == "0":
         services.sign_out(session, user, actor=current_user)
     else:
@@ -448,7 +449,7 @@ def speaker(slug: str, session_id: int, slot_id: int, action: str):
     if action in ("up", "down"):
         services.move_speaker(slot, offset=-1 if action == "up" else 1, actor=current_user)
     elif action == "start":
-        minutes = request.form.get("minutes", type=int)
+        minutes = int_param(request.form, "minutes")
         seconds = minutes * 60 if minutes else DEFAULT_SPEAKER_SECONDS
         services.start_speaker(slot, seconds=seconds, actor=current_user)
     else:
@@ -506,7 +507,7 @@ def roll_call(slug: str, session_id: int, motion_id: int):
     session = get_session(slug, session_id)
     require(perm.can_run_session(current_user, session))
     motion = get_motion(session, motion_id)
-    user = db.get_or_404(User, request.form.get("user_id", type=int) or 0)
+    user = db.get_or_404(User, int_param(request.form, "user_id", 0))
     choice = request.form.get("choice", "")
     if choice not in VoteChoice.__members__:
         abort(400)
@@ -603,7 +604,8 @@ def correct(slug: str, session_id: int):
     form.item.choices = [SelectChoice("", _("General remarks"))] + [
         SelectChoice(str(i.id), f"{i.position}. {i.title}") for i in session.items]
     if form.validate_on_submit():
-        item = get_item(session, int(form.item.data)) if (form.item.data or "").isdigit() else None
+        item_id = int_param(request.form, "item")
+        item = get_item(session, item_id) if item_id is not None else None
         try:
             services.correct_minutes(session, item=item, text=form.text.data or "", reason=form.reason.data,
                                      actor=current_user)

@@ -72,9 +72,16 @@ def _parent_page() -> str:
 
 def render_error(status: int, message=None):
     """Render the translated error page inside the layout, with a way back to where the user was;
-    for htmx, the message alone, put in the page's message area (HX-Retarget)."""
-    from deliberation.core.htmx import is_htmx_request
+    for htmx, the message alone, put in the page's message area (HX-Retarget).
 
+    Whatever the request flushed is rolled back first: nothing of a refused request is half-saved,
+    and a transaction the database aborted (an integer overflow on PostgreSQL, say) cannot make the
+    error page fail in turn (PendingRollbackError) when it loads the user or the navigation.
+    """
+    from deliberation.core.htmx import is_htmx_request
+    from deliberation.extensions import db
+
+    db.session.rollback()
     title, default_text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
     message = message or default_text
     if is_htmx_request():

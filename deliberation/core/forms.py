@@ -8,10 +8,11 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
 from wtforms.widgets import TextInput
 
 from deliberation.core.errors import DomainError
+from deliberation.core.inputs import TOO_LARGE, bounded_int
 
 
 def required():
@@ -28,11 +29,12 @@ def max_length(n: int):
 
 
 def optional_int(value) -> int | None:
-    """Coerce a select's value to int; blank (nothing chosen) or garbage gives None."""
+    """Coerce a select's value to int; blank (nothing chosen), garbage or a number no column can hold
+    gives None (which the select's own validation then refuses)."""
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        return bounded_int(value)
     except (TypeError, ValueError):
         return None
 
@@ -83,7 +85,28 @@ def _is_stripped_in_urls(ch: str) -> bool:
     return ch.isspace() or unicodedata.category(ch)[0] in ("C", "Z")
 
 
-class YuanField(IntegerField):
+class BoundedIntegerField(IntegerField):
+    """IntegerField for every form: a number no column can hold is refused with a translated message."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self._refuse_out_of_range()
+
+    def _refuse_out_of_range(self):
+        if self.data is not None:
+            try:
+                bounded_int(self.data)
+            except ValueError:
+                self.data = None
+                raise ValueError(TOO_LARGE) from None
+
+    def pre_validate(self, form):
+        # A number that did not parse keeps its one message; a range validator would add a second.
+        if self.process_errors and self.raw_data and str(self.raw_data[0]).strip():
+            raise StopValidation()
+
+
+class YuanField(BoundedIntegerField):
     """A whole number of yuan; accepts '200,000', '200 000' and full-width digits."""
 
     widget = TextInput()  # type=number would refuse the thousands separators people type
@@ -99,3 +122,4 @@ class YuanField(IntegerField):
         except ValueError as error:
             self.data = None
             raise ValueError(_l("Enter a whole number of yuan, for example 50000.")) from error
+        self._refuse_out_of_range()

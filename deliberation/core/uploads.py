@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 from deliberation.core.errors import DomainError
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 40_000_000  # a 5 MB file that decodes to more is a decompression bomb
+# Checked from the header, before decoding: a 36-megapixel PNG of a few kilobytes costs seconds of CPU.
+# 24 megapixels takes a 6000 × 4000 camera photo; phones save 12.
+MAX_PIXELS = 24_000_000
 MAX_SIDE = 2560  # larger photos are scaled down: evidence needs to be legible, not print quality
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 
@@ -41,6 +43,11 @@ def _refuse(message, field: str) -> DomainError:
     return DomainError(message, field=field, status_code=422)
 
 
+def _too_many_pixels(field: str) -> DomainError:
+    return _refuse(_l("The photo has too many pixels: at most %(megapixels)s megapixels are accepted. Choose a "
+                      "smaller photo or reduce its size.", megapixels=MAX_PIXELS // 1_000_000), field)
+
+
 def clean_image(data: bytes, *, field: str = "photos") -> CleanImage:
     """Decode the upload (JPEG, PNG or WebP by content, whatever its name), re-encode it without EXIF,
     GPS or ICC metadata, with the camera's orientation applied."""
@@ -55,16 +62,18 @@ def clean_image(data: bytes, *, field: str = "photos") -> CleanImage:
                 image_format = probe.format
                 if image_format not in FORMATS:
                     raise _refuse(_l("Only JPEG, PNG and WebP photos are accepted."), field)
+                # Image.open read only the header: nothing has been decoded yet.
                 if probe.width * probe.height > MAX_PIXELS:
-                    raise _refuse(_l("The photo has too many pixels."), field)
+                    raise _too_many_pixels(field)
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
                 image = ImageOps.exif_transpose(image)
     except DomainError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:  # raised by the header
+        raise _too_many_pixels(field) from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise _refuse(_l("This file is not a readable JPEG, PNG or WebP photo."), field) from error
 
     image.thumbnail((MAX_SIDE, MAX_SIDE))

@@ -11,7 +11,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -22,7 +21,8 @@ from wtforms import (
 )
 from wtforms.validators import NumberRange, Optional
 
-from deliberation.core.forms import max_length, optional_int, required
+from deliberation.core.forms import BoundedIntegerField, max_length, optional_int, required
+from deliberation.core.inputs import bounded_int
 from deliberation.evaluations.models import ORGANISATION_KIND_LABELS, PART_LABELS, CriterionPart
 
 
@@ -31,7 +31,7 @@ class OrganisationForm(FlaskForm):
                        choices=[SelectChoice(kind.value, label) for kind, label in ORGANISATION_KIND_LABELS.items()])
     name = StringField(_l("Organisation name"), validators=[required(), max_length(100)],
                        description=_l("For example 深圳市某某物业服务有限公司 or 桃源村一区业主委员会"))
-    estates = SelectMultipleField(_l("Estates served"), coerce=int, validate_choice=False,
+    estates = SelectMultipleField(_l("Estates served"), coerce=bounded_int, validate_choice=False,
                                   widget=widgets.ListWidget(prefix_label=False),
                                   option_widget=widgets.CheckboxInput())
     term_start = DateField(_l("Contract or term starts"), validators=[Optional()])
@@ -42,7 +42,7 @@ class OrganisationForm(FlaskForm):
 class CriterionForm(Form):
     name = StringField(_l("Criterion"), validators=[max_length(60)])
     part = SelectField(_l("Part"), choices=[SelectChoice(p.value, PART_LABELS[p]) for p in CriterionPart])
-    weight = IntegerField(_l("Weight"), validators=[Optional(), NumberRange(min=0, max=100)])
+    weight = BoundedIntegerField(_l("Weight"), validators=[Optional(), NumberRange(min=0, max=100)])
     resident_facing = BooleanField(_l("Asked to residents in the survey"))
     band_excellent = TextAreaField(_l("Excellent (90–100) means"), validators=[max_length(300)])
     band_good = TextAreaField(_l("Good (80–89) means"), validators=[max_length(300)])
@@ -53,7 +53,7 @@ class CriterionForm(Form):
 
 class RubricForm(FlaskForm):
     name = StringField(_l("Rubric name"), validators=[required(), max_length(100)])
-    satisfaction_weight = IntegerField(_l("Weight of resident satisfaction (survey)"),
+    satisfaction_weight = BoundedIntegerField(_l("Weight of resident satisfaction (survey)"),
                                        validators=[Optional(), NumberRange(min=0, max=100)])
     criteria = FieldList(FormField(CriterionForm), min_entries=1)
 

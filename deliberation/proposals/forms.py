@@ -9,7 +9,6 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -20,7 +19,8 @@ from wtforms import (
 from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from deliberation.core.forms import YuanField, max_length, required, required_input
+from deliberation.core.forms import BoundedIntegerField, YuanField, max_length, required, required_input
+from deliberation.core.inputs import bounded_int
 from deliberation.proposals.models import CATEGORY_LABELS, DEFAULT_CATEGORY_CAPS, PHASE_LABELS, Category, RoundPhase
 
 
@@ -36,10 +36,10 @@ class RoundForm(FlaskForm):
                           default=DEFAULT_CATEGORY_CAPS[Category.goods])
     cap_works = YuanField(_l("Cap for works (工程类)"), validators=[required_input()],
                           default=DEFAULT_CATEGORY_CAPS[Category.works])
-    support_threshold = IntegerField(_l("Co-signatures needed to reach screening"), default=0,
+    support_threshold = BoundedIntegerField(_l("Co-signatures needed to reach screening"), default=0,
                                      validators=[Optional(), NumberRange(min=0, message=_l("Cannot be negative."))])
     branch_review_enabled = BooleanField(_l("The Party branch reviews the list before the vote"), default=True)
-    publicity_days = IntegerField(_l("Days of publicity (公示)"), default=5, validators=[
+    publicity_days = BoundedIntegerField(_l("Days of publicity (公示)"), default=5, validators=[
         required_input(), NumberRange(min=1, max=60, message=_l("Between 1 and 60 days."))])
 
     def planned(self) -> dict[RoundPhase, object]:
@@ -67,7 +67,7 @@ class ProposalForm(FlaskForm):
                         description=_l("An estate or a building, or leave empty and describe the place below"))
     location_text = StringField(_l("Place (free text)"), validators=[Optional(), max_length(200)])
     photos = MultipleFileField(_l("Photos (up to 6, JPEG/PNG/WebP, 5 MB each)"))
-    remove_photos = SelectMultipleField(_l("Remove photos"), coerce=int, validate_choice=False,
+    remove_photos = SelectMultipleField(_l("Remove photos"), coerce=bounded_int, validate_choice=False,
                                         option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
 
     def place_ids(self) -> tuple[int | None, int | None]:
@@ -91,7 +91,7 @@ class AcceptForm(FlaskForm):
 
 
 class MergeForm(FlaskForm):
-    target = SelectField(_l("Merge into"), coerce=int, validators=[required()], validate_choice=False)
+    target = SelectField(_l("Merge into"), coerce=bounded_int, validators=[required()], validate_choice=False)
 
 
 class CommentForm(FlaskForm):
@@ -114,14 +114,14 @@ class ProgressForm(FlaskForm):
 
 
 class RatingForm(FlaskForm):
-    stars = RadioField(_l("Your rating"), coerce=int, validators=[required()],
+    stars = RadioField(_l("Your rating"), coerce=bounded_int, validators=[required()],
                        choices=[SelectChoice(1, _l("1 – very poor")), SelectChoice(2, _l("2 – poor")),
                                 SelectChoice(3, _l("3 – fair")), SelectChoice(4, _l("4 – good")),
                                 SelectChoice(5, _l("5 – very good"))])
 
 
 class ResolutionForm(FlaskForm):
-    funded = SelectMultipleField(_l("Projects the council funds"), coerce=int, validate_choice=False,
+    funded = SelectMultipleField(_l("Projects the council funds"), coerce=bounded_int, validate_choice=False,
                                  option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
     note = TextAreaField(_l("Resolution (meeting, date, vote)"), validators=[required(), max_length(1000)],
                          description=_l("For example 2027年3月5日议事会第3次会议，15人中11人赞成"))

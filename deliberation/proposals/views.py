@@ -19,6 +19,7 @@ from deliberation.core import permissions as perm
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status, safe_next
 from deliberation.core.htmx import redirect_to, render_page
+from deliberation.core.inputs import int_param
 from deliberation.core.permissions import require
 from deliberation.extensions import db
 from deliberation.proposals import exports, queries, services
@@ -182,9 +183,10 @@ def round_detail(slug: str, round_id: int):
     filters = queries.ProposalFilters(
         q=(form.q.data or "").strip() if not form.q.errors else "", category=form.category.data or "",
         status=form.status.data or "", sort=form.sort.data or "newest",
-        estate_id=int(form.estate.data) if (form.estate.data or "").isdigit() else None,
+        estate_id=int_param(request.args, "estate"),
     )
-    page = db.paginate(queries.list_query(round_, filters), per_page=queries.PER_PAGE, error_out=False)
+    page = db.paginate(queries.list_query(round_, filters), page=int_param(request.args, "page", 1),
+                       per_page=queries.PER_PAGE, error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     turnout = None
     if round_.phase == RoundPhase.voting:
@@ -270,7 +272,7 @@ def export(slug: str, round_id: int, fmt: str):
     else:
         body, mimetype = exports.to_xlsx(round_), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     filename = f"round-{round_.id}-proposals.{fmt}"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return Response(body, content_type=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
 # --- proposals ------------------------------------------------------------------------
@@ -386,7 +388,8 @@ def comment(slug: str, proposal_id: int):
     require(perm.can_comment(current_user, proposal))
     form = CommentForm()
     if form.validate_on_submit():
-        parent = db.session.get(Comment, int(form.parent_id.data)) if (form.parent_id.data or "").isdigit() else None
+        parent_id = int_param(request.form, "parent_id")
+        parent = db.session.get(Comment, parent_id) if parent_id is not None else None
         try:
             new = services.add_comment(proposal, current_user, body=form.body.data, parent=parent)
         except DomainError as error:

@@ -89,14 +89,21 @@ class PbElection:
         return {p.id for p in self.projects if p.selected == 1}
 
 
+MAX_DIGITS = 60  # far beyond any budget, cost or count; bounds the work of reading a number
+
+
 def parse_whole_number(text: str, what: str) -> int:
     """Parse "1000", "1000.0" or "1e3" exactly; fail loudly on anything non-integral."""
     try:
         number = Decimal(text.strip())
     except InvalidOperation:
         raise PbFormatError(f"{what}: {text!r} is not a number") from None
-    if not number.is_finite() or number != number.to_integral_value():
+    if not number.is_finite() or (number.adjusted() < MAX_DIGITS and number != number.to_integral_value()):
         raise PbFormatError(f"{what}: {text!r} is not a whole number of currency units")
+    if number.adjusted() >= MAX_DIGITS:  # checked before int(): "1e999999999" would take minutes to expand
+        raise PbFormatError(f"{what}: {text!r} is too large")
+    if number < 0:
+        raise PbFormatError(f"{what}: {text!r} is negative")
     return int(number)
 
 
@@ -112,8 +119,11 @@ def _load_text(path_or_text: str | Path) -> str:
     if isinstance(path_or_text, str) and "\n" in path_or_text:
         return path_or_text.removeprefix("\ufeff")
     # utf-8-sig drops a byte-order mark; newline="" lets csv see quoted line breaks intact.
-    with open(path_or_text, encoding="utf-8-sig", newline="") as handle:
-        return handle.read()
+    try:
+        with open(path_or_text, encoding="utf-8-sig", newline="") as handle:
+            return handle.read()
+    except UnicodeDecodeError as error:
+        raise PbFormatError(f"not UTF-8 text (byte {error.start}); save the file as UTF-8") from None
 
 
 def _split_sections(text: str) -> dict[str, list[list[str]]]:

@@ -4,7 +4,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -14,12 +13,13 @@ from wtforms import (
 from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from deliberation.core.forms import max_length, required
+from deliberation.core.forms import BoundedIntegerField, max_length, required
+from deliberation.core.inputs import bounded_int
 from deliberation.proposals.models import RULE_LABELS
 
 
 def _checkboxes(label):
-    return SelectMultipleField(label, coerce=int, validate_choice=False, option_widget=CheckboxInput(),
+    return SelectMultipleField(label, coerce=bounded_int, validate_choice=False, option_widget=CheckboxInput(),
                                widget=ListWidget(prefix_label=False))
 
 
@@ -29,7 +29,7 @@ class BallotForm(FlaskForm):
 
 class BallotRulesForm(FlaskForm):
     per_household = BooleanField(_l("One ballot per household (otherwise one per verified resident)"))
-    max_approvals = IntegerField(_l("Most projects one ballot may approve"), validators=[
+    max_approvals = BoundedIntegerField(_l("Most projects one ballot may approve"), validators=[
         Optional(), NumberRange(min=1, message=_l("At least 1, or leave empty for no limit."))],
         description=_l("Leave empty for no limit"))
     must_fit_budget = BooleanField(_l("The chosen projects must fit the budget together"))

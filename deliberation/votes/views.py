@@ -331,7 +331,7 @@ def ballots_csv(slug: str, round_id: int):
     for b in services.round_ballots(round_):
         writer.writerow([b.receipt_hash, b.channel.value, ",".join(str(c) for c in b.choices)])
     out.write(audit_stamp.csv_trailer())
-    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+    return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=round-{round_.id}-ballots.csv"})
 
 
@@ -341,7 +341,7 @@ def ballots_pb(slug: str, round_id: int):
     round_ = get_round(slug, round_id)
     if not perm.can_see_results(round_):
         abort(403)
-    return Response(services.export_pb(round_), mimetype="text/plain; charset=utf-8",
+    return Response(services.export_pb(round_), content_type="text/plain; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=round-{round_.id}.pb"})
 
 
@@ -373,7 +373,7 @@ def results_export(slug: str, round_id: int, fmt: str):
         buffer = io.BytesIO()
         workbook.save(buffer)
         body, mimetype = buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype,
+    return Response(body, content_type=mimetype,
                     headers={"Content-Disposition": f"attachment; filename=round-{round_.id}-results.{fmt}"})
 
 

@@ -100,6 +100,13 @@ def test_session_cookie_is_httponly_and_lax(client):
     assert cookie.http_only and cookie.same_site == "Lax"
 
 
+def test_hsts_is_sent_when_cookies_are_secure(tmp_path_factory, client):
+    secure = create_app(make_test_config(tmp_path_factory, SESSION_COOKIE_SECURE=True))
+    response = secure.test_client().get("/healthz", base_url="https://example.org")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in client.get("/healthz").headers  # plain-HTTP test setup
+
+
 def test_secret_key_is_generated_once_and_kept_private(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     first = load_or_create_secret_key(tmp_path)

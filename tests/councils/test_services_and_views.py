@@ -82,3 +82,19 @@ def test_council_page_uses_a_fixed_number_of_queries(client, world, count_querie
     with count_queries() as counter:
         page = client.get("/c/taoyuan/council").get_data(as_text=True)
     assert counter.count == few and page.count('data-testid="council-member"') == 11
+
+
+def test_admin_changes_the_rules_of_a_council(client, world):
+    council = make_council(world.community, world.admin, members=3)
+    login_as(client, world.admin)
+    response = client.post(f"/c/taoyuan/council/{council.id}/edit", data={
+        "name": " 桃源社区居民议事会 ", "term_label": "第三届", "term_start": "2026-01-01", "term_end": "2028-12-31",
+        "quorum_num": "1", "quorum_den": "2", "quorum_strict": "y", "pass_basis": "present", "pass_num": "2",
+        "pass_den": "3", "notice_days": "7"})
+    assert response.status_code == 303
+    client.get("/")  # a fresh request reads what was committed
+    assert council.pass_basis == PassBasis.present and isinstance(council.pass_basis, PassBasis)
+    assert (council.quorum_num, council.quorum_den, council.pass_num, council.pass_den) == (1, 2, 2, 3)
+    assert council.notice_days == 7 and council.pass_strict is False and council.name == "桃源社区居民议事会"
+    page = client.get(f"/c/taoyuan/council/{council.id}").get_data(as_text=True)
+    assert "7 天" in page

@@ -25,3 +25,41 @@ def test_flask_tally_reports_a_broken_file(app, tmp_path):
     broken.write_text("META\nkey;value\nbudget;abc\n", encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["tally", "--pb", str(broken), "--rule", "greedy"])
     assert result.exit_code != 0
+
+
+GOOD_META = "META\nkey;value\nbudget;1000\nvote_type;approval\n"
+GOOD_PROJECTS = "PROJECTS\nproject_id;cost;name\n1;400;坡道\n2;300;座椅\n"
+GOOD_VOTES = "VOTES\nvoter_id;vote\nv1;1,2\nv2;2\n"
+
+MALFORMED = {
+    "latin1": (GOOD_META + GOOD_PROJECTS.replace("坡道", "Caf\xe9").replace("座椅", "Bench") + GOOD_VOTES).encode("latin-1"),
+    "gbk": (GOOD_META + GOOD_PROJECTS + GOOD_VOTES).encode("gbk"),
+    "binary": bytes(range(256)) * 4,
+    "empty": b"",
+    "nul_bytes": (GOOD_META + "\x00\x00\n" + GOOD_PROJECTS + GOOD_VOTES).encode(),
+    "negative_cost": (GOOD_META + GOOD_PROJECTS.replace("1;400", "1;-400") + GOOD_VOTES).encode(),
+    "negative_budget": (GOOD_META.replace("1000", "-1000") + GOOD_PROJECTS + GOOD_VOTES).encode(),
+    "huge_exponent": (GOOD_META.replace("1000", "1e999999999") + GOOD_PROJECTS + GOOD_VOTES).encode(),
+    "unknown_project": (GOOD_META + GOOD_PROJECTS + GOOD_VOTES.replace("v2;2", "v2;9")).encode(),
+    "no_votes": (GOOD_META + GOOD_PROJECTS).encode(),
+    "ordinal_vote_type": (GOOD_META.replace("approval", "ordinal") + GOOD_PROJECTS + GOOD_VOTES).encode(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+@pytest.mark.parametrize("rule", ["greedy", "equal_shares"])
+def test_flask_tally_gives_one_error_line_for_every_malformed_file(app, tmp_path, name, rule):
+    path = tmp_path / f"{name}.pb"
+    path.write_bytes(MALFORMED[name])
+    result = app.test_cli_runner().invoke(args=["tally", "--pb", str(path), "--rule", rule])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+
+
+def test_flask_tally_counts_a_well_formed_file(app, tmp_path):
+    path = tmp_path / "good.pb"
+    path.write_text(GOOD_META + GOOD_PROJECTS + GOOD_VOTES, encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["tally", "--pb", str(path), "--rule", "greedy"])
+    assert result.exit_code == 0 and result.output.split() == ["2", "1"]

@@ -165,3 +165,17 @@ def test_export_pb_command(app, world, voting, voters, tmp_path):
     assert result.exit_code == 0, result.output
     assert "PROJECTS" in out.read_text(encoding="utf-8")
     assert app.test_cli_runner().invoke(args=["export-pb", "999999"]).exit_code != 0
+
+
+def test_text_exports_state_their_charset_once(client, world, as_user, voting, voters):
+    round_, (ramp, *_rest) = voting
+    services.cast_ballot(round_, voters[0], choices=[ramp.id])
+    round_services.advance_round(round_, actor=world.secretary)
+    expected = {"ballots.csv": "text/csv; charset=utf-8", "results.csv": "text/csv; charset=utf-8",
+                "ballots.pb": "text/plain; charset=utf-8"}
+    for path, content_type in expected.items():
+        response = client.get(f"/c/taoyuan/rounds/{round_.id}/{path}")
+        assert response.headers["Content-Type"] == content_type, path
+    as_user(world.secretary)
+    response = client.get(f"/c/taoyuan/rounds/{round_.id}/proposals.csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
