@@ -609,6 +609,17 @@ def save_item_minutes(item: AgendaItem, *, text: str, actor: User) -> None:
                  summary=f"{item.position}. {item.title}")
 
 
+def save_minutes_summary(session: ConsultationSession, *, summary: str, actor: User) -> None:
+    """The secretary's general remarks, until the minutes are published."""
+    session._require(SessionStatus.in_session, SessionStatus.adjourned)
+    summary = _text(summary, "summary", None, optional=True)
+    if summary == session.minutes_summary:
+        return
+    session.minutes_summary = summary
+    db.session.flush()
+    audit.record("minutes.summary_saved", session, actor=actor, community=session.community)
+
+
 def publish_minutes(session: ConsultationSession, *, summary: str, actor: User) -> None:
     session.minutes_summary = _text(summary, "summary", None, optional=True)
     session.publish_minutes()

@@ -590,7 +590,7 @@ def minutes_edit(slug: str, session_id: int):
             if request.form.get("publish"):
                 services.publish_minutes(session, summary=form.summary.data or "", actor=current_user)
             else:
-                session.minutes_summary = (form.summary.data or "").strip()
+                services.save_minutes_summary(session, summary=form.summary.data or "", actor=current_user)
         except DomainError as error:
             fail_form(form, error)
         else:

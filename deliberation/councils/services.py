@@ -57,7 +57,8 @@ def _check(community: Community, settings: CouncilSettings, council: Council | N
 
 def _apply(council: Council, settings: CouncilSettings) -> None:
     for key, value in vars(settings).items():
-        setattr(council, key, value.strip() if isinstance(value, str) else value)
+        # `type(...) is str`: a StrEnum (the pass basis) is a str too, and must stay an enum.
+        setattr(council, key, value.strip() if type(value) is str else value)
 
 
 def create_council(community: Community, *, settings: CouncilSettings, actor: User) -> Council:
