@@ -273,7 +273,7 @@ def _check_sheet_fits(round_: Round, sheet: str) -> None:
     """A new sheet number is keyed only while fewer sheets than recorded paper voters exist, so the
     counted paper ballots can never outnumber the residents recorded as having voted on paper."""
     if dialect_name() == "postgresql":  # two operators keying new sheets at once must not both fit
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key, :round_id)"),
+        db.session.execute(text("SELECT pg_advisory_xact_lock(CAST(:key AS integer), CAST(:round_id AS integer))"),
                            {"key": _PG_PAPER_LOCK, "round_id": round_.id})
     sheets = set(db.session.scalars(select(PaperEntry.sheet).where(PaperEntry.round_id == round_.id)))
     if sheet in sheets:

@@ -100,9 +100,9 @@ def run_meeting_services(community, *, admin, secretary, party, resident, passwo
     from deliberation.auth import services as auth
     from deliberation.consultations import services as sessions
     from deliberation.consultations.models import CountMethod, VoteChoice
+    from deliberation.core.models import utcnow
     from deliberation.councils import services as councils
     from deliberation.councils.models import SeatType
-    from deliberation.core.models import utcnow
     from tests.councils.factories import make_council, members
     from tests.factories import make_resident
 

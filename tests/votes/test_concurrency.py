@@ -135,3 +135,33 @@ def test_on_sqlite_a_cast_reads_without_the_write_lock_and_takes_it_only_to_writ
     assert statements[0] == "BEGIN" and "SELECT" in statements[1:locked]  # the checks read first
     assert statements[locked + 1:].count("INSERT") == 3  # participation, ballot, audit event
     assert "INSERT" not in statements[:locked]
+
+
+def test_operators_keying_new_sheets_at_once_never_outnumber_paper_voters(app, committing_app):
+    """Two recorded paper voters, eight operators each keying a different new sheet at the same moment:
+    at most two sheet numbers are stored (PostgreSQL: an advisory lock per round; SQLite: one writer)."""
+    from deliberation.votes.models import PaperEntry
+
+    with app.app_context():
+        world = build_world()
+        round_ = make_round(world.community, world.secretary)
+        proposal = make_proposal(round_, world.resident)
+        move_to(round_, RoundPhase.voting, world.secretary, party=world.party)
+        for i in range(2):
+            services.mark_paper_voter(round_, make_resident(world.community, login=f"paper{i}")[0],
+                                      actor=world.secretary)
+        operators = [make_resident(world.community, login=f"operator{i}")[0] for i in range(8)]
+        db.session.commit()
+        round_id, proposal_id, operator_ids = round_.id, proposal.id, [o.id for o in operators]
+        db.session.remove()
+
+    def key(number: int, operator_id: int):
+        return lambda: services.key_paper_sheet(db.session.get(Round, round_id), sheet=f"P-{number}",
+                                                choices=[proposal_id], operator=db.session.get(User, operator_id))
+
+    outcomes = race(app, [key(n, operator_id) for n, operator_id in enumerate(operator_ids)])
+    with app.app_context():
+        sheets = db.session.scalar(select(func.count(func.distinct(PaperEntry.sheet)))
+                                   .where(PaperEntry.round_id == round_id))
+        db.session.remove()
+    assert outcomes.count("done") == 2 and sheets == 2, sorted(outcomes)
