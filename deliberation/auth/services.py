@@ -146,5 +146,8 @@ def set_locale(user: User, locale: str) -> None:
     """Remember the interface language on the account."""
     if locale not in current_app.config["LANGUAGES"]:
         raise DomainError(_l("This language is not available."), status_code=400)
+    if user.locale == locale:
+        return
     user.locale = locale
     db.session.flush()
+    audit.record("user.locale_changed", user, actor=user, summary=locale)

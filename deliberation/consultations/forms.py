@@ -48,7 +48,9 @@ class StartForm(FlaskForm):
 class MotionForm(FlaskForm):
     text = TextAreaField(_l("Motion"), validators=[required(), max_length(5000)])
     method = SelectField(_l("How members vote"), choices=[
-        SelectChoice("phones", _l("On their phones (the secretary may enter votes by roll call)")),
+        SelectChoice("phones", _l("On their phones (the secretary enters votes only for members present "
+                                  "without a phone)")),
+        SelectChoice("roll_call", _l("Roll call (the secretary calls each member and enters the answer)")),
         SelectChoice("show_of_hands", _l("Show of hands (the secretary enters the counts)"))], default="phones")
     funded = SelectMultipleField(_l("Projects to fund"), coerce=bounded_int, validate_choice=False,
                                  option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))

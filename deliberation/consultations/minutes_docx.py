@@ -24,6 +24,12 @@ def _names(users) -> str:
     return "、".join(user.display_name for user in users) or "—"
 
 
+def _voters(votes) -> str:
+    """Named votes; a vote the secretary entered (roll call, or a member without a phone) says so."""
+    marker = f"（{_('entered by the secretary')}）"
+    return "、".join(v.user.display_name + (marker if v.entered_by_secretary else "") for v in votes) or "—"
+
+
 def _use_chinese_font(document: Document) -> None:
     style = document.styles["Normal"]
     style.font.name = CHINESE_FONT
@@ -71,12 +77,13 @@ def minutes_docx(*, session, attendances, speakers, motions_by_item, corrections
         for motion in motions_by_item[item.id]:
             line = document.add_paragraph()
             line.add_run(_("Motion")).bold = True
-            line.add_run(xml_safe(f"{_(': ')}{motion.text}" + (f" ({_('advisory')})" if motion.advisory else "")))
+            line.add_run(xml_safe(f"{_(': ')}{motion.text}" + (f" ({_('advisory')})" if motion.advisory else "")
+                                  + (f" ({_('roll call')})" if motion.method.value == "roll_call" else "")))
             if motion.outcome:
                 _paragraph(document, f"{motion.outcome_label} {explain(motion)}")
                 if motion.votes and not motion.advisory:
                     _paragraph(document, "；".join(
-                        f"{label}{_(': ')}{_names(v.user for v in motion.votes if v.choice.value == choice)}"
+                        f"{label}{_(': ')}{_voters(v for v in motion.votes if v.choice.value == choice)}"
                         for choice, label in (("yes", _("Yes")), ("no", _("No")), ("abstain", _("Abstain")))))
 
     if session.minutes_summary:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from deliberation.auth.models import User
@@ -80,7 +81,8 @@ CHOICE_LABELS = {VoteChoice.yes: _l("Yes"), VoteChoice.no: _l("No"), VoteChoice.
 
 
 class CountMethod(enum.StrEnum):
-    phones = "phones"  # members vote on their own phones (roll-call entries may fill in)
+    phones = "phones"  # members vote on their own phones; the secretary enters only those present without one
+    roll_call = "roll_call"  # the secretary calls each member's name and enters every answer
     show_of_hands = "show_of_hands"  # the secretary enters the counts only
 
 
@@ -198,6 +200,8 @@ class Attendance(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     signed_in_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the secretary ticked them
+    # Ticked by the secretary as present without a phone: the secretary may then enter their votes.
+    without_phone: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
 
@@ -297,6 +301,10 @@ class MotionVote(db.Model):
 
     motion: Mapped[Motion] = relationship(back_populates="votes")
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+    @property
+    def entered_by_secretary(self) -> bool:
+        return self.recorded_by_id is not None and self.recorded_by_id != self.user_id
 
 
 class MinutesCorrection(TimestampMixin, db.Model):

@@ -139,15 +139,20 @@ def add_item(session: ConsultationSession, *, fields: ItemFields, actor: User) -
                       proposal_id=fields.proposal_id, round_id=fields.round_id)
     db.session.add(item)
     db.session.flush()
+    audit.record("agenda.item_added", item, actor=actor, community=session.community,
+                 summary=f"{item.position}. {item.title}")
     return item
 
 
 def update_item(item: AgendaItem, *, fields: ItemFields, actor: User) -> AgendaItem:
+    """Change an agenda item's title, description, time or link."""
     _check_item(item.session, fields)
     item.title, item.description, item.minutes_allotted = (fields.title.strip(), fields.description.strip(),
                                                            fields.minutes_allotted)
     item.proposal_id, item.round_id = fields.proposal_id, fields.round_id
     db.session.flush()
+    audit.record("agenda.item_updated", item, actor=actor, community=item.session.community,
+                 summary=f"{item.position}. {item.title} ({item.minutes_allotted} min)")
     return item
 
 
@@ -161,10 +166,13 @@ def remove_item(item: AgendaItem, *, actor: User) -> None:
         session.current_item_id = None
     for slot in db.session.scalars(select(SpeakerSlot).where(SpeakerSlot.item_id == item.id)):
         slot.item_id = None
+    removed = audit.Ref("AgendaItem", item.id)
+    title = item.title
     session.items.remove(item)
     db.session.delete(item)
     _renumber(session)
     db.session.flush()
+    audit.record("agenda.item_removed", removed, actor=actor, community=session.community, summary=title)
 
 
 def move_item(item: AgendaItem, *, offset: int, actor: User) -> None:
@@ -178,6 +186,8 @@ def move_item(item: AgendaItem, *, offset: int, actor: User) -> None:
     for position, each in enumerate(items, start=1):
         each.position = position
     db.session.flush()
+    audit.record("agenda.item_moved", item, actor=actor, community=session.community,
+                 summary=f"{item.title} -> {item.position}")
     db.session.expire(session, ["items"])
 
 
@@ -222,9 +232,12 @@ def adjourn_session(session: ConsultationSession, *, actor: User) -> None:
 
 
 def set_current_item(session: ConsultationSession, item: AgendaItem, *, actor: User) -> None:
+    """Move the meeting to another agenda item."""
     session._require(SessionStatus.in_session)
     session.current_item_id = item.id
     db.session.flush()
+    audit.record("session.current_item", session, actor=actor, community=session.community,
+                 summary=f"{item.position}. {item.title}")
 
 
 # --- attendance -------------------------------------------------------------------------
@@ -236,21 +249,35 @@ def may_attend(session: ConsultationSession, user: User) -> bool:
     return _is_verified(user, session.community_id)
 
 
-def sign_in(session: ConsultationSession, user: User, *, recorded_by: User | None = None) -> Attendance:
-    """A member signs in on their phone, or the secretary ticks them present."""
+def sign_in(session: ConsultationSession, user: User, *, recorded_by: User | None = None,
+            without_phone: bool = False) -> Attendance:
+    """A member signs in on their phone, or the secretary ticks them present (with or without a phone:
+    only for a member without one may the secretary enter votes on a phone motion)."""
     session._require(SessionStatus.in_session)
     if not may_attend(session, user):
         raise DomainError(_l("%(user)s cannot sign in to this session.", user=user.display_name), status_code=403)
+    without_phone = bool(without_phone and recorded_by is not None)
     existing = attendance_of(session, user)
     if existing is not None:
+        if recorded_by is not None and existing.without_phone != without_phone:
+            existing.without_phone = without_phone
+            db.session.flush()
+            audit.record("attendance.updated", existing, actor=recorded_by, community=session.community,
+                         summary=f"{user.login}: {'without' if without_phone else 'with'} a phone")
         return existing
-    attendance = Attendance(session_id=session.id, user_id=user.id,
+    attendance = Attendance(session_id=session.id, user_id=user.id, without_phone=without_phone,
                             recorded_by_id=recorded_by.id if recorded_by is not None else None)
     try:
         with db.session.begin_nested():
             db.session.add(attendance)
     except IntegrityError:  # signed in twice at once: the first one stands
         return attendance_of(session, user)
+    if recorded_by is not None:
+        audit.record("attendance.ticked", attendance, actor=recorded_by, community=session.community,
+                     summary=f"{user.login}{' without a phone' if without_phone else ''}")
+    else:
+        audit.record("attendance.signed_in", attendance, actor=user, community=session.community,
+                     summary=user.login)
     return attendance
 
 
@@ -259,8 +286,10 @@ def sign_out(session: ConsultationSession, user: User, *, actor: User) -> None:
     session._require(SessionStatus.in_session)
     attendance = attendance_of(session, user)
     if attendance is not None:
+        removed = audit.Ref("Attendance", attendance.id)
         db.session.delete(attendance)
         db.session.flush()
+        audit.record("attendance.unticked", removed, actor=actor, community=session.community, summary=user.login)
 
 
 def attendance_of(session: ConsultationSession, user: User) -> Attendance | None:
@@ -314,14 +343,31 @@ def request_to_speak(session: ConsultationSession, user: User) -> SpeakerSlot:
     slot = SpeakerSlot(session_id=session.id, user_id=user.id, item_id=session.current_item_id, position=position)
     db.session.add(slot)
     db.session.flush()
+    audit.record("speaker.requested", slot, actor=user, community=session.community, summary=user.login)
     return slot
 
 
 def withdraw_request(slot: SpeakerSlot, user: User) -> None:
+    """The speaker takes back a request that is still waiting."""
     if slot.user_id != user.id or not slot.waiting:
         raise DomainError(_l("Only a waiting request can be withdrawn."))
+    session = db.session.get(ConsultationSession, slot.session_id)
+    removed = audit.Ref("SpeakerSlot", slot.id)
     db.session.delete(slot)
     db.session.flush()
+    audit.record("speaker.withdrawn", removed, actor=user, community=session.community, summary=user.login)
+
+
+def remove_speaker(slot: SpeakerSlot, *, actor: User) -> None:
+    """The secretary takes a waiting request off the queue."""
+    session = db.session.get(ConsultationSession, slot.session_id)
+    session._require(SessionStatus.in_session)
+    if not slot.waiting:
+        raise DomainError(_l("Only a waiting request can be removed from the queue."))
+    removed, login = audit.Ref("SpeakerSlot", slot.id), slot.user.login
+    db.session.delete(slot)
+    db.session.flush()
+    audit.record("speaker.removed", removed, actor=actor, community=session.community, summary=login)
 
 
 def move_speaker(slot: SpeakerSlot, *, offset: int, actor: User) -> None:
@@ -338,6 +384,8 @@ def move_speaker(slot: SpeakerSlot, *, offset: int, actor: User) -> None:
     for each, position in zip(waiting, positions, strict=True):
         each.position = position
     db.session.flush()
+    audit.record("speaker.moved", slot, actor=actor, community=session.community,
+                 summary=f"{slot.user.login} -> {target + 1} of {len(waiting)}")
 
 
 def start_speaker(slot: SpeakerSlot, *, seconds: int = DEFAULT_SPEAKER_SECONDS, actor: User,
@@ -355,13 +403,18 @@ def start_speaker(slot: SpeakerSlot, *, seconds: int = DEFAULT_SPEAKER_SECONDS, 
             other.ended_at = now
     slot.started_at, slot.seconds_allowed = now, seconds
     db.session.flush()
+    audit.record("speaker.granted", slot, actor=actor, community=session.community,
+                 summary=f"{slot.user.login}, {seconds} s")
 
 
 def end_speaker(slot: SpeakerSlot, *, actor: User) -> None:
+    """End the turn of the speaker who has the floor."""
     if not slot.speaking:
         raise DomainError(_l("This speaker does not have the floor."))
     slot.ended_at = utcnow()
     db.session.flush()
+    session = db.session.get(ConsultationSession, slot.session_id)
+    audit.record("speaker.finished", slot, actor=actor, community=session.community, summary=slot.user.login)
 
 
 # --- motions ----------------------------------------------------------------------------
@@ -427,22 +480,46 @@ def eligible_voter_ids(motion: Motion) -> set[int]:
 
 
 def cast_vote(motion: Motion, voter: User, choice: VoteChoice, *, recorded_by: User | None = None) -> MotionVote:
-    """A present member votes once while the motion is open (or the secretary enters it by roll call)."""
+    """A present member votes once on their phone while the motion is open; the secretary (`recorded_by`)
+    enters votes only on a roll-call motion, or for a member ticked present without a phone. A vote,
+    once recorded, is never replaced. Named votes are audited (they are public in the minutes)."""
     if not motion.is_open:
         raise DomainError(_l("Voting on this motion has closed."))
     if motion.method == CountMethod.show_of_hands:
         raise DomainError(_l("This motion is counted by a show of hands."))
+    if recorded_by is None and motion.method == CountMethod.roll_call:
+        raise DomainError(_l("This motion is voted by roll call: answer aloud when the secretary calls your name."))
     if voter.id not in eligible_voter_ids(motion):
         raise DomainError(_l("Only members present at the meeting can vote."), status_code=403)
+    existing = db.session.scalar(select(MotionVote).where(MotionVote.motion_id == motion.id,
+                                                          MotionVote.user_id == voter.id))
+    if existing is not None:
+        raise _already_voted(voter, existing)
+    if recorded_by is not None and motion.method == CountMethod.phones:
+        attendance = attendance_of(motion.session, voter)
+        if attendance is None or not attendance.without_phone:
+            raise DomainError(_l("%(user)s votes on their own phone. The secretary may enter a vote only in a "
+                                 "roll-call motion, or for a member ticked present without a phone.",
+                                 user=voter.display_name))
     vote = MotionVote(motion_id=motion.id, user_id=voter.id, choice=choice,
                       recorded_by_id=recorded_by.id if recorded_by is not None else None)
     try:
         with db.session.begin_nested():
             db.session.add(vote)
-    except IntegrityError as error:
-        raise DomainError(_l("%(user)s has already voted on this motion.", user=voter.display_name)) from error
+    except IntegrityError as error:  # the member and the secretary at the same moment: the first one stands
+        raise _already_voted(voter, None) from error
+    entered = f", entered by {recorded_by.login}" if recorded_by is not None else ""
+    audit.record("motion.vote", vote, actor=recorded_by or voter, community=motion.session.community,
+                 summary=f"motion {motion.id}: {voter.login} {choice.value}{entered}")
     log.info("vote on motion %s recorded (roll call: %s)", motion.id, recorded_by is not None)
     return vote
+
+
+def _already_voted(voter: User, existing: MotionVote | None) -> DomainError:
+    if existing is not None and existing.recorded_by_id is None:
+        return DomainError(_l("%(user)s has already voted on their own phone; that vote stands and cannot be "
+                              "replaced.", user=voter.display_name))
+    return DomainError(_l("%(user)s has already voted on this motion.", user=voter.display_name))
 
 
 def votes_cast(motion: Motion) -> int:
@@ -523,8 +600,24 @@ def explain(motion: Motion) -> str:
 def save_item_minutes(item: AgendaItem, *, text: str, actor: User) -> None:
     """The secretary's text for an item, until the minutes are published."""
     item.session._require(SessionStatus.in_session, SessionStatus.adjourned)
-    item.minutes_text = _text(text, "text", None, optional=True)
+    text = _text(text, "text", None, optional=True)
+    if text == item.minutes_text:
+        return
+    item.minutes_text = text
     db.session.flush()
+    audit.record("minutes.item_saved", item, actor=actor, community=item.session.community,
+                 summary=f"{item.position}. {item.title}")
+
+
+def save_minutes_summary(session: ConsultationSession, *, summary: str, actor: User) -> None:
+    """The secretary's general remarks, until the minutes are published."""
+    session._require(SessionStatus.in_session, SessionStatus.adjourned)
+    summary = _text(summary, "summary", None, optional=True)
+    if summary == session.minutes_summary:
+        return
+    session.minutes_summary = summary
+    db.session.flush()
+    audit.record("minutes.summary_saved", session, actor=actor, community=session.community)
 
 
 def publish_minutes(session: ConsultationSession, *, summary: str, actor: User) -> None:

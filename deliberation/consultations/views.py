@@ -384,6 +384,23 @@ def _back_to_session(session: ConsultationSession):
     return redirect_to(_url("consultations.detail", session))
 
 
+def _refused(session: ConsultationSession, error: DomainError, endpoint: str):
+    """A refused action on the live pages: htmx gets the refreshed part with the reason in it, a page
+    without JavaScript is redirected back with the reason flashed (POST → GET). Not being allowed at all
+    (403) stays an error page."""
+    if error.status_code == 403:
+        raise error
+    db.session.rollback()
+    if request.headers.get("HX-Request") == "true":
+        console = endpoint == "consultations.console"
+        context = console_context(session) if console else live_context(session)
+        template = "consultations/_console.html" if console else "consultations/_live.html"
+        # 422 is the refusal htmx swaps in (base.html's responseHandling), so the reason shows in place.
+        return render_page(template, template, status_code=422, refusal=error.message, **context)
+    flash(str(error.message), "error")
+    return redirect_to(_url(endpoint, session))
+
+
 def _back_to_console(session: ConsultationSession):
     if request.headers.get("HX-Request") == "true":
         return render_page("consultations/console.html", "consultations/_console.html", **console_context(session))
@@ -412,7 +429,7 @@ def tick(slug: str, session_id: int):
     if request.form.get("present") == "0":
         services.sign_out(session, user, actor=current_user)
     else:
-        services.sign_in(session, user, recorded_by=current_user)
+        services.sign_in(session, user, recorded_by=current_user, without_phone=request.form.get("no_phone") == "1")
     db.session.commit()
     return _back_to_console(session)
 
@@ -439,10 +456,10 @@ def speak(slug: str, session_id: int):
     return _back_to_session(session)
 
 
-@bp.post("/<int:session_id>/speakers/<int:slot_id>/<any(up, down, start, end):action>")
+@bp.post("/<int:session_id>/speakers/<int:slot_id>/<any(up, down, start, end, remove):action>")
 @login_required
 def speaker(slug: str, session_id: int, slot_id: int, action: str):
-    """Order the queue, give the floor (starting the timer), or end a turn."""
+    """Order the queue, give the floor (starting the timer), end a turn, or take a request off the queue."""
     session = get_session(slug, session_id)
     require(perm.can_run_session(current_user, session))
     slot = get_slot(session, slot_id)
@@ -452,6 +469,8 @@ def speaker(slug: str, session_id: int, slot_id: int, action: str):
         minutes = int_param(request.form, "minutes")
         seconds = minutes * 60 if minutes else DEFAULT_SPEAKER_SECONDS
         services.start_speaker(slot, seconds=seconds, actor=current_user)
+    elif action == "remove":
+        services.remove_speaker(slot, actor=current_user)
     else:
         services.end_speaker(slot, actor=current_user)
     db.session.commit()
@@ -495,7 +514,10 @@ def vote(slug: str, session_id: int, motion_id: int):
     choice = request.form.get("choice", "")
     if choice not in VoteChoice.__members__:
         abort(400)
-    services.cast_vote(motion, current_user, VoteChoice(choice))
+    try:
+        services.cast_vote(motion, current_user, VoteChoice(choice))
+    except DomainError as error:  # e.g. voted already: said on the member's page, not on an error page
+        return _refused(session, error, "consultations.detail")
     db.session.commit()
     return _back_to_session(session)
 
@@ -511,7 +533,10 @@ def roll_call(slug: str, session_id: int, motion_id: int):
     choice = request.form.get("choice", "")
     if choice not in VoteChoice.__members__:
         abort(400)
-    services.cast_vote(motion, user, VoteChoice(choice), recorded_by=current_user)
+    try:
+        services.cast_vote(motion, user, VoteChoice(choice), recorded_by=current_user)
+    except DomainError as error:  # e.g. the member votes on their own phone: said on the console
+        return _refused(session, error, "consultations.console")
     db.session.commit()
     return _back_to_console(session)
 
@@ -580,7 +605,7 @@ def minutes_edit(slug: str, session_id: int):
             if request.form.get("publish"):
                 services.publish_minutes(session, summary=form.summary.data or "", actor=current_user)
             else:
-                session.minutes_summary = (form.summary.data or "").strip()
+                services.save_minutes_summary(session, summary=form.summary.data or "", actor=current_user)
         except DomainError as error:
             fail_form(form, error)
         else:

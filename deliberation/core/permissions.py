@@ -321,6 +321,13 @@ def can_vote_on_motion(user, motion) -> bool:
             and is_session_attendee_type(user, motion.session))
 
 
+def can_enter_vote_for(user, motion, attendance) -> bool:
+    """The secretary enters a present member's vote: in a roll-call motion, or for a member ticked present
+    without a phone (whether the member has voted already is checked by the service)."""
+    return (motion.status.value == "open" and attendance is not None and can_run_session(user, motion.session)
+            and (motion.method.value == "roll_call" or (motion.method.value == "phones" and attendance.without_phone)))
+
+
 def can_read_minutes(user, session) -> bool:
     """Published minutes are public; the secretary previews them once the session has adjourned."""
     return session.status.value == "minutes_published" or (

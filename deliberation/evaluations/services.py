@@ -383,7 +383,9 @@ def settle_survey(survey: SatisfactionSurvey, *, now: datetime | None = None) ->
     if responses:
         db.session.execute(insert(SurveyResponse.__table__), responses)
         db.session.execute(insert(SurveyRating.__table__), ratings)
-    db.session.flush()
+    # The number opened is the turnout, public anyway; nothing of any answer goes into the log.
+    audit.record("survey.answers_opened", survey, community=survey.organisation.community,
+                 summary=f"{len(responses)} sealed answers opened in random order")
     return True
 
 

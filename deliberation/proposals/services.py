@@ -148,6 +148,10 @@ def advance_blockers(round_: Round) -> list:
         waiting = count_in(round_, ProposalStatus.submitted)
         if waiting:
             blockers.append(_l("%(n)d proposals still to screen.", n=waiting))
+    if round_.phase == RoundPhase.voting:  # closing counts: the paper ballots must reconcile first
+        from deliberation.votes.services import paper_reconciliation
+
+        blockers.extend(paper_reconciliation(round_).problems)
     if target == RoundPhase.voting and not count_in(round_, ProposalStatus.accepted):
         blockers.append(_l("No accepted proposal is left to put on the ballot."))
     if target == RoundPhase.publicity:

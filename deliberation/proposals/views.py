@@ -195,9 +195,14 @@ def round_detail(slug: str, round_id: int):
         turnout = voting_turnout(round_)
     blockers = (services.advance_blockers(round_)
                 if perm.can_advance_round(current_user, round_) and round_.next_phase() else [])
+    reconciliation = None
+    if perm.is_voting_open(round_) and perm.can_manage_ballots(current_user, round_):
+        from deliberation.votes.services import paper_reconciliation
+
+        reconciliation = paper_reconciliation(round_)
     return render_page("proposals/round.html", "proposals/_proposal_list.html", community=round_.community,
                        round=round_, form=form, page=page, args=args, turnout=turnout, blockers=blockers,
-                       voted=_has_voted(round_))
+                       voted=_has_voted(round_), reconciliation=reconciliation)
 
 
 def _has_voted(round_: Round) -> bool:
@@ -218,9 +223,14 @@ def advance_round(slug: str, round_id: int):
     """Move the round to its next phase."""
     round_ = get_round(slug, round_id)
     require(perm.can_advance_round(current_user, round_))
-    phase = services.advance_round(round_, actor=current_user)
-    db.session.commit()
-    flash(_("The round is now in the phase: %(phase)s.", phase=phase.label), "success")
+    try:
+        phase = services.advance_round(round_, actor=current_user)
+    except DomainError as error:  # say on the round's page what still blocks it (e.g. unreconciled paper)
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("The round is now in the phase: %(phase)s.", phase=phase.label), "success")
     return redirect_to(url_for("proposals.round_detail", slug=slug, round_id=round_id))
 
 

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from deliberation.auth.models import User
 from deliberation.communities.models import Residency, ResidencyStatus
 from deliberation.core import audit, secrecy
 from deliberation.core.errors import DomainError
-from deliberation.core.models import insert_unless_duplicate, utcnow
+from deliberation.core.models import dialect_name, insert_unless_duplicate, utcnow
 from deliberation.extensions import db
 from deliberation.proposals.models import CountingRule, Proposal, ProposalStatus, Round, RoundPhase
 from deliberation.tally import Project, equal_shares, greedy
@@ -31,6 +31,7 @@ from deliberation.votes.models import Ballot, BallotParticipation, Channel, Pape
 log = logging.getLogger(__name__)
 RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 RECEIPT_LENGTH = 12  # 60 random bits
+_PG_PAPER_LOCK = 0x7061_7072  # "papr": with the round's id, serialises the keying of new paper sheets
 
 
 # --- ballot rules ---------------------------------------------------------------------
@@ -228,8 +229,22 @@ def cast_ballot(round_: Round, voter: User, *, choices, items: list | None = Non
 
 
 def mark_paper_voter(round_: Round, voter: User, *, actor: User) -> None:
-    """The secretary records that a resident voted on paper: their web vote is then refused."""
-    participation_id = _participate(round_, voter, channel=Channel.paper, recorded_by=actor)
+    """The secretary records that a resident voted on paper: their web vote is then refused.
+
+    The refusals speak to the operator about the resident (the casting path's messages speak to the voter)."""
+    lock_open_round(round_)
+    if not any(r.community_id == round_.community_id and r.status == ResidencyStatus.verified
+               for r in voter.residencies):
+        raise DomainError(_l("%(name)s is not a verified resident of this community and cannot vote.",
+                             name=voter.display_name), field="voter", status_code=422)
+    already = _l("%(name)s (or their household) has already voted in this round, online or on paper.",
+                 name=voter.display_name)
+    if participation_of(round_, voter) is not None:
+        raise DomainError(already, field="voter", status_code=422)
+    try:
+        participation_id = _participate(round_, voter, channel=Channel.paper, recorded_by=actor)
+    except DomainError as error:  # the same resident recorded at the same moment by another operator
+        raise DomainError(already, field="voter", status_code=422) from error
     audit.record("ballot.participation", audit.Ref("BallotParticipation", participation_id), actor=actor,
                  community=round_.community, summary=f"paper, recorded for {voter.login}")
 
@@ -255,6 +270,7 @@ def key_paper_sheet(round_: Round, *, sheet: str, choices, operator: User) -> Sh
     if not sheet or len(sheet) > 30:
         raise DomainError(_l("Enter the sheet number printed on the paper ballot."), field="sheet", status_code=422)
     ids = sorted({int(c) for c in choices if str(c).isdigit()})
+    _check_sheet_fits(round_, sheet)
     try:
         with db.session.begin_nested():
             db.session.add(PaperEntry(round_id=round_.id, sheet=sheet, operator_id=operator.id, choices=ids))
@@ -265,6 +281,28 @@ def key_paper_sheet(round_: Round, *, sheet: str, choices, operator: User) -> Sh
     audit.record("paper.keyed", round_, actor=operator, community=round_.community,
                  summary=f"sheet {sheet}: {status.state}")
     return status
+
+
+def paper_voter_count(round_: Round) -> int:
+    return db.session.scalar(select(func.count(BallotParticipation.id)).where(
+        BallotParticipation.round_id == round_.id, BallotParticipation.channel == Channel.paper)) or 0
+
+
+def _check_sheet_fits(round_: Round, sheet: str) -> None:
+    """A new sheet number is keyed only while fewer sheets than recorded paper voters exist, so the
+    counted paper ballots can never outnumber the residents recorded as having voted on paper."""
+    if dialect_name() == "postgresql":  # two operators keying new sheets at once must not both fit
+        db.session.execute(text("SELECT pg_advisory_xact_lock(CAST(:key AS integer), CAST(:round_id AS integer))"),
+                           {"key": _PG_PAPER_LOCK, "round_id": round_.id})
+    sheets = set(db.session.scalars(select(PaperEntry.sheet).where(PaperEntry.round_id == round_.id)))
+    if sheet in sheets:
+        return
+    voters = paper_voter_count(round_)
+    if len(sheets) >= voters:
+        raise DomainError(_l("%(voters)d residents are recorded as paper voters and %(sheets)d sheets are already "
+                             "keyed. Record the resident who handed in this sheet first, or check the sheet "
+                             "number (delete a keying with a mistyped number).", voters=voters, sheets=len(sheets)),
+                          field="sheet", status_code=422)
 
 
 def _reconcile(round_: Round, sheet: str) -> SheetStatus:
@@ -291,8 +329,23 @@ def sheet_status(round_: Round, sheet: str, entries: list[PaperEntry], items: li
                            [_l("The keyings differ: check the paper sheet, delete the wrong entry and key it again.")])
     check = check_choices(round_, entries[0].choices, items)
     if not check.ok:
-        return SheetStatus(sheet, entries, "invalid", check.problems)
+        return SheetStatus(sheet, entries, "invalid", _sheet_problems(round_, entries[0].choices, check, items))
     return SheetStatus(sheet, entries, "counted")
+
+
+def _sheet_problems(round_: Round, choices: list, check: BallotCheck, items: list | None) -> list:
+    """Why a sheet's ballot breaks the rules, said to the operators (`check_choices` speaks to the voter)."""
+    items = ballot_items(round_) if items is None else items
+    problems = []
+    if set(choices) - {p.id for p in items}:
+        problems.append(_l("The sheet names a project that is not on the ballot."))
+    if round_.max_approvals is not None and len(set(choices)) > round_.max_approvals:
+        problems.append(_l("The sheet approves %(k)d projects; a ballot may approve at most %(n)d.",
+                           k=len(set(choices)), n=round_.max_approvals))
+    if round_.must_fit_budget and check.total_cost > round_.budget:
+        problems.append(_l("The projects ticked on the sheet cost %(total)s yuan, more than the budget of "
+                           "%(budget)s yuan.", total=f"{check.total_cost:,}", budget=f"{round_.budget:,}"))
+    return problems
 
 
 def paper_sheets(round_: Round) -> list[SheetStatus]:
@@ -318,6 +371,48 @@ def delete_paper_entry(entry: PaperEntry, *, actor: User) -> None:
     db.session.flush()
     _reconcile(round_, sheet)
     audit.record("paper.entry_deleted", round_, actor=actor, community=round_.community, summary=f"sheet {sheet}")
+
+
+@dataclass
+class PaperReconciliation:
+    """Paper voters recorded against the sheets keyed, and what must still be done before closing."""
+
+    voters: int
+    keyed_once: int
+    matching: int  # keyed twice, the keyings agree, the ballot counts
+    mismatched: int
+    invalid: int  # keyed twice and agreeing, but the ballot breaks the rules: it does not count
+    problems: list = field(default_factory=list)
+
+    @property
+    def sheets(self) -> int:
+        return self.keyed_once + self.matching + self.mismatched + self.invalid
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def paper_reconciliation(round_: Round, sheets: list[SheetStatus] | None = None) -> PaperReconciliation:
+    """Every recorded paper voter must have exactly one sheet keyed twice, matching (counted or invalid)."""
+    sheets = paper_sheets(round_) if sheets is None else sheets
+    states = Counter(s.state for s in sheets)
+    report = PaperReconciliation(paper_voter_count(round_), states["waiting"], states["counted"],
+                                 states["mismatch"], states["invalid"])
+    if report.keyed_once:
+        report.problems.append(_l("%(n)d sheets are keyed only once: a second operator must key them.",
+                                  n=report.keyed_once))
+    if report.mismatched:
+        report.problems.append(_l("The two keyings of %(n)d sheets differ: check each paper sheet, delete the "
+                                  "wrong keying and key it again.", n=report.mismatched))
+    if report.sheets < report.voters:
+        report.problems.append(_l("%(voters)d residents are recorded as paper voters but only %(sheets)d sheets "
+                                  "are keyed: key the missing sheets.", voters=report.voters, sheets=report.sheets))
+    elif report.sheets > report.voters:
+        report.problems.append(_l("%(sheets)d sheets are keyed for only %(voters)d recorded paper voters: record "
+                                  "the missing voters or delete the keyings of sheets that do not exist.",
+                                  voters=report.voters, sheets=report.sheets))
+    return report
 
 
 # --- turnout, closing, counting -------------------------------------------------------
@@ -360,6 +455,10 @@ def turnout(round_: Round) -> Turnout:
 def close_voting(round_: Round, *, actor: User) -> RoundResult:
     """Stop voting, count the ballots with the round's rule and publish the result."""
     lock_open_round(round_, closing=True)
+    reconciliation = paper_reconciliation(round_)
+    if not reconciliation.ok:
+        raise DomainError(_l("Voting cannot close yet: the paper ballots do not reconcile. %(todo)s",
+                             todo=" ".join(str(p) for p in reconciliation.problems)))
     round_.voting_closed_at = utcnow()
     _reshuffle_ballots(round_)
     result = count_round(round_)

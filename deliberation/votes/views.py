@@ -160,8 +160,10 @@ def ballot_rules(slug: str, round_id: int):
 def _paper_page(round_: Round, voter_form: PaperVoterForm, sheet_form: PaperSheetForm, *, status_code: int = 200):
     items = services.ballot_items(round_)
     sheet_form.choices.choices = [SelectChoice(p.id, f"#{p.id} {p.title}") for p in items]
+    sheets = services.paper_sheets(round_)
     return render_page("votes/paper.html", "votes/paper.html", community=round_.community, round=round_,
-                       voter_form=voter_form, sheet_form=sheet_form, sheets=services.paper_sheets(round_),
+                       voter_form=voter_form, sheet_form=sheet_form, sheets=sheets,
+                       reconciliation=services.paper_reconciliation(round_, sheets),
                        turnout=services.turnout(round_), titles={p.id: p.title for p in items},
                        sheet_state_label=sheet_state_label, status_code=status_code)
 

@@ -110,6 +110,9 @@ OFF_SITE = ["/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", " //ev
 @pytest.mark.parametrize("target", OFF_SITE)
 def test_login_never_redirects_off_site(client, user, target):
     response = client.post("/login", query_string={"next": target}, data={"login": "wangfang", "password": PASSWORD})
+    if "\x00" in target:  # a NUL in any parameter is refused outright (core/inputs.py), redirecting nowhere
+        assert response.status_code == 400 and "Location" not in response.headers
+        return
     assert response.status_code == 303
     assert response.headers["Location"] == "/todo"
 
@@ -123,6 +126,9 @@ def test_the_reported_login_redirect_goes_home(client, user):
 @pytest.mark.parametrize("url,data", [("/prefs/locale", {"locale": "en"}), ("/prefs/text-size", {})])
 def test_preferences_never_redirect_off_site(client, url, data, target):
     response = client.post(url, data={**data, "next": target})
+    if "\x00" in target:  # refused outright (core/inputs.py), redirecting nowhere
+        assert response.status_code == 400 and "Location" not in response.headers
+        return
     assert response.status_code == 303
     assert response.headers["Location"] == "/"
 

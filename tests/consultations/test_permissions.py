@@ -96,6 +96,7 @@ ROUTES = [
     ("running", "POST", lambda s: u(s, "/speak"), {}, MEMBER),
     ("running", "POST", lambda s: u(s, f"/speakers/{s.slot.id}/start"), {}, SECRETARY),
     ("running", "POST", lambda s: u(s, f"/speakers/{s.slot.id}/down"), {}, SECRETARY),
+    ("running", "POST", lambda s: u(s, f"/speakers/{s.slot.id}/remove"), {}, SECRETARY),
     ("running", "POST", lambda s: u(s, "/motions"), {"text": ""}, SECRETARY),
     ("running", "POST", lambda s: u(s, f"/motions/{s.motion.id}/vote"), {"choice": "yes"}, MEMBER),
     ("running", "POST", lambda s: u(s, f"/motions/{s.motion.id}/roll-call"),

@@ -6,12 +6,15 @@ from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale
+from sqlalchemy import select
 
 from deliberation.consultations import services
 from deliberation.consultations.models import CountMethod, SessionKind, SessionStatus, VoteChoice
+from deliberation.core.audit import AuditEvent
 from deliberation.core.errors import DomainError
 from deliberation.core.models import utcnow
 from deliberation.councils.rules import Outcome
+from deliberation.extensions import db
 from deliberation.proposals.models import ProposalStatus, RoundPhase
 from deliberation.votes import services as votes
 from tests.councils.factories import make_session, members, start
@@ -152,7 +155,7 @@ def test_roll_call_and_show_of_hands(world, council):
         services.close_motion(motion, actor=world.secretary, hands=(10, 2, 1))  # 13 hands, 12 present
     services.close_motion(motion, actor=world.secretary, hands=(7, 4, 1))
     assert motion.outcome == Outcome.failed  # 7 < 8 of all members
-    roll = services.open_motion(session.items[0], text="点名表决", actor=world.secretary)
+    roll = services.open_motion(session.items[0], text="点名表决", actor=world.secretary, method=CountMethod.roll_call)
     vote = services.cast_vote(roll, people[3], VoteChoice.no, recorded_by=world.secretary)
     assert vote.recorded_by_id == world.secretary.id
 
@@ -260,3 +263,48 @@ def test_adjourning_requires_closing_the_open_motion(world, council):
     services.open_motion(session.items[0], text="同意", actor=world.secretary)
     with pytest.raises(DomainError):
         services.adjourn_session(session, actor=world.secretary)
+
+
+def test_secretary_enters_votes_only_by_roll_call_or_for_members_without_a_phone(world, council):
+    """Issue 10: a secretary recorded a named vote for a member on a phone motion; the member's own vote
+    was then refused, and nothing audited or showed it."""
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    people = members(council)
+    sign_in_all(session, people[:11])
+    services.sign_in(session, people[11], recorded_by=world.secretary, without_phone=True)
+    motion = services.open_motion(session.items[0], text="同意加装坡道", actor=world.secretary)
+    with pytest.raises(DomainError) as refused:  # a member with a phone votes on it themselves
+        services.cast_vote(motion, people[0], VoteChoice.no, recorded_by=world.secretary)
+    assert people[0].display_name in str(refused.value.message) and "自己的手机" in str(refused.value.message)
+    services.cast_vote(motion, people[0], VoteChoice.yes)  # ... and can still do so
+    with pytest.raises(DomainError) as refused:  # never overwritten
+        services.cast_vote(motion, people[0], VoteChoice.no, recorded_by=world.secretary)
+    assert "不能更改" in str(refused.value.message)
+    assert motion.votes[0].choice == VoteChoice.yes and motion.votes[0].recorded_by_id is None
+    entered = services.cast_vote(motion, people[11], VoteChoice.no, recorded_by=world.secretary)
+    assert entered.entered_by_secretary
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "motion.vote")
+                                .order_by(AuditEvent.id)).all()
+    assert [e.actor_id for e in events] == [people[0].id, world.secretary.id]
+    assert people[11].login in events[1].summary and "entered by" in events[1].summary
+    # A roll-call motion: the secretary enters every answer; members do not vote on their phones.
+    services.close_motion(motion, actor=world.secretary)
+    roll = services.open_motion(session.items[0], text="点名表决", actor=world.secretary, method=CountMethod.roll_call)
+    with pytest.raises(DomainError):
+        services.cast_vote(roll, people[1], VoteChoice.yes)
+    services.cast_vote(roll, people[1], VoteChoice.yes, recorded_by=world.secretary)
+
+
+def test_ticking_a_member_without_a_phone_is_audited_and_can_be_undone(world, council):
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    member = members(council)[0]
+    attendance = services.sign_in(session, member, recorded_by=world.secretary, without_phone=True)
+    assert attendance.without_phone and attendance.recorded_by_id == world.secretary.id
+    services.sign_in(session, member, recorded_by=world.secretary, without_phone=False)
+    assert not attendance.without_phone
+    assert services.sign_in(session, member).without_phone is False  # a member's own sign-in never sets it
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("attendance.%"))
+                                 .order_by(AuditEvent.id)).all()
+    assert actions == ["attendance.ticked", "attendance.updated"]

@@ -84,7 +84,7 @@ def test_meeting_on_phones_from_sign_in_to_published_minutes(client, world, coun
     console = client.get(url(session, "/console"), headers=HX).get_data(as_text=True)
     assert "quorum-not-met" in console
     # The secretary ticks the eleventh: the quorum turns green.
-    client.post(url(session, "/attendance"), data={"user_id": people[10].id}, headers=HX)
+    client.post(url(session, "/attendance"), data={"user_id": people[10].id, "no_phone": "1"}, headers=HX)
     console = client.get(url(session, "/console"), headers=HX).get_data(as_text=True)
     assert "quorum-met" in console and "quorum-not-met" not in console
     assert client.post(url(session, "/motions"), data={"text": "同意加装坡道", "method": "phones"}).status_code == 303
@@ -128,6 +128,8 @@ def test_meeting_on_phones_from_sign_in_to_published_minutes(client, world, coun
     assert f"打印时的审计日志链头：共 {audit.head().seq} 条事件，指纹 {audit.head().hash}" in text
     assert f"<code>{audit.head().hash}</code>" in minutes  # and the printed page carries the log's head
     assert f"赞成：{people[0].display_name}" in text and "缺席 (4)" in text
+    assert f"弃权：{people[10].display_name}（秘书代录）" in text  # the vote the secretary entered says so
+    assert f"{people[10].display_name}<span data-testid=\"entered-by-secretary\">（秘书代录）" in minutes
     assert client.post(url(session, "/minutes/edit"), data={"summary": "x"}).status_code == 403
 
 
@@ -210,3 +212,35 @@ def test_the_word_minutes_survive_characters_pasted_from_word(client, world, cou
     assert word.status_code == 200
     text = "\n".join(p.text for p in Document(io.BytesIO(word.data)).paragraphs)
     assert "第一行 第二行" in text and "会议有效" in text
+
+
+def test_secretary_cannot_enter_a_vote_for_a_member_with_a_phone(client, world, council):
+    """The refusal is said on the console, and the member can still vote on their phone."""
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    people = members(council)
+    for person in people[:11]:
+        services.sign_in(session, person)
+    motion = services.open_motion(session.items[0], text="同意加装坡道", actor=world.secretary)
+    login_as(client, world.secretary)
+    console = client.get(url(session, "/console")).get_data(as_text=True)
+    assert f"/motions/{motion.id}/roll-call" not in console  # no entry buttons for members with phones
+    response = client.post(url(session, f"/motions/{motion.id}/roll-call"),
+                           data={"user_id": people[1].id, "choice": "no"}, headers=HX)
+    assert response.status_code == 422 and "自己的手机" in response.get_data(as_text=True)
+    response = client.post(url(session, f"/motions/{motion.id}/roll-call"), data={"user_id": people[1].id, "choice": "no"})
+    assert response.status_code == 303
+    assert "自己的手机" in client.get(url(session, "/console")).get_data(as_text=True)
+    login_as(client, people[1])
+    assert client.post(url(session, f"/motions/{motion.id}/vote"), data={"choice": "yes"}, headers=HX).status_code == 200
+    again = client.post(url(session, f"/motions/{motion.id}/vote"), data={"choice": "no"}, headers=HX)
+    assert again.status_code == 422 and "不能更改" in again.get_data(as_text=True)
+    assert [v.choice for v in motion.votes] == [VoteChoice.yes]
+    # Ticked present without a phone, a member's vote can be entered from the console.
+    login_as(client, world.secretary)
+    client.post(url(session, "/attendance"), data={"user_id": people[12].id, "no_phone": "1"})
+    console = client.get(url(session, "/console")).get_data(as_text=True)
+    assert 'data-testid="without-phone"' in console and f"/motions/{motion.id}/roll-call" in console
+    assert client.post(url(session, f"/motions/{motion.id}/roll-call"),
+                       data={"user_id": people[12].id, "choice": "no"}).status_code == 303
+    assert {v.user_id: v.recorded_by_id for v in motion.votes}[people[12].id] == world.secretary.id

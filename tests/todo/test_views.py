@@ -83,6 +83,7 @@ def test_secretary_sees_screening_paper_sheets_and_minutes(client, world, as_use
     make_proposal(screening, world.resident, title="乙")
     move_to(screening, RoundPhase.screening, world.secretary)
     voting, (ramp,) = _voting_round(world, title="投票中的批次")
+    vote_services.mark_paper_voter(voting, world.resident, actor=world.secretary)
     vote_services.key_paper_sheet(voting, sheet="A1", choices=[ramp.id], operator=world.secretary)
     council = make_council(world.community, world.admin, members=3)
     meeting = make_session(world.community, world.secretary, council, title="已休会的会议", starts_in=__import__(
@@ -153,6 +154,7 @@ def test_todo_page_runs_a_fixed_number_of_queries(client, world, as_user, count_
             make_proposal(screening, world.resident, title="甲")
             move_to(screening, RoundPhase.screening, world.secretary)
             voting, (ramp,) = _voting_round(world, title=f"投票{n}-{i}")
+            vote_services.mark_paper_voter(voting, world.resident, actor=world.secretary)
             vote_services.key_paper_sheet(voting, sheet="A1", choices=[ramp.id], operator=world.secretary)
             review = make_round(world.community, world.secretary, title=f"审核{n}-{i}")
             make_proposal(review, world.resident)

@@ -11,6 +11,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event, func, select
 
 from deliberation.auth.models import User
+from deliberation.core.models import dialect_name
 from deliberation.extensions import db
 from deliberation.proposals.models import Round, RoundPhase
 from deliberation.votes import services
@@ -136,3 +137,38 @@ def test_on_sqlite_a_cast_reads_without_the_write_lock_and_takes_it_only_to_writ
     # participation, the round's seal key (made by its first ballot), the sealed ballot, the audit event
     assert statements[locked + 1:].count("INSERT") == 4
     assert "INSERT" not in statements[:locked]
+
+
+def test_operators_keying_new_sheets_at_once_never_outnumber_paper_voters(app, committing_app):
+    """Two recorded paper voters, eight operators each keying a different new sheet at the same moment:
+    at most two sheet numbers are stored (PostgreSQL: an advisory lock per round; SQLite: one writer)."""
+    from deliberation.votes.models import PaperEntry
+
+    with app.app_context():
+        world = build_world()
+        round_ = make_round(world.community, world.secretary)
+        proposal = make_proposal(round_, world.resident)
+        move_to(round_, RoundPhase.voting, world.secretary, party=world.party)
+        for i in range(2):
+            services.mark_paper_voter(round_, make_resident(world.community, login=f"paper{i}")[0],
+                                      actor=world.secretary)
+        operators = [make_resident(world.community, login=f"operator{i}")[0] for i in range(8)]
+        db.session.commit()
+        round_id, proposal_id, operator_ids = round_.id, proposal.id, [o.id for o in operators]
+        db.session.remove()
+
+    def key(number: int, operator_id: int):
+        return lambda: services.key_paper_sheet(db.session.get(Round, round_id), sheet=f"P-{number}",
+                                                choices=[proposal_id], operator=db.session.get(User, operator_id))
+
+    outcomes = race(app, [key(n, operator_id) for n, operator_id in enumerate(operator_ids)])
+    with app.app_context():
+        sheets = db.session.scalar(select(func.count(func.distinct(PaperEntry.sheet)))
+                                   .where(PaperEntry.round_id == round_id))
+        postgres = dialect_name() == "postgresql"
+        db.session.remove()
+    # Never more sheet numbers than paper voters. On PostgreSQL both fitting sheets get in and the rest are
+    # refused; on SQLite outside a request (no BEGIN IMMEDIATE here) a writer may also lose with "locked".
+    assert sheets <= 2 and outcomes.count("done") == sheets, sorted(outcomes)
+    if postgres:
+        assert sheets == 2 and outcomes.count("refused") == 6, sorted(outcomes)

@@ -22,9 +22,11 @@ def scene(world, *, closed: bool):
     round_ = make_round(world.community, world.secretary)
     proposal = make_proposal(round_, proposer)
     move_to(round_, RoundPhase.voting, world.secretary, party=world.party)
+    services.mark_paper_voter(round_, make_resident(world.community, login="on-paper")[0], actor=world.secretary)
     services.key_paper_sheet(round_, sheet="S1", choices=[proposal.id], operator=world.secretary)
     entry = services.paper_sheets(round_)[0].entries[0]
     if closed:
+        services.key_paper_sheet(round_, sheet="S1", choices=[proposal.id], operator=world.admin)
         services.cast_ballot(round_, proposer, choices=[proposal.id])
         round_services.advance_round(round_, actor=world.secretary)
     return round_, proposal, entry

@@ -118,8 +118,14 @@ def test_paper_and_web_block_each_other(world, voting, voters):
         services.mark_paper_voter(round_, voters[1], actor=world.secretary)
 
 
+def record_paper_voters(world, round_, count: int) -> None:
+    for i in range(count):
+        services.mark_paper_voter(round_, make_resident(world.community, login=f"paper{i}")[0], actor=world.secretary)
+
+
 def test_paper_sheet_counts_only_when_two_operators_agree(world, voting):
     round_, (ramp, bench, lamp) = voting
+    record_paper_voters(world, round_, 3)
     status = services.key_paper_sheet(round_, sheet="p-001", choices=[ramp.id], operator=world.secretary)
     assert status.state == "waiting" and ballots_count() == 0
     with pytest.raises(DomainError):  # the same operator cannot confirm their own keying
@@ -247,3 +253,74 @@ def test_resolution_is_prefilled_from_the_result(client, world, as_user, voting,
     page = client.get(f"/c/taoyuan/rounds/{round_.id}/resolution").get_data(as_text=True)
     assert re.search(rf'<input checked[^>]*value="{lamp.id}"', page)
     assert not re.search(rf'<input checked[^>]*value="{ramp.id}"', page)
+
+
+def test_paper_sheets_never_outnumber_recorded_paper_voters(world, voting):
+    """Issue 10: a count took 75 paper ballots from 71 paper voters and said nothing."""
+    round_, (ramp, *_rest) = voting
+    record_paper_voters(world, round_, 1)
+    services.key_paper_sheet(round_, sheet="P-1", choices=[ramp.id], operator=world.secretary)
+    with pytest.raises(DomainError) as refused:  # a second sheet for one recorded voter
+        services.key_paper_sheet(round_, sheet="P-2", choices=[ramp.id], operator=world.admin)
+    assert "1 人登记为纸质投票" in str(refused.value.message)
+    services.key_paper_sheet(round_, sheet="P-1", choices=[ramp.id], operator=world.admin)  # the same sheet: fine
+    with pytest.raises(DomainError):
+        services.key_paper_sheet(round_, sheet="P-3", choices=[ramp.id], operator=world.secretary)
+    assert ballots_count() == 1
+    assert db.session.scalar(select(func.count(Ballot.id)).where(Ballot.channel == Channel.paper)) \
+        <= services.paper_voter_count(round_)
+
+
+@pytest.mark.parametrize("scene, todo", [
+    ("keyed_once", "只录入了一次"),
+    ("mismatch", "两次录入不一致"),
+    ("missing", "只录入了 0 张"),
+])
+def test_closing_is_refused_until_the_paper_ballots_reconcile(world, voting, voters, scene, todo):
+    round_, (ramp, bench, lamp) = voting
+    services.cast_ballot(round_, voters[0], choices=[ramp.id])
+    record_paper_voters(world, round_, 1)
+    if scene != "missing":
+        services.key_paper_sheet(round_, sheet="P-1", choices=[ramp.id], operator=world.secretary)
+    if scene == "mismatch":
+        services.key_paper_sheet(round_, sheet="P-1", choices=[lamp.id], operator=world.admin)
+    with pytest.raises(DomainError) as refused:
+        round_services.advance_round(round_, actor=world.secretary)
+    assert todo in str(refused.value.message) and "不能结束投票" in str(refused.value.message)
+    assert round_.phase == RoundPhase.voting and services.result_of(round_) is None
+    report = services.paper_reconciliation(round_)
+    assert not report.ok and report.voters == 1
+    assert (report.keyed_once, report.mismatched) == ((1, 0) if scene == "keyed_once" else
+                                                      (0, 1) if scene == "mismatch" else (0, 0))
+
+
+def test_a_reconciled_count_takes_every_paper_sheet_once(world, voting, voters):
+    round_, (ramp, bench, lamp) = voting
+    record_paper_voters(world, round_, 3)
+    for sheet, choices in [("P-1", [ramp.id]), ("P-2", [lamp.id]), ("P-3", [ramp.id, bench.id])]:  # P-3 invalid
+        services.key_paper_sheet(round_, sheet=sheet, choices=choices, operator=world.secretary)
+        services.key_paper_sheet(round_, sheet=sheet, choices=choices, operator=world.admin)
+    report = services.paper_reconciliation(round_)
+    assert (report.voters, report.keyed_once, report.matching, report.mismatched, report.invalid) == (3, 0, 2, 0, 1)
+    assert report.ok
+    round_services.advance_round(round_, actor=world.secretary)
+    assert services.result_of(round_).ballots_counted == 2
+
+
+def test_operators_are_told_about_the_resident_not_addressed_as_the_voter(world, voting, voters):
+    round_, (ramp, bench, lamp) = voting
+    services.cast_ballot(round_, voters[0], choices=[ramp.id])
+    with pytest.raises(DomainError) as refused:
+        services.mark_paper_voter(round_, voters[0], actor=world.secretary)
+    message = str(refused.value.message)
+    assert voters[0].display_name in message and "您" not in message
+    unverified, _ = make_resident(world.community, verified=False, login="waiting")
+    with pytest.raises(DomainError) as refused:
+        services.mark_paper_voter(round_, unverified, actor=world.secretary)
+    assert unverified.display_name in str(refused.value.message)
+    round_.max_approvals = 1
+    record_paper_voters(world, round_, 1)
+    services.key_paper_sheet(round_, sheet="P-1", choices=[ramp.id, lamp.id], operator=world.secretary)
+    services.key_paper_sheet(round_, sheet="P-1", choices=[ramp.id, lamp.id], operator=world.admin)
+    (sheet,) = services.paper_sheets(round_)
+    assert sheet.state == "invalid" and "您" not in " ".join(str(r) for r in sheet.reasons)

@@ -90,9 +90,11 @@ def test_results_page_shows_turnout_chart_winners_and_explanation(client, world,
     for voter, choices in zip(voters[:3], [[lamp.id], [lamp.id, bench.id], [ramp.id]], strict=True):
         services.cast_ballot(round_, voter, choices=choices)
     services.mark_paper_voter(round_, voters[3], actor=world.secretary)
+    for operator in (world.secretary, world.admin):  # a blank paper ballot, keyed twice
+        services.key_paper_sheet(round_, sheet="P-1", choices=[], operator=operator)
     round_services.advance_round(round_, actor=world.secretary)
     page = client.get(f"/c/taoyuan/rounds/{round_.id}/results").get_data(as_text=True)
-    assert "共计入 3 张选票" in page and "1 位纸质投票" in page
+    assert "共计入 4 张选票" in page and "1 位纸质投票" in page
     assert page.count("<meter") == 3 and 'value="2"' in page
     assert "路灯：2 票赞成" in page and "因此入选" in page and "不够，因此跳过" in page
     counted = db.session.scalar(select(AuditEvent.hash).where(AuditEvent.action == "round.counted"))
@@ -124,6 +126,7 @@ def test_paper_pages_record_voters_and_key_sheets(client, world, as_user, voting
     assert client.post(f"/c/taoyuan/rounds/{round_.id}/paper/voters", data={"voter-voter": "voter0"}).status_code == 303
     response = client.post(f"/c/taoyuan/rounds/{round_.id}/paper/voters", data={"voter-voter": "voter0"})
     assert response.status_code == 422 and "已在本批次投过票" in response.get_data(as_text=True)
+    assert "您（或您家）" not in response.get_data(as_text=True)  # said to the operator, not to the voter
     client.post(f"/c/taoyuan/rounds/{round_.id}/paper/sheets", data={"sheet-sheet": "A1", "sheet-choices": [ramp.id]})
     as_user(world.admin)
     client.post(f"/c/taoyuan/rounds/{round_.id}/paper/sheets", data={"sheet-sheet": "a1", "sheet-choices": [ramp.id]})
@@ -179,3 +182,41 @@ def test_text_exports_state_their_charset_once(client, world, as_user, voting, v
     as_user(world.secretary)
     response = client.get(f"/c/taoyuan/rounds/{round_.id}/proposals.csv")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_closing_with_unreconciled_paper_says_what_to_do_on_the_round_page(client, world, as_user, voting, voters):
+    round_, (ramp, bench, lamp) = voting
+    services.cast_ballot(round_, voters[0], choices=[lamp.id])
+    services.mark_paper_voter(round_, voters[1], actor=world.secretary)
+    services.mark_paper_voter(round_, voters[2], actor=world.secretary)
+    services.key_paper_sheet(round_, sheet="P-1", choices=[ramp.id, lamp.id], operator=world.secretary)
+    as_user(world.secretary)
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
+    assert 'data-testid="paper-reconciliation"' in page and "只录入一次的选票" in page
+    response = client.post(f"/c/taoyuan/rounds/{round_.id}/advance")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/rounds/{round_.id}")
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
+    assert "暂不能结束投票" in page and "只录入了一次" in page and "只录入了 1 张" in page
+    assert client.get(f"/c/taoyuan/rounds/{round_.id}/results").status_code == 403  # not counted
+    # The paper page shows the same reconciliation, and names the projects each keying ticked.
+    paper = client.get(f"/c/taoyuan/rounds/{round_.id}/paper").get_data(as_text=True)
+    assert 'data-testid="paper-reconciliation"' in paper
+    entry = re.search(r'data-testid="sheet-entry">(.*?)</div>', paper, re.S).group(1)
+    assert "坡道" in entry and "路灯" in entry and "#" not in entry.split("<form")[0]
+    assert 'class="sheet-number"' in paper and 'class="sheet-state"' in paper
+    # Residents see no reconciliation.
+    as_user(voters[3])
+    assert 'data-testid="paper-reconciliation"' not in client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
+
+
+def test_the_close_button_names_what_the_paper_ballots_still_need(client, world, as_user, voting, voters):
+    """The round page shows what blocks closing instead of a button that would be refused."""
+    round_, (ramp, *_rest) = voting
+    services.mark_paper_voter(round_, voters[1], actor=world.secretary)
+    as_user(world.secretary)
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
+    assert "结束投票并计票" not in page and "只录入了 0 张" in page
+    services.key_paper_sheet(round_, sheet="P-1", choices=[ramp.id], operator=world.secretary)
+    services.key_paper_sheet(round_, sheet="P-1", choices=[ramp.id], operator=world.party)
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
+    assert "结束投票并计票" in page
