@@ -117,12 +117,14 @@ def _register_blueprints(app: Flask) -> None:
 def _register_templates(app: Flask) -> None:
     from flask_babel import format_datetime
 
+    from deliberation.core.confirm import confirmation_for
     from deliberation.core.forms import safe_next
     from deliberation.core.permissions import TEMPLATE_FUNCTIONS
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(TEMPLATE_FUNCTIONS)
     app.jinja_env.globals["safe_next"] = safe_next
+    app.jinja_env.globals["confirmation"] = confirmation_for
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else ""
     )

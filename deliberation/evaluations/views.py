@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 
 from deliberation.communities.models import Community, Estate
 from deliberation.communities.views import get_community
+from deliberation.core.confirm import confirmation_page, is_confirmed
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status, optional_int
 from deliberation.core.htmx import redirect_to, render_page
@@ -32,7 +33,7 @@ from deliberation.core.permissions import (
     represents,
     require,
 )
-from deliberation.evaluations import chart, export, services
+from deliberation.evaluations import chart, confirmations, export, services
 from deliberation.evaluations import notice as _notice  # noqa: F401  (registers the notice-board section)
 from deliberation.evaluations.forms import (
     CorrectionForm,
@@ -391,6 +392,9 @@ def close_survey(slug: str, survey_id: int):
     community = get_community(slug)
     item = get_survey(community, survey_id)
     require(can_evaluate(current_user, item.organisation))
+    if not is_confirmed():
+        return confirmation_page(confirmations.close_survey(item),
+                                 cancel_url=url_for("evaluations.survey", slug=slug, survey_id=item.id))
     services.close_survey(item, actor=current_user)
     db.session.commit()
     flash(_("The survey is closed."), "info")
@@ -502,10 +506,13 @@ def remove_photo(slug: str, evaluation_id: int, photo_id: int):
     return redirect_to(url_for("evaluations.edit_evaluation", slug=slug, evaluation_id=ev.id))
 
 
-def _lifecycle_action(slug: str, evaluation_id: int, action, success_message: str):
+def _lifecycle_action(slug: str, evaluation_id: int, action, success_message: str, *, confirm=None):
     community = get_community(slug)
     ev = get_evaluation(community, evaluation_id)
     require(can_evaluate(current_user, ev.organisation))
+    if confirm is not None and not is_confirmed():
+        return confirmation_page(confirm(ev), cancel_url=url_for("evaluations.evaluation", slug=slug,
+                                                                  evaluation_id=ev.id))
     try:
         action(ev)
     except DomainError as error:
@@ -543,7 +550,8 @@ def publish_evaluation(slug: str, evaluation_id: int):
         slug, evaluation_id,
         lambda ev: services.publish_evaluation(ev, actor=current_user, confirm_own=confirm_own,
                                                cooling_off=cooling_off()),
-        _("Published. Residents see it on the organisation's page and the notice board."))
+        _("Published. Residents see it on the organisation's page and the notice board."),
+        confirm=confirmations.publish_evaluation)
 
 
 @bp.route("/c/<slug>/evaluations/<int:evaluation_id>/correct", methods=["GET", "POST"])

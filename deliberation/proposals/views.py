@@ -16,12 +16,13 @@ from deliberation.communities.loaders import get_community
 from deliberation.communities.models import Community
 from deliberation.communities.services import buildings_of
 from deliberation.core import permissions as perm
+from deliberation.core.confirm import confirmation_page, is_confirmed
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
 from deliberation.core.htmx import redirect_to, render_page
 from deliberation.core.permissions import require
 from deliberation.extensions import db
-from deliberation.proposals import exports, queries, services
+from deliberation.proposals import confirmations, exports, queries, services
 from deliberation.proposals import notice_board as _notice_board  # noqa: F401  (registers sections)
 from deliberation.proposals.forms import (
     AnswerForm,
@@ -200,6 +201,9 @@ def advance_round(slug: str, round_id: int):
     """Move the round to its next phase."""
     round_ = get_round(slug, round_id)
     require(perm.can_advance_round(current_user, round_))
+    if not is_confirmed():
+        return confirmation_page(confirmations.advance_round(round_),
+                                 cancel_url=url_for("proposals.round_detail", slug=slug, round_id=round_id))
     phase = services.advance_round(round_, actor=current_user)
     db.session.commit()
     flash(_("The round is now in the phase: %(phase)s.", phase=phase.label), "success")
