@@ -17,6 +17,7 @@ from tests.conftest import login_as
 from tests.councils.factories import make_session, members, start
 
 HX = {"HX-Request": "true"}
+CONFIRMED = {"confirmed": "1"}  # as the confirmation dialog or page sends it
 
 
 def url(session, path=""):
@@ -50,7 +51,7 @@ def test_draft_is_hidden_from_residents_and_notice_appears_on_board_and_member_p
     assert client.get(url(session)).status_code == 403
     assert "第三届议事会第7次会议" not in client.get("/c/taoyuan").get_data(as_text=True)
     login_as(client, world.secretary)
-    assert client.post(url(session, "/notice")).status_code == 303
+    assert client.post(url(session, "/notice"), data=CONFIRMED).status_code == 303
     login_as(client, world.resident)  # a council member
     assert client.get(url(session)).status_code == 200
     board = client.get("/c/taoyuan").get_data(as_text=True)
@@ -101,7 +102,7 @@ def test_meeting_on_phones_from_sign_in_to_published_minutes(client, world, coun
     assert client.post(url(session, f"/motions/{motion.id}/vote"), data={"choice": "yes"}).status_code == 403
     login_as(client, world.secretary)
     client.post(url(session, f"/motions/{motion.id}/roll-call"), data={"user_id": people[10].id, "choice": "abstain"})
-    assert client.post(url(session, f"/motions/{motion.id}/close")).status_code == 303
+    assert client.post(url(session, f"/motions/{motion.id}/close"), data=CONFIRMED).status_code == 303
     assert motion.outcome.value == "passed"
     page = client.get(url(session)).get_data(as_text=True)
     assert "15 名成员中 9 人赞成" in page
@@ -109,9 +110,9 @@ def test_meeting_on_phones_from_sign_in_to_published_minutes(client, world, coun
     login_as(client, people[0])
     assert client.post(url(session, f"/motions/{motion.id}/vote"), data={"choice": "no"}).status_code == 403
     login_as(client, world.secretary)
-    assert client.post(url(session, "/adjourn")).status_code == 303
+    assert client.post(url(session, "/adjourn"), data=CONFIRMED).status_code == 303
     response = client.post(url(session, "/minutes/edit"), data={
-        f"item-{session.items[0].id}": "经讨论，同意加装坡道。", "summary": "会议有效", "publish": "1"})
+        f"item-{session.items[0].id}": "经讨论，同意加装坡道。", "minutes_summary": "会议有效", "publish": "1", **CONFIRMED})
     assert response.status_code == 303
     login_as(client, world.party)
     minutes = client.get(url(session, "/minutes")).get_data(as_text=True)

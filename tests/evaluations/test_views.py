@@ -24,6 +24,7 @@ from tests.factories import make_resident
 from .factories import answer, closed_survey, default_rubric, make_evaluation, make_published, make_survey
 
 _names = itertools.count(1)
+CONFIRMED = {"confirmed": "1"}  # as the confirmation dialog or page sends it
 
 
 def page_text(response) -> str:
@@ -178,7 +179,7 @@ def test_branch_opens_a_survey_residents_answer_once_and_the_branch_sees_turnout
     assert "各楼栋参与情况" not in public_view and "门岗很负责" not in public_view
     assert "问卷结束后公布结果。" in public_view
 
-    assert client.post(f"/c/taoyuan/surveys/{survey.id}/close").status_code == 303
+    assert client.post(f"/c/taoyuan/surveys/{survey.id}/close", data=CONFIRMED).status_code == 303
     closed = resident.post(f"/c/taoyuan/surveys/{survey.id}", data=items)
     assert closed.status_code == 422 and "该问卷已结束。" in page_text(closed)
     public_after = page_text(app.test_client().get(f"/c/taoyuan/surveys/{survey.id}"))
@@ -228,13 +229,13 @@ def test_branch_records_submits_and_a_second_member_publishes(app, client, ew, s
     assert evaluation.status == EvaluationStatus.submitted
     own = page_text(client.get(f"/c/taoyuan/evaluations/{evaluation.id}"))
     assert 'data-testid="cooling-off"' in own
-    client.post(f"/c/taoyuan/evaluations/{evaluation.id}/publish")
+    client.post(f"/c/taoyuan/evaluations/{evaluation.id}/publish", data=CONFIRMED)
     db.session.expire_all()
     assert evaluation.status == EvaluationStatus.submitted  # the submitter alone, within 24 hours
 
     second = app.test_client()
     login_as(second, ew.party2)
-    assert second.post(f"/c/taoyuan/evaluations/{evaluation.id}/publish").status_code == 303
+    assert second.post(f"/c/taoyuan/evaluations/{evaluation.id}/publish", data=CONFIRMED).status_code == 303
     db.session.expire_all()
     assert evaluation.status == EvaluationStatus.published and evaluation.published_by_id == ew.party2.id
 
@@ -305,7 +306,7 @@ def test_a_correction_is_a_new_version_with_a_public_reason(app, client, ew, sur
     client.post(f"/c/taoyuan/evaluations/{correction.id}/submit")
     second = app.test_client()
     login_as(second, ew.party2)
-    second.post(f"/c/taoyuan/evaluations/{correction.id}/publish")
+    second.post(f"/c/taoyuan/evaluations/{correction.id}/publish", data=CONFIRMED)
     visitor = app.test_client()
     page = page_text(visitor.get(f"/c/taoyuan/evaluations/{correction.id}"))
     assert "秩序维护分数录入错误" in page and "第 2 版" in page and "已被更正版本取代" in page

@@ -154,7 +154,7 @@ def test_party_branch_strikes_then_passes_the_list(client, world, as_user, round
     move_to(round_, RoundPhase.branch_review, world.secretary)
     as_user(world.party)
     client.post(f"/c/taoyuan/proposals/{b.id}/strike", data={"reason": "商业广告不属于民生项目"})
-    response = client.post(f"/c/taoyuan/rounds/{round_.id}/advance")
+    response = client.post(f"/c/taoyuan/rounds/{round_.id}/advance", data={"confirmed": "1"})
     assert response.status_code == 303
     db.session.refresh(round_)
     assert round_.phase == RoundPhase.voting
