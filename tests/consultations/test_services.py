@@ -260,3 +260,22 @@ def test_adjourning_requires_closing_the_open_motion(world, council):
     services.open_motion(session.items[0], text="同意", actor=world.secretary)
     with pytest.raises(DomainError):
         services.adjourn_session(session, actor=world.secretary)
+
+
+def test_saving_the_minutes_draft_is_a_service_and_is_audited(world, council):
+    from sqlalchemy import select
+
+    from deliberation.core.audit import AuditEvent
+    from deliberation.extensions import db
+
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    item = session.items[0]
+    services.save_minutes(session, item_texts={item.id: "同意加装坡道。"}, summary="会议有效。", actor=world.secretary)
+    assert item.minutes_text == "同意加装坡道。" and session.minutes_summary == "会议有效。"
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "minutes.saved")) is not None
+    services.adjourn_session(session, actor=world.secretary)
+    services.publish_minutes(session, actor=world.secretary)
+    assert session.minutes_summary == "会议有效。"  # publishing keeps what was saved
+    with pytest.raises(DomainError):
+        services.save_minutes(session, item_texts={}, summary="改动", actor=world.secretary)

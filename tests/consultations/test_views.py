@@ -208,3 +208,56 @@ def test_the_word_minutes_survive_characters_pasted_from_word(client, world, cou
     assert word.status_code == 200
     text = "\n".join(p.text for p in Document(io.BytesIO(word.data)).paragraphs)
     assert "第一行 第二行" in text and "会议有效" in text
+
+
+def _form_fields(page: str) -> dict[str, str]:
+    """What a browser would send from the minutes form as shown: every textarea with its text."""
+    import html
+    import re
+
+    # As in HTML, one newline right after <textarea> is not part of the text.
+    return {html.unescape(name): html.unescape(re.sub(r"^\r?\n", "", text)) for name, text in
+            re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S)}
+
+
+def test_saved_general_remarks_come_back_and_are_published_in_html_and_word(client, world, council):
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    services.adjourn_session(session, actor=world.secretary)
+    login_as(client, world.secretary)
+    edit = client.get(url(session, "/minutes/edit")).get_data(as_text=True)
+    fields = _form_fields(edit)
+    summary_name = next(name for name in fields if "summary" in name)
+    fields[summary_name] = "会议应到3人，实到3人，符合议事规则。"
+    assert client.post(url(session, "/minutes/edit"), data=fields).status_code == 303  # saved, not published
+    # The secretary comes back later: the saved text is on the page, and publishing keeps it.
+    again = _form_fields(client.get(url(session, "/minutes/edit")).get_data(as_text=True))
+    assert again[summary_name] == "会议应到3人，实到3人，符合议事规则。"
+    response = client.post(url(session, "/minutes/edit"), data={**again, "publish": "1", **CONFIRMED})
+    assert response.status_code == 303
+    assert "会议应到3人，实到3人，符合议事规则。" in client.get(url(session, "/minutes")).get_data(as_text=True)
+    word = client.get(url(session, "/minutes.docx"))
+    text = "\n".join(p.text for p in Document(io.BytesIO(word.data)).paragraphs)
+    assert "会议应到3人，实到3人，符合议事规则。" in text
+
+
+def test_minutes_and_session_page_show_when_the_meeting_actually_started_and_ended(client, world, council):
+    session = make_session(world.community, world.secretary, council, starts_in=timedelta(days=4))
+    services.notice_session(session, actor=world.secretary)
+    # Scheduled in four days at some time; it actually starts now (urgent) and ends now.
+    services.start_session(session, urgent_reason="台风预警，提前开会", actor=world.secretary)
+    services.adjourn_session(session, actor=world.secretary)
+    session.started_at = session.starts_at - timedelta(days=3, hours=2, minutes=13)
+    session.adjourned_at = session.started_at + timedelta(hours=1, minutes=30)
+    services.publish_minutes(session, actor=world.secretary)
+
+    def beijing(value):
+        return (value + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+
+    expected = (f"实际开始：{beijing(session.started_at)}，休会：{beijing(session.adjourned_at)}"
+                f"（原定：{beijing(session.starts_at)}）")
+    login_as(client, world.resident)
+    assert expected in client.get(url(session, "/minutes")).get_data(as_text=True)
+    assert expected in client.get(url(session)).get_data(as_text=True)
+    word = client.get(url(session, "/minutes.docx"))
+    assert expected in "\n".join(p.text for p in Document(io.BytesIO(word.data)).paragraphs)
