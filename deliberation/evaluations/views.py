@@ -33,7 +33,7 @@ from deliberation.core.permissions import (
     represents,
     require,
 )
-from deliberation.evaluations import chart, confirmations, export, services
+from deliberation.evaluations import chart, confirmations, export, periods, services
 from deliberation.evaluations import notice as _notice  # noqa: F401  (registers the notice-board section)
 from deliberation.evaluations.forms import (
     CorrectionForm,
@@ -426,11 +426,13 @@ def new_evaluation(slug: str, organisation_id: int):
 
 
 def _survey_choices(ev: Evaluation) -> list[SelectChoice]:
-    surveys = [s for s in services.surveys_of(ev.organisation.community, organisation=ev.organisation)
-               if s.rubric_id == ev.rubric_id]
+    """Only surveys that may count for this evaluation's period (evaluations/periods.py), told apart by
+    period, dates and number of answers."""
     return [SelectChoice("", _("— none —"))] + [
-        SelectChoice(s.id, _("Survey closing %(day)s", day=(s.closes_at + timedelta(hours=8)).strftime("%Y-%m-%d"))
-                     + ("" if s.open_now else " · " + _("closed"))) for s in surveys]
+        SelectChoice(o.survey.id, _("%(period)s · %(first)s to %(last)s · %(n)d answers", period=o.period,
+                                    first=o.first_day.isoformat(), last=o.last_day.isoformat(), n=o.answers)
+                     + " · " + (_("still open") if o.survey.open_now else _("closed")))
+        for o in periods.countable_surveys(ev)]
 
 
 @bp.route("/c/<slug>/evaluations/<int:evaluation_id>/edit", methods=["GET", "POST"])
