@@ -148,8 +148,20 @@ def page(browser, base_url):
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+    accept_dialogs(page)
     yield page
     context.close()
+
+
+def accept_dialogs(page) -> None:
+    """Irreversible actions ask with window.confirm (static/js/confirm.js): say yes, and keep what was asked."""
+    page.dialogs = []
+
+    def answer(dialog) -> None:
+        page.dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,9 @@ import re
 
 from playwright.sync_api import expect
 
+from deliberation.core.models import utcnow
+from deliberation.evaluations.periods import period_of
+
 from .conftest import EVAL_PASSWORD, FIRM_NAME
 from .test_resident_journey import log_in, log_out
 
@@ -25,8 +28,6 @@ def answer_survey(page, login: str, rating: str, comment: str) -> None:
 
 
 def test_branch_survey_evaluation_reply_and_public_chart(page, artifacts):
-    page.on("dialog", lambda dialog: dialog.accept())
-
     # The Party branch opens a satisfaction survey for the firm.
     log_in(page, "branch1", EVAL_PASSWORD)
     page.goto("/c/taoyuan/branch")
@@ -52,7 +53,8 @@ def test_branch_survey_evaluation_reply_and_public_chart(page, artifacts):
 
     page.goto("/c/taoyuan/branch")
     page.get_by_test_id("dashboard-org").filter(has_text=FIRM_NAME).get_by_role("button", name="新建评价").click()
-    page.get_by_label("评价期间").fill("2026-Q3")
+    period = period_of(utcnow())  # the survey closed today: it counts for this quarter only
+    page.get_by_label("评价期间").fill(period)
     page.get_by_role("button", name="开始评价").click()
     scores = page.get_by_test_id("evaluation-form").locator('input[name^="score_"]')
     expect(scores).to_have_count(7)
@@ -90,7 +92,7 @@ def test_branch_survey_evaluation_reply_and_public_chart(page, artifacts):
     # A resident reads the firm's page: grade, chart, scores and the reply.
     log_in(page, "resident-a", EVAL_PASSWORD)
     page.goto("/c/taoyuan")
-    expect(page.get_by_test_id("notice-evaluations")).to_contain_text(f"{FIRM_NAME} · 2026-Q3")
+    expect(page.get_by_test_id("notice-evaluations")).to_contain_text(f"{FIRM_NAME} · {period}")
     page.get_by_role("button", name="物业企业与业委会").click()
     page.get_by_role("link", name=FIRM_NAME).click()
     expect(page.get_by_test_id("grade").first).to_contain_text("87.1 · 良好")
