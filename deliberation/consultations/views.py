@@ -11,8 +11,8 @@ from wtforms import SelectChoice
 
 from deliberation.auth.models import User
 from deliberation.communities.loaders import get_community
-from deliberation.consultations import notice_board as _notice_board  # noqa: F401  (registers the section)
 from deliberation.consultations import confirmations, services
+from deliberation.consultations import notice_board as _notice_board  # noqa: F401  (registers the section)
 from deliberation.consultations.forms import (
     CorrectionForm,
     HandsForm,
@@ -317,7 +317,8 @@ def notice(slug: str, session_id: int):
     session = get_session(slug, session_id)
     require(perm.can_run_session(current_user, session))
     if not is_confirmed():
-        return confirmation_page(confirmations.notice_session(session), cancel_url=_url("consultations.detail", session))
+        return confirmation_page(confirmations.notice_session(session),
+                                 cancel_url=_url("consultations.detail", session))
     services.notice_session(session, actor=current_user)
     db.session.commit()
     flash(_("The notice is published."), "success")

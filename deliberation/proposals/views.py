@@ -472,7 +472,9 @@ def accept(slug: str, proposal_id: int):
     return redirect_to(url_for("proposals.detail", slug=slug, proposal_id=proposal_id))
 
 
-def _reason_action(slug: str, proposal_id: int, *, allowed, service, template_title, done_message):
+def _reason_action(slug: str, proposal_id: int, *, allowed, service, template_title, done_message,
+                   consequence=None):
+    """A decision with a public reason; its own page, which says what will happen, is the confirmation."""
     proposal = get_proposal(slug, proposal_id)
     require(allowed(current_user, proposal))
     form = ReasonForm()
@@ -486,7 +488,8 @@ def _reason_action(slug: str, proposal_id: int, *, allowed, service, template_ti
             flash(done_message, "info")
             return redirect_to(url_for("proposals.detail", slug=slug, proposal_id=proposal_id))
     return render_page("proposals/reason.html", "proposals/reason.html", community=proposal.round.community,
-                       proposal=proposal, form=form, title=template_title, status_code=form_status(form))
+                       proposal=proposal, form=form, title=template_title, consequence=consequence,
+                       status_code=form_status(form))
 
 
 @bp.route("/proposals/<int:proposal_id>/reject", methods=["GET", "POST"])
@@ -504,7 +507,9 @@ def strike(slug: str, proposal_id: int):
     """The Party branch strikes an accepted item, with a public reason."""
     return _reason_action(slug, proposal_id, allowed=perm.can_strike, service=services.strike_proposal,
                           template_title=_("Strike from the ballot list"),
-                          done_message=_("The item is struck from the ballot list; the reason is public."))
+                          done_message=_("The item is struck from the ballot list; the reason is public."),
+                          consequence=_("The item will not be on the ballot and cannot be put back; "
+                                        "everyone can read the reason."))
 
 
 @bp.route("/proposals/<int:proposal_id>/merge", methods=["GET", "POST"])

@@ -11,8 +11,8 @@ from deliberation.auth.models import User
 from deliberation.communities.models import Community
 from deliberation.core.models import utcnow
 from deliberation.evaluations import services
-from deliberation.evaluations.periods import period_days, period_of, survey_ends_at
 from deliberation.evaluations.models import Evaluation, Organisation, OrganisationKind, Rubric, SatisfactionSurvey
+from deliberation.evaluations.periods import period_days, period_of, survey_ends_at
 from deliberation.extensions import db
 
 _counter = itertools.count(1)
