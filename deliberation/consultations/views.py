@@ -568,19 +568,20 @@ def minutes_edit(slug: str, session_id: int):
     form = MinutesForm(obj=session)
     publish = bool(request.form.get("publish"))
     if form.validate_on_submit():
-        if publish and not is_confirmed():
-            return confirmation_page(confirmations.publish_minutes(session),
-                                     cancel_url=_url("consultations.minutes_edit", session))
         item_texts = {item.id: request.form.get(f"item-{item.id}", item.minutes_text) for item in session.items}
         try:
             services.save_minutes(session, item_texts=item_texts, summary=form.minutes_summary.data or "",
                                   actor=current_user)
-            if publish:
+            if publish and is_confirmed():
                 services.publish_minutes(session, actor=current_user)
         except DomainError as error:
             fail_form(form, error)
         else:
             db.session.commit()
+            if publish and not is_confirmed():
+                # The draft is saved first, so going back from the question loses nothing.
+                return confirmation_page(confirmations.publish_minutes(session),
+                                         cancel_url=_url("consultations.minutes_edit", session))
             if session.status == SessionStatus.minutes_published:
                 flash(_("The minutes are published."), "success")
                 return redirect_to(_url("consultations.minutes", session))

@@ -261,3 +261,18 @@ def test_minutes_and_session_page_show_when_the_meeting_actually_started_and_end
     assert expected in client.get(url(session)).get_data(as_text=True)
     word = client.get(url(session, "/minutes.docx"))
     assert expected in "\n".join(p.text for p in Document(io.BytesIO(word.data)).paragraphs)
+
+
+def test_asking_before_publishing_the_minutes_keeps_the_draft(client, world, council):
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    services.adjourn_session(session, actor=world.secretary)
+    login_as(client, world.secretary)
+    asked = client.post(url(session, "/minutes/edit"), data={
+        f"item-{session.items[0].id}": "同意加装坡道。", "minutes_summary": "会议有效。", "publish": "1"})
+    assert asked.status_code == 200 and "公布会议纪要？" in asked.get_data(as_text=True)
+    # The secretary goes back instead: nothing is published, nothing typed is lost.
+    back = _form_fields(client.get(url(session, "/minutes/edit")).get_data(as_text=True))
+    assert back["minutes_summary"] == "会议有效。" and back[f"item-{session.items[0].id}"] == "同意加装坡道。"
+    db.session.expire_all()
+    assert session.status == SessionStatus.adjourned
