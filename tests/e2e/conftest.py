@@ -59,6 +59,9 @@ def live_app(tmp_path_factory):
         services.grant_role(community, user=secretary, role=Role.council_secretary, actor=admin)
         party = make_user(login="branch", display_name="社区党委", password=PASSWORD, phone="13611110004")
         services.grant_role(community, user=party, role=Role.party_branch, actor=admin)
+        # A stand-in secretary, only for the no-JavaScript confirmation test (which revokes the role).
+        stand_in = make_user(login="stand-in", display_name="临时秘书 陈", password=PASSWORD, phone="13611110009")
+        services.grant_role(community, user=stand_in, role=Role.council_secretary, actor=admin)
         make_round(community, secretary, title="2027年度民生微实事")
         _voting_round(community, secretary, party)
         _seed_evaluations(community, admin)
@@ -162,6 +165,13 @@ def accept_dialogs(page) -> None:
         dialog.accept()
 
     page.on("dialog", answer)
+
+
+def confirm_click(button) -> None:
+    """Click a button that asks first, once the page's scripts have run (a click that beats static/js/confirm.js
+    gets the no-JavaScript confirmation page instead of the dialog, which is right but not what is tested)."""
+    button.page.wait_for_load_state("load")
+    button.click()
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from deliberation.core.models import utcnow
 from deliberation.evaluations.periods import period_of
 
-from .conftest import EVAL_PASSWORD, FIRM_NAME
+from .conftest import EVAL_PASSWORD, FIRM_NAME, confirm_click
 from .test_resident_journey import log_in, log_out
 
 
@@ -47,7 +47,7 @@ def test_branch_survey_evaluation_reply_and_public_chart(page, artifacts):
     expect(page.get_by_test_id("survey-summary")).to_contain_text("2 位已作答")
     expect(page.get_by_test_id("turnout-by-building")).to_contain_text("2栋")
     expect(page.get_by_test_id("survey-comments")).to_contain_text("停车有点乱")
-    page.get_by_role("button", name="立即结束问卷").click()
+    confirm_click(page.get_by_role("button", name="立即结束问卷"))
     expect(page.get_by_test_id("survey-state")).to_have_text("已结束")
     expect(page.get_by_test_id("survey-summary")).to_contain_text("90.0")  # (5 + 4) / 2 × 20
 
@@ -75,7 +75,7 @@ def test_branch_survey_evaluation_reply_and_public_chart(page, artifacts):
     # A second branch member confirms and publishes.
     log_in(page, "branch2", EVAL_PASSWORD)
     page.goto(evaluation_url)
-    page.get_by_role("button", name="复核并发布").click()
+    confirm_click(page.get_by_role("button", name="复核并发布"))
     expect(page.get_by_test_id("evaluation-status")).to_have_text("已发布")
     log_out(page)
 
