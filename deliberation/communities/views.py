@@ -219,7 +219,8 @@ def mark_moved_out(slug: str, residency_id: int):
     residency = get_residency(community, residency_id)
     if not is_confirmed():
         return confirmation_page(confirmations.mark_moved_out(residency),
-                                 cancel_url=url_for("communities.residents", slug=slug))
+                                 cancel_url=url_for("communities.residents", slug=slug,
+                                                    status=residency.status.value))
     services.mark_moved_out(residency, actor=current_user)
     db.session.commit()
     flash(_("%(name)s is marked as moved out.", name=residency.user.display_name), "info")
