@@ -200,3 +200,18 @@ def test_the_script_that_asks_is_served_from_this_site(client, world):
     assert "/static/js/confirm.js" in page
     script = client.get("/static/js/confirm.js").get_data(as_text=True)
     assert "window.confirm" in script and "confirmed" in script
+
+
+def test_an_unconfirmed_htmx_request_gets_the_question_in_place_of_the_page(client, world):
+    action = mark_moved_out(world)
+    login_as(client, action.actor)
+    response = client.post(action.url, headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in body and 'data-testid="confirm-page"' in body
+    assert response.headers["HX-Retarget"] == "#main" and response.headers["HX-Reswap"] == "innerHTML"
+    db.session.expire_all()
+    assert not action.done()
+    confirmed = client.post(action.url, data={"confirmed": "1"}, headers={"HX-Request": "true"})
+    assert confirmed.status_code == 200 and 'data-testid="confirm-page"' not in confirmed.get_data(as_text=True)
+    db.session.expire_all()
+    assert action.done()
