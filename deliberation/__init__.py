@@ -175,6 +175,7 @@ def _register_templates(app: Flask) -> None:
     from flask_babel import format_datetime
 
     from deliberation.core.audit import head as audit_head
+    from deliberation.core.confirm import confirmation_for
     from deliberation.core.forms import safe_next
     from deliberation.core.permissions import TEMPLATE_FUNCTIONS
 
@@ -182,6 +183,7 @@ def _register_templates(app: Flask) -> None:
     app.jinja_env.globals.update(TEMPLATE_FUNCTIONS)
     app.jinja_env.globals["safe_next"] = safe_next
     app.jinja_env.globals["audit_head"] = audit_head
+    app.jinja_env.globals["confirmation"] = confirmation_for
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else ""
     )

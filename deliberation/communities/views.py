@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 from deliberation.auth import services as auth_services
 from deliberation.auth.forms import RegistrationForm
 from deliberation.auth.models import User
-from deliberation.communities import services
+from deliberation.communities import confirmations, services
 from deliberation.communities.forms import (
     AppointAdminForm,
     BuildingForm,
@@ -34,6 +34,7 @@ from deliberation.communities.models import (
     RollEntry,
 )
 from deliberation.core import audit_anchors, notice_board
+from deliberation.core.confirm import confirmation_page, is_confirmed
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
 from deliberation.core.htmx import is_htmx_request, redirect_to, render_page
@@ -233,6 +234,10 @@ def mark_moved_out(slug: str, residency_id: int):
     community = get_community(slug)
     require(can_verify_residents(current_user, community))
     residency = get_residency(community, residency_id)
+    if not is_confirmed():
+        return confirmation_page(confirmations.mark_moved_out(residency),
+                                 cancel_url=url_for("communities.residents", slug=slug,
+                                                    status=residency.status.value))
     services.mark_moved_out(residency, actor=current_user)
     db.session.commit()
     flash(_("%(name)s is marked as moved out.", name=residency.user.display_name), "info")
@@ -299,6 +304,8 @@ def revoke_role(slug: str, grant_id: int):
     grant = db.get_or_404(RoleGrant, grant_id)
     if grant.community_id != community.id:
         abort(404)
+    if not is_confirmed():
+        return confirmation_page(confirmations.revoke_role(grant), cancel_url=url_for("communities.roles", slug=slug))
     name, label = grant.user.display_name, grant.role.label
     services.revoke_role(grant, actor=current_user)
     db.session.commit()

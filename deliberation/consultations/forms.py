@@ -63,7 +63,8 @@ class HandsForm(FlaskForm):
 
 
 class MinutesForm(FlaskForm):
-    summary = TextAreaField(_l("General remarks"), validators=[Optional(), max_length(5000)])
+    # Named as the model's column, so MinutesForm(obj=session) shows the saved text again.
+    minutes_summary = TextAreaField(_l("General remarks"), validators=[Optional(), max_length(5000)])
 
 
 class CorrectionForm(FlaskForm):

@@ -20,6 +20,18 @@ def _when(value) -> str:
     return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
 
 
+def session_times(session) -> str:
+    """When the meeting actually started and ended; the scheduled time only as a reference."""
+    scheduled = _when(session.starts_at)
+    if session.started_at is not None and session.adjourned_at is not None:
+        return _("Started %(start)s, ended %(end)s (scheduled for %(scheduled)s)", start=_when(session.started_at),
+                 end=_when(session.adjourned_at), scheduled=scheduled)
+    if session.started_at is not None:
+        return _("Started %(start)s (scheduled for %(scheduled)s)", start=_when(session.started_at),
+                 scheduled=scheduled)
+    return _("Scheduled for %(when)s", when=scheduled)
+
+
 def _names(users) -> str:
     return "、".join(user.display_name for user in users) or "—"
 
@@ -50,7 +62,8 @@ def minutes_docx(*, session, attendances, speakers, motions_by_item, corrections
     document = Document()
     _use_chinese_font(document)
     _heading(document, f"{_('Minutes')}{_(': ')}{session.title}", level=1)
-    _paragraph(document, f"{session.kind.label} · {_when(session.starts_at)} · {session.place}")
+    _paragraph(document, f"{session.kind.label} · {session.place}")
+    _paragraph(document, session_times(session))
     if session.council:
         _paragraph(document, f"{session.council.name} · {session.council.term_label}")
     if session.urgent_reason:

@@ -609,19 +609,21 @@ def save_item_minutes(item: AgendaItem, *, text: str, actor: User) -> None:
                  summary=f"{item.position}. {item.title}")
 
 
-def save_minutes_summary(session: ConsultationSession, *, summary: str, actor: User) -> None:
-    """The secretary's general remarks, until the minutes are published."""
+def save_minutes(session: ConsultationSession, *, item_texts: dict[int, str], summary: str, actor: User) -> None:
+    """The secretary's draft: the text of each item (by id) and the general remarks (总体说明)."""
     session._require(SessionStatus.in_session, SessionStatus.adjourned)
-    summary = _text(summary, "summary", None, optional=True)
-    if summary == session.minutes_summary:
-        return
-    session.minutes_summary = summary
+    for item in session.items:
+        if item.id in item_texts:
+            item.minutes_text = _text(item_texts[item.id], "text", None, optional=True)
+    session.minutes_summary = _text(summary, "minutes_summary", None, optional=True)
     db.session.flush()
-    audit.record("minutes.summary_saved", session, actor=actor, community=session.community)
+    audit.record("minutes.saved", session, actor=actor, community=session.community, summary=session.title)
 
 
-def publish_minutes(session: ConsultationSession, *, summary: str, actor: User) -> None:
-    session.minutes_summary = _text(summary, "summary", None, optional=True)
+def publish_minutes(session: ConsultationSession, *, actor: User, summary: str | None = None) -> None:
+    """Publish the minutes as saved (or with `summary` as the general remarks, when given)."""
+    if summary is not None:
+        session.minutes_summary = _text(summary, "minutes_summary", None, optional=True)
     session.publish_minutes()
     db.session.flush()
     audit.record("minutes.published", session, actor=actor, community=session.community, summary=session.title)

@@ -11,8 +11,8 @@ from wtforms import SelectChoice
 
 from deliberation.auth.models import User
 from deliberation.communities.loaders import get_community
+from deliberation.consultations import confirmations, services
 from deliberation.consultations import notice_board as _notice_board  # noqa: F401  (registers the section)
-from deliberation.consultations import services
 from deliberation.consultations.forms import (
     CorrectionForm,
     HandsForm,
@@ -36,6 +36,7 @@ from deliberation.consultations.models import (
 )
 from deliberation.core import audit
 from deliberation.core import permissions as perm
+from deliberation.core.confirm import confirmation_page, is_confirmed
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
 from deliberation.core.htmx import redirect_to, render_page
@@ -330,6 +331,9 @@ def notice(slug: str, session_id: int):
     """Publish the notice to the notice board and the members' pages."""
     session = get_session(slug, session_id)
     require(perm.can_run_session(current_user, session))
+    if not is_confirmed():
+        return confirmation_page(confirmations.notice_session(session),
+                                 cancel_url=_url("consultations.detail", session))
     services.notice_session(session, actor=current_user)
     db.session.commit()
     flash(_("The notice is published."), "success")
@@ -361,6 +365,9 @@ def adjourn(slug: str, session_id: int):
     """Close the session; the minutes can then be written and published."""
     session = get_session(slug, session_id)
     require(perm.can_run_session(current_user, session))
+    if not is_confirmed():
+        return confirmation_page(confirmations.adjourn_session(session),
+                                 cancel_url=_url("consultations.console", session))
     services.adjourn_session(session, actor=current_user)
     db.session.commit()
     return redirect_to(_url("consultations.minutes_edit", session))
@@ -548,6 +555,8 @@ def close_motion(slug: str, session_id: int, motion_id: int):
     session = get_session(slug, session_id)
     require(perm.can_run_session(current_user, session))
     motion = get_motion(session, motion_id)
+    if not is_confirmed():
+        return confirmation_page(confirmations.close_motion(motion), cancel_url=_url("consultations.console", session))
     hands = None
     if motion.method == CountMethod.show_of_hands:
         form = HandsForm()
@@ -597,19 +606,22 @@ def minutes_edit(slug: str, session_id: int):
     require(perm.can_run_session(current_user, session)
             and session.status in (SessionStatus.in_session, SessionStatus.adjourned))
     form = MinutesForm(obj=session)
+    publish = bool(request.form.get("publish"))
     if form.validate_on_submit():
+        item_texts = {item.id: request.form.get(f"item-{item.id}", item.minutes_text) for item in session.items}
         try:
-            for item in session.items:
-                services.save_item_minutes(item, text=request.form.get(f"item-{item.id}", item.minutes_text),
-                                           actor=current_user)
-            if request.form.get("publish"):
-                services.publish_minutes(session, summary=form.summary.data or "", actor=current_user)
-            else:
-                services.save_minutes_summary(session, summary=form.summary.data or "", actor=current_user)
+            services.save_minutes(session, item_texts=item_texts, summary=form.minutes_summary.data or "",
+                                  actor=current_user)
+            if publish and is_confirmed():
+                services.publish_minutes(session, actor=current_user)
         except DomainError as error:
             fail_form(form, error)
         else:
             db.session.commit()
+            if publish and not is_confirmed():
+                # The draft is saved first, so going back from the question loses nothing.
+                return confirmation_page(confirmations.publish_minutes(session),
+                                         cancel_url=_url("consultations.minutes_edit", session))
             if session.status == SessionStatus.minutes_published:
                 flash(_("The minutes are published."), "success")
                 return redirect_to(_url("consultations.minutes", session))

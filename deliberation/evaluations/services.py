@@ -22,7 +22,7 @@ from deliberation.core import audit, secrecy
 from deliberation.core.errors import DomainError
 from deliberation.core.models import utcnow
 from deliberation.core.text import clean
-from deliberation.evaluations import photos, scoring
+from deliberation.evaluations import periods, photos, scoring
 from deliberation.evaluations.models import (
     Criterion,
     CriterionPart,
@@ -293,7 +293,7 @@ def open_survey(organisation: Organisation, *, rubric: Rubric, closes_on: date, 
         raise DomainError(_l("A survey about this organisation is already open."))
     survey = SatisfactionSurvey(community_id=organisation.community_id, organisation=organisation, rubric=rubric,
                                 title=f"{organisation.name} {closes_on.year}", closes_at=closes_at,
-                                opened_by_id=actor.id)
+                                opened_by_id=actor.id, created_at=now)
     db.session.add(survey)
     db.session.flush()
     audit.record("survey.opened", survey, actor=actor, community=organisation.community,
@@ -571,10 +571,8 @@ def record_evaluation(evaluation: Evaluation, *, scores: Mapping[int, str | Deci
         if value is not None:
             parsed[criterion_id] = value
     narrative = _text(narrative, "narrative", max_length=MAX_NARRATIVE)
-    if survey is not None and (survey.organisation_id != evaluation.organisation_id
-                               or survey.rubric_id != evaluation.rubric_id):
-        raise DomainError(_l("Choose a survey about this organisation that used the same rubric."), field="survey",
-                          status_code=422)
+    if survey is not None:
+        periods.check_countable(evaluation, survey)
     existing = {s.criterion_id: s for s in evaluation.scores}
     for criterion_id in criteria:
         if criterion_id in parsed:

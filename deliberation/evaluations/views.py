@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 
 from deliberation.communities.models import Community, Estate
 from deliberation.communities.views import get_community
+from deliberation.core.confirm import confirmation_page, is_confirmed
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status, optional_int
 from deliberation.core.htmx import redirect_to, render_page
@@ -32,7 +33,7 @@ from deliberation.core.permissions import (
     represents,
     require,
 )
-from deliberation.evaluations import chart, export, services
+from deliberation.evaluations import chart, confirmations, export, periods, services
 from deliberation.evaluations import notice as _notice  # noqa: F401  (registers the notice-board section)
 from deliberation.evaluations.forms import (
     CorrectionForm,
@@ -398,6 +399,9 @@ def close_survey(slug: str, survey_id: int):
     community = get_community(slug)
     item = get_survey(community, survey_id)
     require(can_evaluate(current_user, item.organisation))
+    if not is_confirmed():
+        return confirmation_page(confirmations.close_survey(item),
+                                 cancel_url=url_for("evaluations.survey", slug=slug, survey_id=item.id))
     services.close_survey(item, actor=current_user)
     db.session.commit()
     flash(_("The survey is closed."), "info")
@@ -429,11 +433,13 @@ def new_evaluation(slug: str, organisation_id: int):
 
 
 def _survey_choices(ev: Evaluation) -> list[SelectChoice]:
-    surveys = [s for s in services.surveys_of(ev.organisation.community, organisation=ev.organisation)
-               if s.rubric_id == ev.rubric_id]
+    """Only surveys that may count for this evaluation's period (evaluations/periods.py), told apart by
+    period, dates and number of answers."""
     return [SelectChoice("", _("— none —"))] + [
-        SelectChoice(s.id, _("Survey closing %(day)s", day=(s.closes_at + timedelta(hours=8)).strftime("%Y-%m-%d"))
-                     + ("" if s.open_now else " · " + _("closed"))) for s in surveys]
+        SelectChoice(o.survey.id, _("%(period)s · %(first)s to %(last)s · %(n)d answers", period=o.period,
+                                    first=o.first_day.isoformat(), last=o.last_day.isoformat(), n=o.answers)
+                     + " · " + (_("still open") if o.survey.open_now else _("closed")))
+        for o in periods.countable_surveys(ev)]
 
 
 @bp.route("/c/<slug>/evaluations/<int:evaluation_id>/edit", methods=["GET", "POST"])
@@ -509,10 +515,13 @@ def remove_photo(slug: str, evaluation_id: int, photo_id: int):
     return redirect_to(url_for("evaluations.edit_evaluation", slug=slug, evaluation_id=ev.id))
 
 
-def _lifecycle_action(slug: str, evaluation_id: int, action, success_message: str):
+def _lifecycle_action(slug: str, evaluation_id: int, action, success_message: str, *, confirm=None):
     community = get_community(slug)
     ev = get_evaluation(community, evaluation_id)
     require(can_evaluate(current_user, ev.organisation))
+    if confirm is not None and not is_confirmed():
+        return confirmation_page(confirm(ev), cancel_url=url_for("evaluations.evaluation", slug=slug,
+                                                                  evaluation_id=ev.id))
     try:
         action(ev)
     except DomainError as error:
@@ -550,7 +559,8 @@ def publish_evaluation(slug: str, evaluation_id: int):
         slug, evaluation_id,
         lambda ev: services.publish_evaluation(ev, actor=current_user, confirm_own=confirm_own,
                                                cooling_off=cooling_off()),
-        _("Published. Residents see it on the organisation's page and the notice board."))
+        _("Published. Residents see it on the organisation's page and the notice board."),
+        confirm=confirmations.publish_evaluation)
 
 
 @bp.route("/c/<slug>/evaluations/<int:evaluation_id>/correct", methods=["GET", "POST"])

@@ -181,7 +181,9 @@ def advance_round(round_: Round, *, actor: User) -> RoundPhase:
     """Move the round to its next phase after checking that the current one is finished."""
     blockers = advance_blockers(round_)
     if blockers:
-        raise DomainError(blockers[0])
+        target = round_.next_phase()
+        lead = _l("The round cannot move to %(phase)s yet:", phase=target.label) if target else blockers.pop(0)
+        raise DomainError(" ".join(str(part) for part in [lead, *blockers]))
     target = round_.next_phase()
     if target == RoundPhase.voting:
         for proposal in proposals_in(round_, ProposalStatus.accepted):
@@ -232,38 +234,67 @@ def record_resolution(round_: Round, *, funded_ids: Iterable[int], note: str, ac
 
 @dataclass
 class ProposalFields:
-    title: str
-    description: str
-    category: Category
-    cost: int
+    # None: the form could not read the field (and shows its own message); the service refuses it.
+    title: str | None
+    description: str | None
+    category: Category | None
+    cost: int | None
     estate_id: int | None = None
     building_id: int | None = None
     location_text: str = ""
 
 
-def _check_fields(round_: Round, fields: ProposalFields) -> tuple[Estate | None, Building | None]:
-    _text(fields.title, "title", _l("Give the proposal a title."), max_length=MAX_TITLE)
-    _text(fields.description, "description", _l("Describe what should be done and why."),
-          max_length=MAX_DESCRIPTION)
-    if fields.cost is None or fields.cost <= 0:
-        raise DomainError(_l("The estimated cost must be a positive whole number of yuan."), field="cost",
-                          status_code=422)
-    cap = round_.cap_for(fields.category)
-    if fields.cost > cap:
-        raise DomainError(_l("%(category)s projects in this round may cost at most %(cap)s yuan.",
-                             category=fields.category.label, cap=f"{cap:,}"), field="cost", status_code=422)
+def proposal_problems(round_: Round, fields: ProposalFields) -> list[DomainError]:
+    """Every reason these fields would be refused, so a form can show them all at once.
+
+    A field left as None (the form could not read it and says so itself) is not checked again here.
+    No place at all is fine: the project is not tied to one place (不限具体地点).
+    """
+    problems: list[DomainError] = []
+
+    def check(rule) -> None:
+        try:
+            rule()
+        except DomainError as error:
+            problems.append(error)
+
+    if fields.title is not None:
+        check(lambda: _text(fields.title, "title", _l("Give the proposal a title."), max_length=MAX_TITLE))
+    if fields.description is not None:
+        check(lambda: _text(fields.description, "description", _l("Describe what should be done and why."),
+                            max_length=MAX_DESCRIPTION))
+    if fields.cost is not None and fields.cost <= 0:
+        problems.append(DomainError(_l("The estimated cost must be a positive whole number of yuan."), field="cost",
+                                    status_code=422))
+    elif fields.cost is not None and fields.category is not None and fields.cost > round_.cap_for(fields.category):
+        problems.append(DomainError(_l("%(category)s projects in this round may cost at most %(cap)s yuan.",
+                                       category=fields.category.label,
+                                       cap=f"{round_.cap_for(fields.category):,}"), field="cost", status_code=422))
     if len(fields.location_text or "") > 200:
-        raise DomainError(_l("At most %(n)d characters.", n=200), field="location_text", status_code=422)
+        problems.append(DomainError(_l("At most %(n)d characters.", n=200), field="location_text", status_code=422))
     estate = db.session.get(Estate, fields.estate_id) if fields.estate_id else None
     building = db.session.get(Building, fields.building_id) if fields.building_id else None
     if (estate and estate.community_id != round_.community_id) or (
             building and building.community_id != round_.community_id):
-        raise DomainError(_l("Choose a place in this community."), field="building_id", status_code=422)
-    if building and estate and building.estate_id != estate.id:
-        raise DomainError(_l("This building is not in the chosen estate."), field="building_id", status_code=422)
-    if not (estate or building or clean(fields.location_text)):
-        raise DomainError(_l("Say where: choose an estate or building, or describe the place."),
-                          field="location_text", status_code=422)
+        problems.append(DomainError(_l("Choose a place in this community."), field="building_id", status_code=422))
+    elif building and estate and building.estate_id != estate.id:
+        problems.append(DomainError(_l("This building is not in the chosen estate."), field="building_id",
+                                    status_code=422))
+    return problems
+
+
+def _check_fields(round_: Round, fields: ProposalFields) -> tuple[Estate | None, Building | None]:
+    if fields.cost is None:
+        raise DomainError(_l("The estimated cost must be a positive whole number of yuan."), field="cost",
+                          status_code=422)
+    for field_name in ("title", "description", "category"):
+        if getattr(fields, field_name) is None:
+            raise DomainError(_l("This field is required."), field=field_name, status_code=422)
+    problems = proposal_problems(round_, fields)
+    if problems:
+        raise problems[0]
+    estate = db.session.get(Estate, fields.estate_id) if fields.estate_id else None
+    building = db.session.get(Building, fields.building_id) if fields.building_id else None
     return estate or (building.estate if building else None), building
 
 

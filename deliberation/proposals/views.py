@@ -16,13 +16,15 @@ from deliberation.communities.loaders import get_community
 from deliberation.communities.models import Community
 from deliberation.communities.services import buildings_of
 from deliberation.core import permissions as perm
+from deliberation.core import upload_stash
+from deliberation.core.confirm import confirmation_page, is_confirmed
 from deliberation.core.errors import DomainError
-from deliberation.core.forms import fail_form, form_status, safe_next
+from deliberation.core.forms import apply_domain_error, fail_form, form_status, safe_next
 from deliberation.core.htmx import redirect_to, render_page
 from deliberation.core.inputs import int_param
 from deliberation.core.permissions import require
 from deliberation.extensions import db
-from deliberation.proposals import exports, queries, services
+from deliberation.proposals import confirmations, exports, queries, services
 from deliberation.proposals import notice_board as _notice_board  # noqa: F401  (registers sections)
 from deliberation.proposals.forms import (
     AcceptForm,
@@ -89,19 +91,49 @@ def _files(field) -> list[bytes]:
 
 
 def _place_choices(community: Community) -> list[SelectChoice]:
+    """One group per estate: the whole estate first, then its buildings (a group must be contiguous,
+    or the browser shows the estate twice)."""
     choices = [SelectChoice("", _("Not tied to one place"))]
-    for estate in community.estates:
+    buildings = buildings_of(community)
+    for estate in sorted(community.estates, key=lambda e: e.name):
         choices.append(SelectChoice(f"e{estate.id}", _("Whole estate %(name)s", name=estate.name),
                                     optgroup=estate.name))
-    for building in buildings_of(community):
-        choices.append(SelectChoice(f"b{building.id}", building.name, optgroup=building.estate.name))
+        choices.extend(SelectChoice(f"b{b.id}", b.name, optgroup=estate.name) for b in buildings
+                       if b.estate_id == estate.id)
     return choices
+
+
+def _keep_photos(form: ProposalForm) -> str | None:
+    """Put this request's valid photos aside with those kept from earlier tries; refused ones get their
+    message on the photo field. Returns the stash token the form carries on."""
+    token = request.form.get("photo_stash") or None
+    if not form.is_submitted():
+        return None
+    upload_stash.drop(token, request.form.getlist("drop_photo"))
+    token, refused = upload_stash.put_aside(token, _files(form.photos))
+    form.refused_photos = [error.message for error in refused]  # shown once the form has validated
+    return token
+
+
+def _validate_proposal(form: ProposalForm, round_: Round) -> bool:
+    """The form's checks and the service's rules together, so every mistake shows at once."""
+    valid = form.validate()
+    form.photos.errors = [*form.photos.errors, *getattr(form, "refused_photos", [])]
+    for problem in services.proposal_problems(round_, _proposal_fields(form)):
+        field = getattr(form, problem.field or "", None)
+        if field is None or not field.errors:  # one message per field: the form's own comes first
+            apply_domain_error(form, problem)
+        valid = False
+    return valid and not form.photos.errors
 
 
 def _proposal_fields(form: ProposalForm) -> services.ProposalFields:
     estate_id, building_id = form.place_ids()
-    return services.ProposalFields(title=form.title.data, description=form.description.data,
-                                   category=Category(form.category.data), cost=form.cost.data,
+    category = form.category.data if form.category.data in Category.__members__ else None
+    return services.ProposalFields(title=None if form.title.errors else form.title.data,
+                                   description=None if form.description.errors else form.description.data,
+                                   category=Category(category) if category else None,
+                                   cost=None if form.cost.errors else form.cost.data,
                                    estate_id=estate_id, building_id=building_id,
                                    location_text=form.location_text.data or "")
 
@@ -223,6 +255,10 @@ def advance_round(slug: str, round_id: int):
     """Move the round to its next phase."""
     round_ = get_round(slug, round_id)
     require(perm.can_advance_round(current_user, round_))
+    # Ask only when the move can happen; otherwise say at once what still blocks it.
+    if not services.advance_blockers(round_) and not is_confirmed():
+        return confirmation_page(confirmations.advance_round(round_),
+                                 cancel_url=url_for("proposals.round_detail", slug=slug, round_id=round_id))
     try:
         phase = services.advance_round(round_, actor=current_user)
     except DomainError as error:  # say on the round's page what still blocks it (e.g. unreconciled paper)
@@ -298,18 +334,21 @@ def propose(slug: str, round_id: int):
     form = ProposalForm()
     form.place.choices = _place_choices(round_.community)
     del form.remove_photos
-    if form.validate_on_submit():
+    stash = _keep_photos(form)
+    if form.is_submitted() and _validate_proposal(form, round_):
         try:
             proposal = services.submit_proposal(round_, current_user, fields=_proposal_fields(form),
-                                                photos=_files(form.photos))
+                                                photos=upload_stash.contents(stash))
         except DomainError as error:
             fail_form(form, error)
         else:
             db.session.commit()
+            upload_stash.clear(stash)
             flash(_("Your proposal is published. Neighbours can now co-sign it."), "success")
             return redirect_to(url_for("proposals.detail", slug=slug, proposal_id=proposal.id))
     return render_page("proposals/proposal_form.html", "proposals/proposal_form.html", community=round_.community,
-                       round=round_, form=form, proposal=None, status_code=form_status(form))
+                       round=round_, form=form, proposal=None, stash=stash, kept=upload_stash.names(stash),
+                       status_code=form_status(form))
 
 
 @bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
@@ -326,19 +365,22 @@ def edit(slug: str, proposal_id: int):
         form.category.data = proposal.category.value
         form.place.data = (f"b{proposal.building_id}" if proposal.building_id else
                            f"e{proposal.estate_id}" if proposal.estate_id else "")
-    if form.validate_on_submit():
+    stash = _keep_photos(form)
+    if form.is_submitted() and _validate_proposal(form, proposal.round):
         try:
-            services.update_proposal(proposal, fields=_proposal_fields(form), new_photos=_files(form.photos),
+            services.update_proposal(proposal, fields=_proposal_fields(form),
+                                     new_photos=upload_stash.contents(stash),
                                      remove_photo_ids=form.remove_photos.data or [], actor=current_user)
         except DomainError as error:
             fail_form(form, error)
         else:
             db.session.commit()
+            upload_stash.clear(stash)
             flash(_("Your changes are saved."), "success")
             return redirect_to(url_for("proposals.detail", slug=slug, proposal_id=proposal_id))
     return render_page("proposals/proposal_form.html", "proposals/proposal_form.html",
                        community=proposal.round.community, round=proposal.round, form=form, proposal=proposal,
-                       status_code=form_status(form))
+                       stash=stash, kept=upload_stash.names(stash), status_code=form_status(form))
 
 
 def _detail_context(proposal: Proposal) -> dict:
@@ -482,7 +524,9 @@ def screening(slug: str, round_id: int):
                        blockers=services.advance_blockers(round_))
 
 
-def _reason_action(slug: str, proposal_id: int, *, allowed, service, template_title, done_message):
+def _reason_action(slug: str, proposal_id: int, *, allowed, service, template_title, done_message,
+                   consequence=None):
+    """A decision with a public reason; its own page, which says what will happen, is the confirmation."""
     proposal = get_proposal(slug, proposal_id)
     require(allowed(current_user, proposal))
     form = ReasonForm()
@@ -496,7 +540,8 @@ def _reason_action(slug: str, proposal_id: int, *, allowed, service, template_ti
             flash(done_message, "info")
             return redirect_to(url_for("proposals.detail", slug=slug, proposal_id=proposal_id))
     return render_page("proposals/reason.html", "proposals/reason.html", community=proposal.round.community,
-                       proposal=proposal, form=form, title=template_title, status_code=form_status(form))
+                       proposal=proposal, form=form, title=template_title, consequence=consequence,
+                       status_code=form_status(form))
 
 
 @bp.route("/proposals/<int:proposal_id>/reject", methods=["GET", "POST"])
@@ -514,7 +559,9 @@ def strike(slug: str, proposal_id: int):
     """The Party branch strikes an accepted item, with a public reason."""
     return _reason_action(slug, proposal_id, allowed=perm.can_strike, service=services.strike_proposal,
                           template_title=_("Strike from the ballot list"),
-                          done_message=_("The item is struck from the ballot list; the reason is public."))
+                          done_message=_("The item is struck from the ballot list; the reason is public."),
+                          consequence=_("The item will not be on the ballot and cannot be put back; "
+                                        "everyone can read the reason."))
 
 
 @bp.route("/proposals/<int:proposal_id>/merge", methods=["GET", "POST"])

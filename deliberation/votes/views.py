@@ -14,6 +14,7 @@ from wtforms import SelectChoice
 from deliberation.auth.models import User
 from deliberation.core import audit, audit_stamp
 from deliberation.core import permissions as perm
+from deliberation.core.confirm import confirmation_page, is_confirmed
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
 from deliberation.core.htmx import redirect_to, render_page
@@ -23,7 +24,7 @@ from deliberation.core.transactions import reads_first, start_writing
 from deliberation.extensions import db
 from deliberation.proposals.models import CountingRule, Round
 from deliberation.proposals.views import get_round
-from deliberation.votes import explain, services
+from deliberation.votes import confirmations, explain, services
 from deliberation.votes.forms import (
     BallotForm,
     BallotRulesForm,
@@ -236,6 +237,9 @@ def delete_paper_entry(slug: str, round_id: int, entry_id: int):
     entry = db.get_or_404(PaperEntry, entry_id)
     if entry.round_id != round_.id:
         abort(404)
+    if not is_confirmed():
+        return confirmation_page(confirmations.delete_paper_entry(entry),
+                                 cancel_url=url_for("votes.paper", slug=slug, round_id=round_id))
     services.delete_paper_entry(entry, actor=current_user)
     db.session.commit()
     flash(_("The entry is deleted; key the sheet again."), "info")

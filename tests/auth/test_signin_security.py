@@ -195,7 +195,7 @@ def test_revoking_a_role_ends_every_session_of_its_holder(app, client, db_sessio
     secretary_phone.post("/login", data={"login": "secretary", "password": PASSWORD, "remember": "y"})
     remembered = copy_cookie(secretary_phone, "remember_token")
     login_as(client, admin)
-    assert client.post(f"/c/taoyuan/admin/roles/{grant.id}/revoke").status_code == 303
+    assert client.post(f"/c/taoyuan/admin/roles/{grant.id}/revoke", data={"confirmed": "1"}).status_code == 303
     assert secretary_phone.get("/account").status_code == 302
     assert remembered.get("/account").status_code == 302
 

@@ -151,7 +151,7 @@ def test_verifying_twice_is_a_clear_4xx_not_a_500(client, world, as_user):
 def test_moved_out_resident_loses_the_verified_badge(client, world, as_user):
     _, residency = make_resident(world.community, login="leaving")
     as_user(world.admin)
-    client.post(f"/c/taoyuan/admin/residents/{residency.id}/moved-out")
+    client.post(f"/c/taoyuan/admin/residents/{residency.id}/moved-out", data={"confirmed": "1"})
     db.session.refresh(residency)
     assert residency.status == ResidencyStatus.moved_out
 
@@ -198,7 +198,7 @@ def test_grant_then_revoke_a_role_through_the_page(client, world, as_user):
     assert "议事会成员" in roles_page and world.resident.display_name in roles_page
     db.session.expire_all()
     grant = next(g for g in world.resident.role_grants if g.role.value == "council_member")
-    client.post(f"/c/taoyuan/admin/roles/{grant.id}/revoke")
+    client.post(f"/c/taoyuan/admin/roles/{grant.id}/revoke", data={"confirmed": "1"})
     db.session.expire_all()
     assert not any(g.role.value == "council_member" for g in world.resident.role_grants)
 

@@ -308,3 +308,22 @@ def test_ticking_a_member_without_a_phone_is_audited_and_can_be_undone(world, co
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("attendance.%"))
                                  .order_by(AuditEvent.id)).all()
     assert actions == ["attendance.ticked", "attendance.updated"]
+
+
+def test_saving_the_minutes_draft_is_a_service_and_is_audited(world, council):
+    from sqlalchemy import select
+
+    from deliberation.core.audit import AuditEvent
+    from deliberation.extensions import db
+
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    item = session.items[0]
+    services.save_minutes(session, item_texts={item.id: "同意加装坡道。"}, summary="会议有效。", actor=world.secretary)
+    assert item.minutes_text == "同意加装坡道。" and session.minutes_summary == "会议有效。"
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "minutes.saved")) is not None
+    services.adjourn_session(session, actor=world.secretary)
+    services.publish_minutes(session, actor=world.secretary)
+    assert session.minutes_summary == "会议有效。"  # publishing keeps what was saved
+    with pytest.raises(DomainError):
+        services.save_minutes(session, item_texts={}, summary="改动", actor=world.secretary)

@@ -18,6 +18,7 @@ from tests.conftest import login_as
 from tests.councils.factories import make_session, members, start
 
 HX = {"HX-Request": "true"}
+CONFIRMED = {"confirmed": "1"}  # as the confirmation dialog or page sends it
 
 
 def url(session, path=""):
@@ -51,7 +52,7 @@ def test_draft_is_hidden_from_residents_and_notice_appears_on_board_and_member_p
     assert client.get(url(session)).status_code == 403
     assert "第三届议事会第7次会议" not in client.get("/c/taoyuan").get_data(as_text=True)
     login_as(client, world.secretary)
-    assert client.post(url(session, "/notice")).status_code == 303
+    assert client.post(url(session, "/notice"), data=CONFIRMED).status_code == 303
     login_as(client, world.resident)  # a council member
     assert client.get(url(session)).status_code == 200
     board = client.get("/c/taoyuan").get_data(as_text=True)
@@ -102,7 +103,7 @@ def test_meeting_on_phones_from_sign_in_to_published_minutes(client, world, coun
     assert client.post(url(session, f"/motions/{motion.id}/vote"), data={"choice": "yes"}).status_code == 403
     login_as(client, world.secretary)
     client.post(url(session, f"/motions/{motion.id}/roll-call"), data={"user_id": people[10].id, "choice": "abstain"})
-    assert client.post(url(session, f"/motions/{motion.id}/close")).status_code == 303
+    assert client.post(url(session, f"/motions/{motion.id}/close"), data=CONFIRMED).status_code == 303
     assert motion.outcome.value == "passed"
     page = client.get(url(session)).get_data(as_text=True)
     assert "15 名成员中 9 人赞成" in page
@@ -110,9 +111,9 @@ def test_meeting_on_phones_from_sign_in_to_published_minutes(client, world, coun
     login_as(client, people[0])
     assert client.post(url(session, f"/motions/{motion.id}/vote"), data={"choice": "no"}).status_code == 403
     login_as(client, world.secretary)
-    assert client.post(url(session, "/adjourn")).status_code == 303
+    assert client.post(url(session, "/adjourn"), data=CONFIRMED).status_code == 303
     response = client.post(url(session, "/minutes/edit"), data={
-        f"item-{session.items[0].id}": "经讨论，同意加装坡道。", "summary": "会议有效", "publish": "1"})
+        f"item-{session.items[0].id}": "经讨论，同意加装坡道。", "minutes_summary": "会议有效", "publish": "1", **CONFIRMED})
     assert response.status_code == 303
     login_as(client, world.party)
     minutes = client.get(url(session, "/minutes")).get_data(as_text=True)
@@ -244,3 +245,71 @@ def test_secretary_cannot_enter_a_vote_for_a_member_with_a_phone(client, world, 
     assert client.post(url(session, f"/motions/{motion.id}/roll-call"),
                        data={"user_id": people[12].id, "choice": "no"}).status_code == 303
     assert {v.user_id: v.recorded_by_id for v in motion.votes}[people[12].id] == world.secretary.id
+
+
+def _form_fields(page: str) -> dict[str, str]:
+    """What a browser would send from the minutes form as shown: every textarea with its text."""
+    import html
+    import re
+
+    # As in HTML, one newline right after <textarea> is not part of the text.
+    return {html.unescape(name): html.unescape(re.sub(r"^\r?\n", "", text)) for name, text in
+            re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S)}
+
+
+def test_saved_general_remarks_come_back_and_are_published_in_html_and_word(client, world, council):
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    services.adjourn_session(session, actor=world.secretary)
+    login_as(client, world.secretary)
+    edit = client.get(url(session, "/minutes/edit")).get_data(as_text=True)
+    fields = _form_fields(edit)
+    summary_name = next(name for name in fields if "summary" in name)
+    fields[summary_name] = "会议应到3人，实到3人，符合议事规则。"
+    assert client.post(url(session, "/minutes/edit"), data=fields).status_code == 303  # saved, not published
+    # The secretary comes back later: the saved text is on the page, and publishing keeps it.
+    again = _form_fields(client.get(url(session, "/minutes/edit")).get_data(as_text=True))
+    assert again[summary_name] == "会议应到3人，实到3人，符合议事规则。"
+    response = client.post(url(session, "/minutes/edit"), data={**again, "publish": "1", **CONFIRMED})
+    assert response.status_code == 303
+    assert "会议应到3人，实到3人，符合议事规则。" in client.get(url(session, "/minutes")).get_data(as_text=True)
+    word = client.get(url(session, "/minutes.docx"))
+    text = "\n".join(p.text for p in Document(io.BytesIO(word.data)).paragraphs)
+    assert "会议应到3人，实到3人，符合议事规则。" in text
+
+
+def test_minutes_and_session_page_show_when_the_meeting_actually_started_and_ended(client, world, council):
+    session = make_session(world.community, world.secretary, council, starts_in=timedelta(days=4))
+    services.notice_session(session, actor=world.secretary)
+    # Scheduled in four days at some time; it actually starts now (urgent) and ends now.
+    services.start_session(session, urgent_reason="台风预警，提前开会", actor=world.secretary)
+    services.adjourn_session(session, actor=world.secretary)
+    session.started_at = session.starts_at - timedelta(days=3, hours=2, minutes=13)
+    session.adjourned_at = session.started_at + timedelta(hours=1, minutes=30)
+    services.publish_minutes(session, actor=world.secretary)
+
+    def beijing(value):
+        return (value + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+
+    expected = (f"实际开始：{beijing(session.started_at)}，休会：{beijing(session.adjourned_at)}"
+                f"（原定：{beijing(session.starts_at)}）")
+    login_as(client, world.resident)
+    assert expected in client.get(url(session, "/minutes")).get_data(as_text=True)
+    assert expected in client.get(url(session)).get_data(as_text=True)
+    word = client.get(url(session, "/minutes.docx"))
+    assert expected in "\n".join(p.text for p in Document(io.BytesIO(word.data)).paragraphs)
+
+
+def test_asking_before_publishing_the_minutes_keeps_the_draft(client, world, council):
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    services.adjourn_session(session, actor=world.secretary)
+    login_as(client, world.secretary)
+    asked = client.post(url(session, "/minutes/edit"), data={
+        f"item-{session.items[0].id}": "同意加装坡道。", "minutes_summary": "会议有效。", "publish": "1"})
+    assert asked.status_code == 200 and "公布会议纪要？" in asked.get_data(as_text=True)
+    # The secretary goes back instead: nothing is published, nothing typed is lost.
+    back = _form_fields(client.get(url(session, "/minutes/edit")).get_data(as_text=True))
+    assert back["minutes_summary"] == "会议有效。" and back[f"item-{session.items[0].id}"] == "同意加装坡道。"
+    db.session.expire_all()
+    assert session.status == SessionStatus.adjourned

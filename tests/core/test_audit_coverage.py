@@ -147,7 +147,7 @@ def run_meeting_services(community, *, admin, secretary, party, resident, passwo
     sessions.close_motion(motion, actor=secretary)
     sessions.save_item_minutes(first, text="纪要", actor=secretary)
     sessions.adjourn_session(session, actor=secretary)
-    sessions.save_minutes_summary(session, summary="总体说明", actor=secretary)
+    sessions.save_minutes(session, item_texts={}, summary="总体说明", actor=secretary)
     sessions.publish_minutes(session, summary="总体说明（定稿）", actor=secretary)
     sessions.correct_minutes(session, item=first, text="更正后的纪要", reason="记录有误", actor=secretary)
     auth.set_locale(resident, "en")
@@ -243,7 +243,7 @@ def service_source(name: str) -> str:
     "attendance.signed_in", "attendance.ticked", "attendance.updated", "attendance.unticked",
     "speaker.requested", "speaker.moved", "speaker.withdrawn", "speaker.removed", "speaker.granted",
     "speaker.finished", "session.current_item", "motion.opened", "motion.vote", "motion.closed",
-    "minutes.item_saved", "minutes.summary_saved", "council.updated", "user.locale_changed",
+    "minutes.item_saved", "minutes.saved", "council.updated", "user.locale_changed",
 ])
 def test_meeting_actions_are_each_audited(world, action):
     from sqlalchemy import func

@@ -60,6 +60,9 @@ def live_app(tmp_path_factory):
         services.grant_role(community, user=secretary, role=Role.council_secretary, actor=admin)
         party = make_user(login="branch", display_name="社区党委", password=PASSWORD, phone="13611110004")
         services.grant_role(community, user=party, role=Role.party_branch, actor=admin)
+        # A stand-in secretary, only for the no-JavaScript confirmation test (which revokes the role).
+        stand_in = make_user(login="stand-in", display_name="临时秘书 陈", password=PASSWORD, phone="13611110009")
+        services.grant_role(community, user=stand_in, role=Role.council_secretary, actor=admin)
         make_round(community, secretary, title="2027年度民生微实事")
         _voting_round(community, secretary, party)
         _seed_evaluations(community, admin)
@@ -171,9 +174,27 @@ def page(browser, base_url):
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
-    page.on("dialog", lambda dialog: dialog.accept())
+    accept_dialogs(page)
     yield page
     context.close()
+
+
+def accept_dialogs(page) -> None:
+    """Irreversible actions ask with window.confirm (static/js/confirm.js): say yes, and keep what was asked."""
+    page.dialogs = []
+
+    def answer(dialog) -> None:
+        page.dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+
+
+def confirm_click(button) -> None:
+    """Click a button that asks first, once the page's scripts have run (a click that beats static/js/confirm.js
+    gets the no-JavaScript confirmation page instead of the dialog, which is right but not what is tested)."""
+    button.page.wait_for_load_state("load")
+    button.click()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,10 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import EVAL_PASSWORD, FIRM_NAME, snap
+from deliberation.core.models import utcnow
+from deliberation.evaluations.periods import period_of
+
+from .conftest import EVAL_PASSWORD, FIRM_NAME, confirm_click, snap
 from .test_resident_journey import log_in, log_out
 
 
@@ -46,14 +49,15 @@ def test_branch_survey_evaluation_reply_and_public_chart(page, artifacts):
     expect(page.get_by_test_id("survey-summary")).to_contain_text("2 位已作答")
     expect(page.get_by_test_id("turnout-by-building")).to_contain_text("2栋")
     expect(page.get_by_test_id("survey-sealed")).to_be_visible()  # answers stay sealed while open
-    page.get_by_role("button", name="立即结束问卷").click()
+    confirm_click(page.get_by_role("button", name="立即结束问卷"))
     expect(page.get_by_test_id("survey-state")).to_have_text("已结束")
     expect(page.get_by_test_id("survey-summary")).to_contain_text("90.0")  # (5 + 4) / 2 × 20
     expect(page.get_by_test_id("survey-comments")).to_contain_text("停车有点乱")
 
     page.goto("/c/taoyuan/branch")
     page.get_by_test_id("dashboard-org").filter(has_text=FIRM_NAME).get_by_role("button", name="新建评价").click()
-    page.get_by_label("评价期间").fill("2026-Q3")
+    period = period_of(utcnow())  # the survey closed today: it counts for this quarter only
+    page.get_by_label("评价期间").fill(period)
     page.get_by_role("button", name="开始评价").click()
     scores = page.get_by_test_id("evaluation-form").locator('input[name^="score_"]')
     expect(scores).to_have_count(7)
@@ -75,7 +79,7 @@ def test_branch_survey_evaluation_reply_and_public_chart(page, artifacts):
     # A second branch member confirms and publishes.
     log_in(page, "branch2", EVAL_PASSWORD)
     page.goto(evaluation_url)
-    page.get_by_role("button", name="复核并发布").click()
+    confirm_click(page.get_by_role("button", name="复核并发布"))
     expect(page.get_by_test_id("evaluation-status")).to_have_text("已发布")
     snap(page, artifacts, "journey-branch-4-published-by-second-member")
     log_out(page)
@@ -94,7 +98,7 @@ def test_branch_survey_evaluation_reply_and_public_chart(page, artifacts):
     # A resident reads the firm's page: grade, chart, scores and the reply.
     log_in(page, "resident-a", EVAL_PASSWORD)
     page.goto("/c/taoyuan")
-    expect(page.get_by_test_id("notice-evaluations")).to_contain_text(f"{FIRM_NAME} · 2026-Q3")
+    expect(page.get_by_test_id("notice-evaluations")).to_contain_text(f"{FIRM_NAME} · {period}")
     page.get_by_role("button", name="物业企业与业委会").click()
     page.get_by_role("link", name=FIRM_NAME).click()
     expect(page.get_by_test_id("grade").first).to_contain_text("87.1 · 良好")

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import COUNCIL_MEMBERS, MEETING_TITLE, PASSWORD, PHONE, snap
+from tests.e2e.conftest import COUNCIL_MEMBERS, MEETING_TITLE, PASSWORD, PHONE, confirm_click, snap
 from tests.e2e.test_resident_journey import log_in
 
 
@@ -25,7 +25,7 @@ def test_secretary_runs_a_meeting_from_notice_to_printable_minutes(browser, base
     log_in(secretary, "sec", PASSWORD)
     secretary.goto("/c/taoyuan/sessions")
     secretary.get_by_role("link", name=MEETING_TITLE).click()
-    secretary.get_by_role("button", name="发布会议通知").click()
+    confirm_click(secretary.get_by_role("button", name="发布会议通知"))
     expect(secretary.get_by_test_id("session-status")).to_have_text("已发通知")
     meeting_url = secretary.url
 
@@ -77,18 +77,18 @@ def test_secretary_runs_a_meeting_from_notice_to_printable_minutes(browser, base
     expect(secretary.get_by_test_id("votes-cast")).to_contain_text("3 人中已有 3 人表决")
 
     # Closing shows the outcome with its arithmetic, on the console and on the phones.
-    secretary.get_by_role("button", name="结束表决并公布结果").click()
+    confirm_click(secretary.get_by_role("button", name="结束表决并公布结果"))
     expect(secretary.get_by_test_id("outcome")).to_have_text("通过")
     expect(secretary.get_by_test_id("explanation")).to_contain_text("4 名成员中 3 人赞成")
     expect(phones[0][1].get_by_test_id("outcome")).to_have_text("通过")
 
     # Adjourn, write and publish the minutes; anyone can read and print them.
-    secretary.get_by_role("button", name="宣布休会").click()
+    confirm_click(secretary.get_by_role("button", name="宣布休会"))
     # The members' phones say that the meeting has ended (their last poll).
     expect(phones[2][1].get_by_test_id("meeting-ended")).to_contain_text("会议已结束")
     snap(phones[2][1], artifacts, "journey-member-2-meeting-ended")
     secretary.get_by_label("1. 加装楼道扶手").fill("与会委员同意加装扶手，由社区工作站组织实施。")
-    secretary.get_by_role("button", name="公布会议纪要").click()
+    confirm_click(secretary.get_by_role("button", name="公布会议纪要"))
     expect(secretary.get_by_test_id("minutes")).to_contain_text("与会委员同意加装扶手")
     snap(secretary, artifacts, "journey-secretary-6-minutes")
     for context, _member in phones:

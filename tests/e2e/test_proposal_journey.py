@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.proposals.factories import jpeg_bytes
 
-from .conftest import PASSWORD, snap
+from .conftest import PASSWORD, confirm_click, snap
 from .test_resident_journey import log_in, log_out
 
 
@@ -53,21 +53,21 @@ def test_proposal_goes_from_idea_to_the_ballot(page, artifacts):
     # The secretary closes collection and accepts the proposal during screening.
     log_in(page, "sec", PASSWORD)
     open_round(page)
-    page.get_by_role("button", name="进入：初筛").click()
+    confirm_click(page.get_by_role("button", name="结束征集，开始初筛"))
     expect(page.locator(".timeline li.current")).to_contain_text("初筛")
     page.goto(proposal_url)
     page.get_by_role("button", name="受理", exact=True).click()
     expect(page.get_by_test_id("proposal-status")).to_have_text("已受理")
     snap(page, artifacts, "journey-secretary-1-screened")
     open_round(page)
-    page.get_by_role("button", name="进入：党组织审核").click()
+    confirm_click(page.get_by_role("button", name="结束初筛，提交党组织审核"))
     expect(page.locator(".timeline li.current")).to_contain_text("党组织审核")
     log_out(page)
 
     # The Party branch passes the list; the proposal is on the ballot.
     log_in(page, "branch", PASSWORD)
     open_round(page)
-    page.get_by_role("button", name="进入：居民投票").click()
+    confirm_click(page.get_by_role("button", name="通过清单，开始投票"))
     expect(page.locator(".timeline li.current")).to_contain_text("居民投票")
     snap(page, artifacts, "journey-branch-1-list-reviewed")
     page.goto(proposal_url)

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import ADMIN_PASSWORD, PASSWORD, snap
+from .conftest import ADMIN_PASSWORD, PASSWORD, confirm_click, snap
 from .test_resident_journey import log_in, log_out
 
 
@@ -65,7 +65,9 @@ def test_resident_votes_gets_a_receipt_and_finds_the_ballot(page, artifacts):
 
     # The admin closes voting; results are published.
     open_round(page, "2026年度第二批")
-    page.get_by_role("button", name="进入：议事会决议").click()
+    confirm_click(page.get_by_role("button", name="结束投票并计票"))
+    # The browser asked once, saying what would happen.
+    assert page.dialogs == ["结束投票并计票？\n之后不能再投票；选票随即计票，结果公布。"]
     page.get_by_role("button", name="投票结果").click()
     expect(page.get_by_text("共计入 2 张选票")).to_be_visible()
     page.screenshot(path=str(artifacts / "results-zh.png"), full_page=True)

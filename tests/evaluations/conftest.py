@@ -53,3 +53,17 @@ def ew(world) -> EvalWorld:
     neighbour, _ = make_resident(world.community, login="neighbour", building_name="2栋")
     longhui, _ = make_resident(world.community, login="longhui", building_name="A座")
     return EvalWorld(world, firm, committee, party2, org_rep, committee_rep, other_party, neighbour, longhui)
+
+
+@pytest.fixture
+def survey_in(ew):
+    """survey_in("2026-Q2"): a closed survey of the firm, answered by two residents, ended within that period
+    (a survey counts for one period only)."""
+    from .factories import closed_survey
+
+    def _survey(period: str, organisation: Organisation | None = None):
+        organisation = organisation or ew.firm
+        answers = [(ew.w.resident, 4), (ew.neighbour, 5)] if organisation == ew.firm else [(ew.longhui, 4)]
+        return closed_survey(organisation, actor=ew.w.party, period=period, answers=answers)
+
+    return _survey

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -12,6 +12,7 @@ from deliberation.communities.models import Community
 from deliberation.core.models import utcnow
 from deliberation.evaluations import services
 from deliberation.evaluations.models import Evaluation, Organisation, OrganisationKind, Rubric, SatisfactionSurvey
+from deliberation.evaluations.periods import period_days
 from deliberation.extensions import db
 
 _counter = itertools.count(1)
@@ -42,12 +43,24 @@ def answer(survey: SatisfactionSurvey, user: User, rating: int = 4, comment: str
                            comment=comment)
 
 
-def closed_survey(organisation: Organisation, *, actor: User, answers: list[tuple[User, int]]) -> SatisfactionSurvey:
-    survey = make_survey(organisation, actor=actor)
+def closed_survey(organisation: Organisation, *, actor: User, answers: list[tuple[User, int]],
+                  period: str = "2026-Q3") -> SatisfactionSurvey:
+    """A survey run and closed within `period` (in its last month), so it may count for that period."""
+    first, last = period_days(period)
+    opens = datetime.combine(last.replace(day=1), datetime.min.time()) + timedelta(hours=2)
+    rubric = default_rubric(organisation.community, organisation.kind)
+    survey = services.open_survey(organisation, rubric=rubric, closes_on=opens.date() + timedelta(days=14),
+                                  actor=actor, now=opens)
     for user, rating in answers:
-        answer(survey, user, rating)
-    services.close_survey(survey, actor=actor)
+        services.answer_survey(survey, user, ratings={c.id: rating for c in survey.rubric.resident_items},
+                               now=opens + timedelta(days=1))
+    services.close_survey(survey, actor=actor, now=opens + timedelta(days=5))
     return survey
+
+
+def survey_period(survey: SatisfactionSurvey) -> str:
+    """The period a survey may count for: the quarter in which it ended (or will end)."""
+    return survey.period
 
 
 def scores_for(evaluation: Evaluation, value) -> dict[int, str]:
@@ -57,9 +70,11 @@ def scores_for(evaluation: Evaluation, value) -> dict[int, str]:
     return {c.id: str(value) for c in evaluation.rubric.criteria}
 
 
-def make_evaluation(organisation: Organisation, *, actor: User, period: str = "2026-Q3", scores=85,
+def make_evaluation(organisation: Organisation, *, actor: User, period: str | None = None, scores=85,
                     survey: SatisfactionSurvey | None = None, narrative: str = "检查了台账和现场。") -> Evaluation:
-    """A draft with every criterion scored (or `scores=None` for an empty draft)."""
+    """A draft with every criterion scored (or `scores=None` for an empty draft); by default for the period
+    the survey counts for (2026-Q3 without a survey)."""
+    period = period or (survey_period(survey) if survey is not None else "2026-Q3")
     evaluation = services.create_evaluation(organisation, period=period,
                                             rubric=survey.rubric if survey else default_rubric(
                                                 organisation.community, organisation.kind), actor=actor)
@@ -76,6 +91,6 @@ def publish(evaluation: Evaluation, *, submitter: User, confirmer: User) -> Eval
 
 
 def make_published(organisation: Organisation, *, submitter: User, confirmer: User, survey: SatisfactionSurvey,
-                   period: str = "2026-Q3", scores=85) -> Evaluation:
+                   period: str | None = None, scores=85) -> Evaluation:
     evaluation = make_evaluation(organisation, actor=submitter, period=period, scores=scores, survey=survey)
     return publish(evaluation, submitter=submitter, confirmer=confirmer)

@@ -26,7 +26,7 @@ def test_dashboard_lists_ballot_lists_waiting_for_review(client, ew, as_user):
 
 
 def test_dashboard_surveys_show_organisation_period_and_dates(client, ew, as_user):
-    closed_survey(ew.firm, actor=ew.w.party, answers=[(ew.neighbour, 4)])
+    closed = closed_survey(ew.firm, actor=ew.w.party, answers=[(ew.neighbour, 4)])  # in 2026-Q3, closed early
     make_survey(ew.committee, actor=ew.w.party, days=10)
     as_user(ew.w.party)
     page = client.get("/c/taoyuan/branch").get_data(as_text=True)
@@ -38,7 +38,8 @@ def test_dashboard_surveys_show_organisation_period_and_dates(client, ew, as_use
     assert f"{today.isoformat()} 至 {last.isoformat()}" in committee_row
     assert f"{last.year}-Q{(last.month - 1) // 3 + 1}" in committee_row
     firm_row = next(r for r in rows if "鹏城物业服务有限公司" in r)
-    assert f"{today.isoformat()} 至 {today.isoformat()}" in firm_row  # closed early: the day it closed
+    assert f"{closed.first_day.isoformat()} 至 {closed.last_day.isoformat()}" in firm_row  # the day it closed
+    assert closed.last_day < closed.closes_at.date() and "2026-Q3" in firm_row
     assert rows[0] != rows[1]
 
 
@@ -49,7 +50,7 @@ def test_submitting_while_the_survey_is_open_says_so_and_links_to_closing_it(cli
     page = client.post(f"/c/taoyuan/evaluations/{ev.id}/submit", follow_redirects=True).get_data(as_text=True)
     blockers = re.search(r'data-testid="submit-blockers">(.*?)</div>', page, re.S).group(1)
     assert "仍在进行" in blockers and f'href="/c/taoyuan/surveys/{survey.id}"' in blockers
-    client.post(f"/c/taoyuan/surveys/{survey.id}/close")
+    client.post(f"/c/taoyuan/surveys/{survey.id}/close", data={"confirmed": "1"})
     page = client.get(f"/c/taoyuan/evaluations/{ev.id}").get_data(as_text=True)
     assert 'data-testid="submit-blockers"' not in page
 

@@ -36,9 +36,11 @@ class Objects:
 
 @pytest.fixture
 def objects(ew) -> Objects:
+    earlier = closed_survey(ew.firm, actor=ew.w.party, answers=[(ew.w.resident, 4), (ew.neighbour, 3)],
+                            period="2026-Q2")
+    published = make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=earlier, period="2026-Q2")
     closed = closed_survey(ew.firm, actor=ew.w.party, answers=[(ew.w.resident, 4), (ew.neighbour, 3)])
-    published = make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=closed, period="2026-Q2")
-    committee_survey = closed_survey(ew.committee, actor=ew.w.party, answers=[(ew.longhui, 2)])
+    committee_survey = closed_survey(ew.committee, actor=ew.w.party, answers=[(ew.longhui, 2)], period="2026-Q2")
     committee_published = make_published(ew.committee, submitter=ew.w.party, confirmer=ew.party2,
                                          survey=committee_survey, period="2026-Q2")
     draft = make_evaluation(ew.firm, actor=ew.party2, period="2026-Q3", survey=closed)

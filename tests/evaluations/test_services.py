@@ -39,6 +39,7 @@ from .factories import (
     make_survey,
     publish,
     scores_for,
+    survey_period,
 )
 
 
@@ -300,10 +301,10 @@ def test_missing_criteria_keep_a_draft_but_block_submission(ew, survey):
 
 
 def test_submission_needs_a_closed_survey_with_answers(ew):
-    evaluation = make_evaluation(ew.firm, actor=ew.w.party)
+    open_one = make_survey(ew.firm, actor=ew.w.party)
+    evaluation = make_evaluation(ew.firm, actor=ew.w.party, period=survey_period(open_one))
     with pytest.raises(DomainError, match="survey"):
         services.submit_evaluation(evaluation, actor=ew.w.party)
-    open_one = make_survey(ew.firm, actor=ew.w.party)
     answer(open_one, ew.w.resident)
     services.record_evaluation(evaluation, scores=scores_for(evaluation, 80), narrative="", survey=open_one,
                                actor=ew.w.party)
@@ -325,7 +326,8 @@ def test_bad_periods_are_refused(ew, period):
     assert error.value.field == "period"
 
 
-def test_a_period_with_a_published_evaluation_takes_no_new_one(ew, survey):
+def test_a_period_with_a_published_evaluation_takes_no_new_one(ew, survey_in):
+    survey = survey_in("2026-Q2")
     make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=survey, period="2026-Q2")
     with pytest.raises(DomainError, match="already has a published evaluation"):
         services.create_evaluation(ew.firm, period="2026-q2", rubric=survey.rubric, actor=ew.w.party)
@@ -390,8 +392,8 @@ def test_published_evaluations_are_immutable_and_corrected_by_a_new_version(ew, 
     assert verify_chain().ok
 
 
-def test_the_representative_replies_once_to_a_published_evaluation(ew, survey):
-    draft = make_evaluation(ew.firm, actor=ew.w.party, survey=survey, period="2026-Q4")
+def test_the_representative_replies_once_to_a_published_evaluation(ew, survey, survey_in):
+    draft = make_evaluation(ew.firm, actor=ew.w.party, survey=survey_in("2026-Q4"), period="2026-Q4")
     with pytest.raises(DomainError):
         services.post_reply(draft, author=ew.org_rep, body="提前回复")
     evaluation = make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=survey)
@@ -403,9 +405,9 @@ def test_the_representative_replies_once_to_a_published_evaluation(ew, survey):
     assert services.reply_for(evaluation).body.startswith("感谢评价")
 
 
-def test_two_consecutive_fails_flag_the_organisation(ew, survey):
+def test_two_consecutive_fails_flag_the_organisation(ew, survey_in):
     for period, score in [("2026-Q1", 85), ("2026-Q2", 40), ("2026-Q3", 45)]:
-        make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=survey, period=period,
+        make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=survey_in(period), period=period,
                        scores=score)
     summaries = {s.organisation.id: s for s in services.organisation_summaries(ew.w.community)}
     assert summaries[ew.firm.id].needs_review
@@ -482,3 +484,47 @@ def test_a_photo_over_5_mb_is_refused(ew, tmp_path):
         services.add_photo(evaluation, data=image_bytes() + b"\x00" * (5 * 1024 * 1024), caption="",
                            actor=ew.w.party, upload_dir=tmp_path)
 
+
+
+def test_a_year_old_survey_cannot_count_again_nor_clear_the_two_fails_warning(ew, survey_in):
+    old = survey_in("2025-Q3")
+    make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=old, period="2025-Q3", scores=80)
+    for period in ("2026-Q1", "2026-Q2"):
+        make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=survey_in(period), period=period,
+                       scores=40)
+    assert {s.organisation.id: s for s in services.organisation_summaries(ew.w.community)}[ew.firm.id].needs_review
+    evaluation = make_evaluation(ew.firm, actor=ew.w.party, period="2026-Q3", scores=95, survey=None)
+    with pytest.raises(DomainError, match="2025-09-06"):  # ended outside the period (and counted for 2025-Q3)
+        services.record_evaluation(evaluation, scores=scores_for(evaluation, 95), narrative="", survey=old,
+                                   actor=ew.w.party)
+    assert evaluation.survey_id is None
+
+
+def test_a_survey_counts_for_one_period_only(ew, survey_in):
+    survey = survey_in("2026-Q3")
+    # Recorded before periods were checked: a 2026-Q2 evaluation counted a survey that ended in Q3.
+    legacy = make_evaluation(ew.firm, actor=ew.w.party, period="2026-Q2", scores=None)
+    legacy.survey_id = survey.id
+    db.session.flush()
+    draft = make_evaluation(ew.firm, actor=ew.w.party, period="2026-Q3", scores=None)
+    with pytest.raises(DomainError, match="already counts for 2026-Q2"):
+        services.record_evaluation(draft, scores={}, narrative="", survey=survey, actor=ew.w.party)
+
+
+def test_only_surveys_of_the_organisation_that_ended_in_the_period_and_are_not_counted_are_offered(ew, survey_in):
+    from deliberation.evaluations import periods
+
+    q2 = survey_in("2026-Q2")
+    q2_published = make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=q2, period="2026-Q2")
+    q3_counted_nowhere = survey_in("2026-Q3")
+    q1 = survey_in("2026-Q1")
+    survey_in("2026-Q3", ew.committee)
+    draft = make_evaluation(ew.firm, actor=ew.w.party, period="2026-Q3", scores=None)
+    options = periods.countable_surveys(draft)
+    assert [o.survey for o in options] == [q3_counted_nowhere]
+    assert options[0].answers == 2 and options[0].period == "2026-Q3"
+    assert options[0].first_day.isoformat() == "2026-09-01" and options[0].last_day.isoformat() == "2026-09-06"
+    assert q1 not in [o.survey for o in options]
+    # A correction of the Q2 evaluation keeps its own survey.
+    correction_draft = services.start_correction(q2_published, reason="分数录错", actor=ew.w.party)
+    assert [o.survey for o in periods.countable_surveys(correction_draft)] == [q2]

@@ -25,6 +25,7 @@ from tests.factories import make_resident
 from .factories import answer, closed_survey, default_rubric, make_evaluation, make_published, make_survey
 
 _names = itertools.count(1)
+CONFIRMED = {"confirmed": "1"}  # as the confirmation dialog or page sends it
 
 
 def page_text(response) -> str:
@@ -87,7 +88,7 @@ def test_an_estate_of_another_community_is_refused_on_the_page(client, world, as
 
 
 def test_admin_corrects_an_organisation_and_its_published_evaluations_stay_with_it(client, ew, as_user):
-    closed = closed_survey(ew.firm, actor=ew.w.party, answers=[(ew.w.resident, 4)])
+    closed = closed_survey(ew.firm, actor=ew.w.party, answers=[(ew.w.resident, 4)], period="2026-Q2")
     published = make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=closed, period="2026-Q2")
     as_user(ew.w.admin)
     form = page_text(client.get(f"/c/taoyuan/admin/organisations/{ew.firm.id}/edit"))
@@ -180,7 +181,7 @@ def test_branch_opens_a_survey_residents_answer_once_and_the_branch_sees_turnout
     assert "各楼栋参与情况" not in public_view and "门岗很负责" not in public_view
     assert "问卷结束后公布结果。" in public_view
 
-    assert client.post(f"/c/taoyuan/surveys/{survey.id}/close").status_code == 303
+    assert client.post(f"/c/taoyuan/surveys/{survey.id}/close", data=CONFIRMED).status_code == 303
     closed = resident.post(f"/c/taoyuan/surveys/{survey.id}", data=items)
     assert closed.status_code == 422 and "该问卷已结束。" in page_text(closed)
     public_after = page_text(app.test_client().get(f"/c/taoyuan/surveys/{survey.id}"))
@@ -233,13 +234,13 @@ def test_branch_records_submits_and_a_second_member_publishes(app, client, ew, s
     assert evaluation.status == EvaluationStatus.submitted
     own = page_text(client.get(f"/c/taoyuan/evaluations/{evaluation.id}"))
     assert 'data-testid="cooling-off"' in own
-    client.post(f"/c/taoyuan/evaluations/{evaluation.id}/publish")
+    client.post(f"/c/taoyuan/evaluations/{evaluation.id}/publish", data=CONFIRMED)
     db.session.expire_all()
     assert evaluation.status == EvaluationStatus.submitted  # the submitter alone, within 24 hours
 
     second = app.test_client()
     login_as(second, ew.party2)
-    assert second.post(f"/c/taoyuan/evaluations/{evaluation.id}/publish").status_code == 303
+    assert second.post(f"/c/taoyuan/evaluations/{evaluation.id}/publish", data=CONFIRMED).status_code == 303
     db.session.expire_all()
     assert evaluation.status == EvaluationStatus.published and evaluation.published_by_id == ew.party2.id
 
@@ -252,9 +253,10 @@ def test_branch_records_submits_and_a_second_member_publishes(app, client, ew, s
     assert "绿化养护" in org_page and "86.5" in org_page
 
 
-def test_the_org_page_chart_uses_no_inline_style(client, ew, survey):
+def test_the_org_page_chart_uses_no_inline_style(client, ew, survey_in):
     for period, score in [("2026-Q1", 95), ("2026-Q2", 70), ("2026-Q3", 50)]:
-        make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=survey, period=period, scores=score)
+        make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=survey_in(period), period=period,
+                       scores=score)
     page = page_text(client.get(f"/c/taoyuan/organisations/{ew.firm.id}"))
     svg = page[page.index("<svg"):page.index("</svg>")]
     assert "style=" not in svg and "<polyline" in svg and svg.count("<circle") == 3
@@ -290,8 +292,8 @@ def test_submitting_with_missing_criteria_is_refused_with_their_names(client, ew
     assert evaluation.status == EvaluationStatus.draft
 
 
-def test_a_period_with_a_published_evaluation_is_refused_on_the_page(client, ew, survey, as_user):
-    make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=survey, period="2026-Q2")
+def test_a_period_with_a_published_evaluation_is_refused_on_the_page(client, ew, survey, survey_in, as_user):
+    make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=survey_in("2026-Q2"), period="2026-Q2")
     as_user(ew.w.party)
     response = client.post(f"/c/taoyuan/organisations/{ew.firm.id}/evaluations/new",
                            data={"period": "2026-Q2", "rubric": survey.rubric_id})
@@ -310,7 +312,7 @@ def test_a_correction_is_a_new_version_with_a_public_reason(app, client, ew, sur
     client.post(f"/c/taoyuan/evaluations/{correction.id}/submit")
     second = app.test_client()
     login_as(second, ew.party2)
-    second.post(f"/c/taoyuan/evaluations/{correction.id}/publish")
+    second.post(f"/c/taoyuan/evaluations/{correction.id}/publish", data=CONFIRMED)
     visitor = app.test_client()
     page = page_text(visitor.get(f"/c/taoyuan/evaluations/{correction.id}"))
     assert "秩序维护分数录入错误" in page and "第 2 版" in page and "已被更正版本取代" in page
@@ -334,9 +336,10 @@ def test_the_org_rep_replies_and_everyone_sees_it(app, client, ew, survey, as_us
     assert f"/evaluations/{evaluation.id}/reply" not in page_text(client.get(f"/c/taoyuan/evaluations/{evaluation.id}"))
 
 
-def test_two_consecutive_fails_warn_on_the_org_page_and_the_dashboard(client, ew, survey, as_user):
+def test_two_consecutive_fails_warn_on_the_org_page_and_the_dashboard(client, ew, survey, survey_in, as_user):
     for period, score in [("2026-Q1", 75), ("2026-Q2", 45)]:
-        make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=survey, period=period, scores=score)
+        make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=survey_in(period), period=period,
+                       scores=score)
     warning = "连续两次评价为不合格"
     assert warning not in page_text(client.get(f"/c/taoyuan/organisations/{ew.firm.id}"))
     make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=survey, period="2026-Q3", scores=40)
@@ -377,9 +380,9 @@ def test_evidence_photos_are_private_until_published(app, client, ew, survey, as
 # --- exports --------------------------------------------------------------------------
 
 @pytest.fixture
-def published(ew, survey):
-    evaluation = make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=survey, period="2026-Q2",
-                                scores=88)
+def published(ew, survey, survey_in):
+    evaluation = make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=survey_in("2026-Q2"),
+                                period="2026-Q2", scores=88)
     draft = make_evaluation(ew.firm, actor=ew.w.party, period="2026-Q3", survey=survey)
     return evaluation, draft
 
@@ -459,7 +462,9 @@ def test_branch_copies_and_adjusts_a_rubric_on_the_page(client, ew, as_user):
 
 def add_history(ew, survey, organisation, periods):
     for period in periods:
-        evaluation = make_published(organisation, submitter=ew.w.party, confirmer=ew.party2, survey=survey,
+        answers = [(ew.w.resident, 4), (ew.neighbour, 5)] if organisation == ew.firm else [(ew.longhui, 4)]
+        period_survey = closed_survey(organisation, actor=ew.w.party, answers=answers, period=period)
+        evaluation = make_published(organisation, submitter=ew.w.party, confirmer=ew.party2, survey=period_survey,
                                     period=period, scores=70)
         services.post_reply(evaluation, author=ew.org_rep, body=f"回复 {period}")
 
@@ -522,3 +527,22 @@ def test_the_account_page_leads_the_rep_to_their_organisation_and_the_branch_to_
     assert "鹏城物业服务有限公司" in page and f"/c/taoyuan/organisations/{ew.firm.id}" in page
     as_user(ew.w.party)
     assert "/c/taoyuan/branch" in page_text(client.get("/account"))
+
+
+def test_the_survey_list_offers_only_surveys_that_may_count_labelled_by_period_dates_and_answers(
+        client, ew, survey_in, as_user):
+    old = survey_in("2025-Q3")
+    make_published(ew.firm, submitter=ew.w.party, confirmer=ew.party2, survey=old, period="2025-Q3")
+    current = survey_in("2026-Q3")
+    draft = make_evaluation(ew.firm, actor=ew.w.party, period="2026-Q3", scores=None)
+    as_user(ew.w.party)
+    page = page_text(client.get(f"/c/taoyuan/evaluations/{draft.id}/edit"))
+    options = re.findall(r'<option[^>]*value="(\d+)"[^>]*>([^<]*)</option>', page)
+    assert [int(value) for value, _ in options] == [current.id]
+    assert "2026-Q3 · 2026-09-01 至 2026-09-06 · 2 份答卷 · 已结束" in options[0][1]
+    # The server refuses what the page does not offer.
+    response = client.post(f"/c/taoyuan/evaluations/{draft.id}/edit",
+                           data={**score_form(draft), "survey": old.id, "narrative": "x"})
+    assert response.status_code == 422 and "2025-09-06" in page_text(response)
+    db.session.expire_all()
+    assert draft.survey_id is None

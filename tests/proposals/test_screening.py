@@ -83,7 +83,7 @@ def test_advance_button_says_what_blocks_it_with_the_services_words(client, worl
     assert f"/c/taoyuan/rounds/{round_.id}/advance" not in page  # no button that would be refused
     with pytest.raises(DomainError) as refused:
         services.advance_round(round_, actor=world.secretary)
-    assert str(refused.value.message) == "还有 3 个项目待初筛。"
+    assert str(refused.value.message) == "暂时不能进入“党组织审核”： 还有 3 个项目待初筛。"
     for p in services.screening_queue(round_):
         services.accept_proposal(p, actor=world.secretary)
     assert services.advance_blockers(round_) == []

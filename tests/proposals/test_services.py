@@ -82,12 +82,21 @@ def test_resident_submits_a_proposal(world, round_):
     ({"cost": 500_001}, "cost"),                                   # over the per-project cap
     ({"title": ""}, "title"),
     ({"description": " "}, "description"),
-    ({"location_text": ""}, "location_text"),                      # no place at all
 ])
 def test_bad_proposals_are_refused(world, round_, overrides, field):
     with pytest.raises(DomainError) as error:
         make_proposal(round_, world.resident, **overrides)
     assert error.value.field == field
+
+
+def test_a_proposal_not_tied_to_one_place_is_accepted(world, round_):
+    proposal = make_proposal(round_, world.resident, location_text="")  # 不限具体地点: e.g. after-school care
+    assert proposal.estate_id is None and proposal.building_id is None and proposal.location_text == ""
+
+
+def test_every_problem_of_a_proposal_is_listed_at_once(world, round_):
+    fields = services.ProposalFields(title=" ", description="", category=Category.services, cost=250_000)
+    assert {p.field for p in services.proposal_problems(round_, fields)} == {"title", "description", "cost"}
 
 
 def test_a_place_of_another_community_is_refused(world, round_):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -76,7 +77,6 @@ def test_resident_submits_a_proposal_with_a_photo(client, world, as_user, round_
     ({"category": "services", "cost": "250000"}, None, "最多 200,000 元"),
     ({"title": ""}, None, "此项必填。"),
     ({"description": ""}, None, "此项必填。"),
-    ({"place": "", "location_text": ""}, None, "请说明地点"),
     ({}, [(io.BytesIO(b"not an image at all"), "photo.jpg")], "不是可读取的 JPEG、PNG 或 WebP 照片"),
     ({}, [(io.BytesIO(b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024)), "big.jpg")], "照片超过 5 MB"),
 ])
@@ -155,7 +155,7 @@ def test_party_branch_strikes_then_passes_the_list(client, world, as_user, round
     move_to(round_, RoundPhase.branch_review, world.secretary)
     as_user(world.party)
     client.post(f"/c/taoyuan/proposals/{b.id}/strike", data={"reason": "商业广告不属于民生项目"})
-    response = client.post(f"/c/taoyuan/rounds/{round_.id}/advance")
+    response = client.post(f"/c/taoyuan/rounds/{round_.id}/advance", data={"confirmed": "1"})
     assert response.status_code == 303
     db.session.refresh(round_)
     assert round_.phase == RoundPhase.voting
@@ -299,3 +299,80 @@ def test_a_photo_the_proposer_removes_is_no_longer_served(app, client, world, as
     assert client.get(f"/uploads/{removed.filename}").status_code == 404
     assert client.get(f"/uploads/{kept.filename}").status_code == 200
     assert removed.filename not in stored_files(app) and kept.filename in stored_files(app)
+
+
+def test_the_default_place_not_tied_to_one_place_is_accepted(client, world, as_user, round_):
+    as_user(world.resident)
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}/propose").get_data(as_text=True)
+    assert re.search(r'<option[^>]*value=""[^>]*>不限具体地点</option>', page)  # the default choice
+    response = client.post(f"/c/taoyuan/rounds/{round_.id}/propose",
+                           data=proposal_form(world, place="", location_text=""))
+    assert response.status_code == 303
+    assert proposals_count() == 1
+
+
+def test_every_mistake_is_shown_at_once(client, world, as_user, round_):
+    as_user(world.resident)
+    response = client.post(f"/c/taoyuan/rounds/{round_.id}/propose",
+                           data=proposal_form(world, title="", category="services", cost="250000"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "此项必填。" in page and "最多 200,000 元" in page  # the form's and the round's rules together
+    assert proposals_count() == 0
+
+
+def test_each_estate_appears_once_in_the_place_list(client, world, as_user, round_):
+    as_user(world.resident)
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}/propose").get_data(as_text=True)
+    groups = re.findall(r'<optgroup label="([^"]+)"', page)
+    assert groups and len(groups) == len(set(groups)) == len(world.community.estates)
+
+
+def _kept_token(page: str) -> str:
+    match = re.search(r'name="photo_stash" value="([^"]+)"', page)
+    assert match, "the form carries the kept photos on"
+    return match.group(1)
+
+
+def test_photos_are_kept_when_the_form_comes_back_with_a_mistake(client, world, as_user, round_):
+    as_user(world.resident)
+    data = proposal_form(world, title="", photos=[(io.BytesIO(jpeg_bytes()), "坡道.jpg"),
+                                                  (io.BytesIO(jpeg_bytes(color=(0, 0, 200))), "台阶.jpg")])
+    response = client.post(f"/c/taoyuan/rounds/{round_.id}/propose", data=data, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "已保留 2 张照片，无需重新选择" in page
+    token = _kept_token(page)
+    # The resident fixes the title and drops the second photo; no file is chosen again.
+    second = re.findall(r'name="drop_photo" value="([^"]+)"', page)[1]
+    response = client.post(f"/c/taoyuan/rounds/{round_.id}/propose",
+                           data=proposal_form(world, photo_stash=token, drop_photo=second),
+                           content_type="multipart/form-data")
+    assert response.status_code == 303
+    proposal = db.session.scalar(select(Proposal))
+    assert len(proposal.photos) == 1
+
+
+def test_a_refused_photo_is_named_and_the_good_ones_are_kept(client, world, as_user, round_):
+    as_user(world.resident)
+    data = proposal_form(world, photos=[(io.BytesIO(jpeg_bytes()), "坡道.jpg"),
+                                        (io.BytesIO(b"not an image at all"), "photo.jpg")])
+    response = client.post(f"/c/taoyuan/rounds/{round_.id}/propose", data=data, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "不是可读取的 JPEG、PNG 或 WebP 照片" in page and "已保留 1 张照片" in page
+    assert proposals_count() == 0
+
+
+def test_kept_photos_are_only_for_the_person_who_chose_them(app, client, world, as_user, round_, neighbour):
+    from tests.conftest import login_as
+
+    as_user(world.resident)
+    data = proposal_form(world, title="", photos=[(io.BytesIO(jpeg_bytes()), "坡道.jpg")])
+    page = client.post(f"/c/taoyuan/rounds/{round_.id}/propose", data=data,
+                       content_type="multipart/form-data").get_data(as_text=True)
+    token = _kept_token(page)
+    other = app.test_client()
+    login_as(other, neighbour)
+    response = other.post(f"/c/taoyuan/rounds/{round_.id}/propose", data=proposal_form(world, photo_stash=token))
+    assert response.status_code == 303
+    assert db.session.scalar(select(Proposal)).photos == []

@@ -97,7 +97,7 @@ def test_closing_while_residents_cast_counts_every_ballot_it_accepted(app, votin
 
     casts = [lambda i=i, c=c, t=t: post(f"voter{i}", c, t, f"{path}/vote/cast", {"choices": [str(proposal_id)]})
              for i, (c, t) in enumerate(clients)]
-    race(app, [*casts, lambda: post("close", *secretary, f"{path}/advance", {})])
+    race(app, [*casts, lambda: post("close", *secretary, f"{path}/advance", {"confirmed": "1"})])
 
     with app.app_context():
         result = db.session.scalar(select(RoundResult).where(RoundResult.round_id == round_id))

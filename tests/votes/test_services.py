@@ -286,7 +286,7 @@ def test_closing_is_refused_until_the_paper_ballots_reconcile(world, voting, vot
         services.key_paper_sheet(round_, sheet="P-1", choices=[lamp.id], operator=world.admin)
     with pytest.raises(DomainError) as refused:
         round_services.advance_round(round_, actor=world.secretary)
-    assert todo in str(refused.value.message) and "不能结束投票" in str(refused.value.message)
+    assert todo in str(refused.value.message) and "暂时不能进入“议事会决议”" in str(refused.value.message)
     assert round_.phase == RoundPhase.voting and services.result_of(round_) is None
     report = services.paper_reconciliation(round_)
     assert not report.ok and report.voters == 1

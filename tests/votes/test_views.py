@@ -196,7 +196,7 @@ def test_closing_with_unreconciled_paper_says_what_to_do_on_the_round_page(clien
     response = client.post(f"/c/taoyuan/rounds/{round_.id}/advance")
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/rounds/{round_.id}")
     page = client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
-    assert "暂不能结束投票" in page and "只录入了一次" in page and "只录入了 1 张" in page
+    assert "暂时不能进入“议事会决议”" in page and "只录入了一次" in page and "只录入了 1 张" in page
     assert client.get(f"/c/taoyuan/rounds/{round_.id}/results").status_code == 403  # not counted
     # The paper page shows the same reconciliation, and names the projects each keying ticked.
     paper = client.get(f"/c/taoyuan/rounds/{round_.id}/paper").get_data(as_text=True)
