@@ -41,6 +41,9 @@ def test_resident_registers_is_verified_and_sets_language_and_text_size(browser,
     expect(page.get_by_label("手机号或登录名")).to_have_value(RESIDENT_PHONE)
     page.get_by_label("密码").fill(RESIDENT_PASSWORD)
     page.get_by_role("button", name="登录").click()
+    # The to-do page says what waiting for verification means and what cannot be done yet.
+    expect(page.get_by_test_id("todo-pending")).to_contain_text("等待社区工作站核实")
+    page.goto("/account")
     expect(page.get_by_test_id("residency")).to_contain_text("待审核")
     snap(page, artifacts, "journey-resident-1-registered")
     log_out(page)
