@@ -55,8 +55,20 @@ def test_proposal_goes_from_idea_to_the_ballot(page, artifacts):
     open_round(page)
     confirm_click(page.get_by_role("button", name="结束征集，开始初筛"))
     expect(page.locator(".timeline li.current")).to_contain_text("初筛")
+    # The round page names what blocks the next phase and leads to the screening queue.
+    expect(page.get_by_test_id("advance-blocked")).to_contain_text("待初筛")
+    page.get_by_test_id("screening-link").click()
+    item = page.get_by_test_id("screening-item")
+    expect(item).to_have_count(1)
+    snap(page, artifacts, "journey-secretary-1-screening-queue")
+    if item.get_by_role("link", name="附理由受理").count():  # below the co-signature threshold
+        item.get_by_role("link", name="附理由受理").click()
+        page.get_by_role("textbox").first.fill("居民普遍需要，议事会同意先行受理。")
+        page.get_by_role("button", name="受理").click()
+    else:
+        item.get_by_role("button", name="受理", exact=True).click()
+    expect(page.get_by_test_id("screening-done")).to_be_visible()
     page.goto(proposal_url)
-    page.get_by_role("button", name="受理", exact=True).click()
     expect(page.get_by_test_id("proposal-status")).to_have_text("已受理")
     snap(page, artifacts, "journey-secretary-1-screened")
     open_round(page)

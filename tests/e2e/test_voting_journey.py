@@ -62,14 +62,18 @@ def test_resident_votes_gets_a_receipt_and_finds_the_ballot(page, artifacts):
     page.get_by_role("button", name="录入", exact=True).click()
     expect(page.get_by_test_id("sheet-row")).to_contain_text("已计入")
     expect(page.get_by_test_id("sheet-row")).to_have_count(1)
+    # One paper voter, one sheet keyed twice alike: the reconciliation lets voting close.
+    expect(page.get_by_test_id("paper-reconciliation")).to_be_visible()
 
     # The admin closes voting; results are published.
     open_round(page, "2026年度第二批")
     confirm_click(page.get_by_role("button", name="结束投票并计票"))
     # The browser asked once, saying what would happen.
     assert page.dialogs == ["结束投票并计票？\n之后不能再投票；选票随即计票，结果公布。"]
+    snap(page, artifacts, "journey-secretary-3-voting-closed")
     page.get_by_role("button", name="投票结果").click()
     expect(page.get_by_text("共计入 2 张选票")).to_be_visible()
+    snap(page, artifacts, "journey-secretary-4-results")
     page.screenshot(path=str(artifacts / "results-zh.png"), full_page=True)
     log_out(page)
 
