@@ -46,6 +46,10 @@ class PaperSheetForm(FlaskForm):
     choices = _checkboxes(_l("Projects ticked on the sheet"))
 
 
+class WithdrawPaperVoterForm(FlaskForm):
+    reason = TextAreaField(_l("Why the record is withdrawn"), validators=[required(), max_length(500)])
+
+
 class ReceiptForm(FlaskForm):
     code = StringField(_l("Your receipt code"), validators=[required(), max_length(40)])
 

@@ -17,6 +17,7 @@ from fractions import Fraction
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from deliberation.auth.models import User
 from deliberation.communities.models import Residency, ResidencyStatus
@@ -247,6 +248,34 @@ def mark_paper_voter(round_: Round, voter: User, *, actor: User) -> None:
         raise DomainError(already, field="voter", status_code=422) from error
     audit.record("ballot.participation", audit.Ref("BallotParticipation", participation_id), actor=actor,
                  community=round_.community, summary=f"paper, recorded for {voter.login}")
+
+
+def paper_voters(round_: Round) -> list[BallotParticipation]:
+    """The residents recorded as having voted on paper in this round (one query), by name."""
+    rows = db.session.scalars(select(BallotParticipation).options(joinedload(BallotParticipation.user))
+                              .where(BallotParticipation.round_id == round_.id,
+                                     BallotParticipation.channel == Channel.paper)).all()
+    return sorted(rows, key=lambda p: p.user.display_name)
+
+
+def withdraw_paper_voter(round_: Round, participation: BallotParticipation, *, reason: str, actor: User) -> None:
+    """Undo the record that a resident voted on paper, while voting is open and with a reason (the sheet
+    was lost or spoiled, the wrong resident was recorded): the resident may then vote again.
+
+    Sheets carry no voter, so the reconciliation decides what follows: with one sheet too many keyed,
+    closing stays refused until the keying of a sheet that should not count is deleted."""
+    lock_open_round(round_)
+    if participation.round_id != round_.id or participation.channel != Channel.paper:
+        raise DomainError(_l("Only a paper voter recorded in this round can be withdrawn."), status_code=404)
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise DomainError(_l("Say why the record is withdrawn (for example: the sheet was lost)."),
+                          field="reason", status_code=422)
+    login = participation.user.login
+    db.session.delete(participation)
+    db.session.flush()
+    audit.record("ballot.paper_voter_withdrawn", round_, actor=actor, community=round_.community,
+                 summary=f"paper record of {login} withdrawn: {reason}")
 
 
 # --- paper sheets ---------------------------------------------------------------------

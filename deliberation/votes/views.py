@@ -32,8 +32,9 @@ from deliberation.votes.forms import (
     PaperSheetForm,
     PaperVoterForm,
     ReceiptForm,
+    WithdrawPaperVoterForm,
 )
-from deliberation.votes.models import PaperEntry
+from deliberation.votes.models import BallotParticipation, PaperEntry
 
 bp = Blueprint("votes", __name__, url_prefix="/c/<slug>/rounds/<int:round_id>")
 
@@ -165,6 +166,7 @@ def _paper_page(round_: Round, voter_form: PaperVoterForm, sheet_form: PaperShee
     return render_page("votes/paper.html", "votes/paper.html", community=round_.community, round=round_,
                        voter_form=voter_form, sheet_form=sheet_form, sheets=sheets,
                        reconciliation=services.paper_reconciliation(round_, sheets),
+                       paper_voters=services.paper_voters(round_),
                        turnout=services.turnout(round_), titles={p.id: p.title for p in items},
                        sheet_state_label=sheet_state_label, status_code=status_code)
 
@@ -199,6 +201,31 @@ def paper_voter(slug: str, round_id: int):
             flash(_("%(name)s is recorded as having voted on paper.", name=voter.display_name), "success")
             return redirect_to(url_for("votes.paper", slug=slug, round_id=round_id))
     return _paper_page(round_, form, PaperSheetForm(prefix="sheet", formdata=None), status_code=422)
+
+
+@bp.route("/paper/voters/<int:participation_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw_paper_voter(slug: str, round_id: int, participation_id: int):
+    """Withdraw the record that a resident voted on paper (a lost sheet, the wrong resident), with a reason."""
+    round_ = get_round(slug, round_id)
+    require(perm.can_manage_ballots(current_user, round_))
+    participation = db.session.get(BallotParticipation, participation_id)
+    if participation is None or participation.round_id != round_.id:
+        abort(404)
+    form = WithdrawPaperVoterForm()
+    if form.validate_on_submit():
+        try:
+            services.withdraw_paper_voter(round_, participation, reason=form.reason.data, actor=current_user)
+        except DomainError as error:
+            fail_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("The paper record of %(name)s is withdrawn; they may vote again.",
+                    name=participation.user.display_name), "success")
+            return redirect_to(url_for("votes.paper", slug=slug, round_id=round_id))
+    return render_page("votes/withdraw_paper_voter.html", "votes/withdraw_paper_voter.html",
+                       community=round_.community, round=round_, participation=participation, form=form,
+                       status_code=form_status(form))
 
 
 @bp.post("/paper/sheets")

@@ -183,6 +183,9 @@ def run_round_services(community, *, admin, secretary, party, resident) -> None:
     move_to(round_, RoundPhase.branch_review, secretary)
     rounds.strike_proposal(struck, actor=party, reason="已由街道另行立项解决")
     move_to(round_, RoundPhase.voting, secretary, party=party)
+    mistaken, _residency = make_resident(community, login="audit-paper-mistake")
+    votes.mark_paper_voter(round_, mistaken, actor=secretary)  # recorded by mistake, then withdrawn
+    votes.withdraw_paper_voter(round_, votes.paper_voters(round_)[0], reason="登记有误", actor=secretary)
     votes.mark_paper_voter(round_, supporter, actor=secretary)
     votes.key_paper_sheet(round_, sheet="P-1", choices=[kept.id], operator=secretary)
     (entry,) = votes.paper_sheets(round_)[0].entries

@@ -97,6 +97,7 @@ def build_scene(world) -> Scene:
         "rubric_id": [rubric.id], "survey_id": [survey.id], "evaluation_id": [evaluation.id],
         "residency_id": [w.pending.id], "grant_id": [spare.id],
         "objection_id": [MISSING_ID], "entry_id": [MISSING_ID], "photo_id": [MISSING_ID],
+        "participation_id": [MISSING_ID],
     })
 
 

@@ -41,6 +41,8 @@ OPEN_ROUTES = [
     ("POST", "/paper/voters", lambda p: {"voter-voter": "proposer"}, RUNNERS),
     ("POST", "/paper/sheets", lambda p: {"sheet-sheet": "S9", "sheet-choices": [p.id]}, RUNNERS),
     ("POST", "/paper/entries/{entry}/delete", None, RUNNERS),
+    ("GET", "/paper/voters/{voter}/withdraw", None, RUNNERS),
+    ("POST", "/paper/voters/{voter}/withdraw", lambda p: {"reason": "选票遗失，无法录入"}, RUNNERS),
     ("GET", "/turnout", None, EVERYONE),
     ("GET", "/ballot-rules", None, RUNNERS),
 ]
@@ -64,7 +66,7 @@ CLOSED_ROUTES = [
 def test_routes_while_voting(client, world, as_user, role, method, path, data, allowed):
     round_, proposal, entry = scene(world, closed=False)
     as_user(world.user(role))
-    url = f"/c/taoyuan/rounds/{round_.id}" + path.format(entry=entry.id)
+    url = f"/c/taoyuan/rounds/{round_.id}" + path.format(entry=entry.id, voter=services.paper_voters(round_)[0].id)
     assert_access(client.open(url, method=method, data=data(proposal) if data else None), role, allowed)
 
 

@@ -324,3 +324,30 @@ def test_operators_are_told_about_the_resident_not_addressed_as_the_voter(world,
     services.key_paper_sheet(round_, sheet="P-1", choices=[ramp.id, lamp.id], operator=world.admin)
     (sheet,) = services.paper_sheets(round_)
     assert sheet.state == "invalid" and "您" not in " ".join(str(r) for r in sheet.reasons)
+
+
+def test_a_lost_sheet_stops_blocking_closing_once_its_paper_record_is_withdrawn(world, voting, voters):
+    """A recorded paper voter whose sheet is lost used to keep voting from ever closing."""
+    from deliberation.core.audit import AuditEvent
+
+    round_, (ramp, bench, lamp) = voting
+    services.mark_paper_voter(round_, voters[0], actor=world.secretary)
+    services.mark_paper_voter(round_, voters[1], actor=world.secretary)
+    for operator in (world.secretary, world.admin):
+        services.key_paper_sheet(round_, sheet="P-1", choices=[ramp.id], operator=operator)
+    assert not services.paper_reconciliation(round_).ok  # two paper voters, one sheet: the other is lost
+    record = next(p for p in services.paper_voters(round_) if p.user_id == voters[1].id)
+    with pytest.raises(DomainError):  # a reason is required
+        services.withdraw_paper_voter(round_, record, reason=" ", actor=world.secretary)
+    services.withdraw_paper_voter(round_, record, reason="选票遗失", actor=world.secretary)
+    assert services.paper_reconciliation(round_).ok
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "ballot.paper_voter_withdrawn"))
+    assert "选票遗失" in event.summary and voters[1].login in event.summary
+    services.cast_ballot(round_, voters[1], choices=[lamp.id])  # the resident may vote again
+    with pytest.raises(DomainError):  # a web participation is not a paper record
+        services.withdraw_paper_voter(round_, services.participation_of(round_, voters[1]), reason="有误",
+                                      actor=world.secretary)
+    round_services.advance_round(round_, actor=world.secretary)
+    assert services.result_of(round_).ballots_counted == 2
+    with pytest.raises(DomainError):  # nothing changes after closing
+        services.withdraw_paper_voter(round_, services.paper_voters(round_)[0], reason="太迟了", actor=world.secretary)

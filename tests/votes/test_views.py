@@ -220,3 +220,21 @@ def test_the_close_button_names_what_the_paper_ballots_still_need(client, world,
     services.key_paper_sheet(round_, sheet="P-1", choices=[ramp.id], operator=world.party)
     page = client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
     assert "结束投票并计票" in page
+
+
+def test_the_paper_page_lists_paper_voters_and_withdraws_one_with_a_reason(client, world, as_user, voting, voters):
+    round_, _projects = voting
+    services.mark_paper_voter(round_, voters[1], actor=world.secretary)
+    as_user(world.secretary)
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}/paper").get_data(as_text=True)
+    voter = re.search(r'data-testid="paper-voter">(.*?)</li>', page, re.S).group(1)
+    assert voters[1].display_name in voter and "撤销" in voter
+    record = services.paper_voters(round_)[0]
+    url = f"/c/taoyuan/rounds/{round_.id}/paper/voters/{record.id}/withdraw"
+    form = client.get(url).get_data(as_text=True)
+    assert "可以重新" in form
+    refused = client.post(url, data={"reason": ""})
+    assert refused.status_code == 422 and services.paper_voters(round_)  # nothing changed
+    assert client.post(url, data={"reason": "登记错了人"}).status_code == 303
+    assert services.paper_voters(round_) == []
+    assert "已撤销" in client.get(f"/c/taoyuan/rounds/{round_.id}/paper").get_data(as_text=True)
