@@ -170,3 +170,17 @@ def test_todo_page_runs_a_fixed_number_of_queries(client, world, as_user, count_
         assert response.status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
+
+
+def test_each_item_ends_with_one_action_and_roles_get_their_work_pages(client, world, as_user):
+    """A phone user taps one clear button per item; a branch member with nothing waiting still finds
+    the dashboard, and a resident waiting for verification can go and read their community."""
+    voting, _projects = _voting_round(world, title="按钮批次")
+    as_user(world.resident)
+    page = client.get("/todo").get_data(as_text=True)
+    assert f'href="/c/taoyuan/rounds/{voting.id}/vote" role="button" class="todo-action">去投票' in page
+    as_user(world.party)
+    page = client.get("/todo").get_data(as_text=True)
+    assert 'data-testid="todo-shortcuts"' in page and 'href="/c/taoyuan/branch"' in page
+    as_user(world.unverified)
+    assert 'href="/c/taoyuan"' in client.get("/todo").get_data(as_text=True)
