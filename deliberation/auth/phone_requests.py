@@ -6,12 +6,17 @@ limit per number alone: anyone could use it up and keep the owner from ever gett
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, request, session
+from datetime import UTC, datetime
+
+from flask import current_app, flash, g, make_response, request, session
+from flask_babel import format_time
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 
 from deliberation.auth import phone_codes
 from deliberation.auth.models import PhoneChallenge
+from deliberation.core.errors import render_error
 from deliberation.core.text import normalise_phone
 from deliberation.extensions import limiter
 
@@ -46,12 +51,19 @@ def _address_key() -> str:
     return f"sms|{get_remote_address()}"
 
 
+def _breached(limit):
+    """The 429 page says when a code may be asked for again (the window's end, in local time)."""
+    reset = datetime.fromtimestamp(limit.reset_at, UTC).replace(tzinfo=None)
+    return make_response(render_error(429, _l("Too many codes were asked for from this address. You can ask "
+                                              "again at %(time)s.", time=format_time(reset, "HH:mm"))))
+
+
 def phone_code_limits(view):
     """Limit the POSTs of `view` that send an SMS; every such view counts against the same limits."""
     view = limiter.shared_limit(_address_limit, "sms-address", methods=["POST"], key_func=_address_key,
-                                deduct_when=_code_sent)(view)
+                                deduct_when=_code_sent, on_breach=_breached)(view)
     return limiter.shared_limit(_number_limit, "sms-number", methods=["POST"], key_func=_address_and_number_key,
-                                deduct_when=_code_sent)(view)
+                                deduct_when=_code_sent, on_breach=_breached)(view)
 
 
 def send_phone_code(challenge: PhoneChallenge, message: phone_codes.PhoneMessage) -> None:
