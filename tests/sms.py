@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-
-from deliberation.notifications.sms import read_file_messages
 
 CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
@@ -15,7 +14,12 @@ def sms_file(app) -> Path:
 
 
 def messages_to(app, phone: str) -> list[str]:
-    return [m["text"] for m in read_file_messages(sms_file(app)) if m["to"] == phone]
+    """The texts sent to `phone` so far, oldest first (one JSON object a line in the file)."""
+    path = sms_file(app)
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [m["text"] for m in map(json.loads, filter(str.strip, lines)) if m["to"] == phone]
 
 
 def last_code(app, phone: str) -> str:

@@ -53,10 +53,3 @@ def get_gateway(app: Flask) -> FileGateway:
         path = app.config.get("SMS_FILE") or Path(app.config["INSTANCE_DIR"]) / "sms.log"
         return FileGateway(path)
     raise SmsError(f"unknown SMS_BACKEND {backend!r}")
-
-
-def read_file_messages(path: Path) -> list[dict]:
-    """The messages the file backend wrote, oldest first (for tests and the developer)."""
-    if not Path(path).exists():
-        return []
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
