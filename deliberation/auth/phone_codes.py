@@ -20,6 +20,7 @@ from flask import current_app
 from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from deliberation.auth.models import PhoneChallenge, PhonePurpose, User
 from deliberation.core import audit
@@ -111,7 +112,7 @@ def challenge_for(token: str | None) -> PhoneChallenge | None:
     """The open (not yet used) challenge this browser holds, if any."""
     if not token:
         return None
-    challenge = db.session.scalar(db.select(PhoneChallenge).where(PhoneChallenge.token == token))
+    challenge = db.session.scalar(select(PhoneChallenge).where(PhoneChallenge.token == token))
     if challenge is None or challenge.used_at is not None:
         return None
     return challenge
