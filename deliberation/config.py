@@ -110,6 +110,20 @@ class Config:
     LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour")
     # New accounts per client address (each one tells its maker whether a phone number was free).
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "10 per hour;30 per day")
+    # One-time SMS codes that prove a phone number (auth/phone_codes.py).
+    PHONE_CODE_TTL_SECONDS = int(os.environ.get("PHONE_CODE_TTL_SECONDS", "600"))
+    PHONE_CODE_MAX_ATTEMPTS = int(os.environ.get("PHONE_CODE_MAX_ATTEMPTS", "5"))
+    PHONE_CODE_RESEND_SECONDS = int(os.environ.get("PHONE_CODE_RESEND_SECONDS", "60"))
+    PHONE_CODE_LOCKOUT_SECONDS = int(os.environ.get("PHONE_CODE_LOCKOUT_SECONDS", "300"))
+    PHONE_CODE_KEY = os.environ.get("PHONE_CODE_KEY")  # default: derived from SECRET_KEY
+    # SMS sent per client address and number: repeated requests for one number from one place slow
+    # down. There is no limit per number alone: a stranger could use it up and keep the owner from
+    # ever getting a code.
+    PHONE_CODE_RATE_LIMIT = os.environ.get("PHONE_CODE_RATE_LIMIT", "2 per minute;6 per hour")
+    # SMS sent per client address, whatever the number (a carrier's NAT holds many people: generous).
+    PHONE_CODE_ADDRESS_RATE_LIMIT = os.environ.get("PHONE_CODE_ADDRESS_RATE_LIMIT", "20 per hour;100 per day")
+    SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")
+    SMS_FILE = os.environ.get("SMS_FILE") or None  # default: instance/sms.log
 
     HTMX_VERSION = "2.0.11"
     HTMX_CDN_URL = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"

@@ -46,3 +46,17 @@ class ChangePasswordForm(FlaskForm):
 class LocaleForm(FlaskForm):
     locale = SelectField(_l("Language"), validators=[required()], validate_choice=True,
                          choices=[SelectChoice("zh_Hans", "简体中文"), SelectChoice("en", "English")])
+
+
+class PhoneCodeForm(FlaskForm):
+    code = StringField(_l("Code from the SMS"), validators=[required(), max_length(20)],
+                       description=_l("6 digits"))
+
+
+class PhoneForm(FlaskForm):
+    phone = StringField(_l("New mobile phone number"), validators=[required(), max_length(20)],
+                        description=_l("We send a code by SMS to this number; you log in with it afterwards."))
+
+
+class ResendCodeForm(FlaskForm):
+    """Only the CSRF token: asks for a new code."""

@@ -48,16 +48,20 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
-def create_user(*, login: str, display_name: str, password: str, phone: str | None = None,
-                locale: str | None = None, is_site_admin: bool = False, actor: User | None = None) -> User:
-    """Create an account after checking that login and phone are free."""
+def create_user(*, login: str, display_name: str, password: str | None = None, phone: str | None = None,
+                locale: str | None = None, is_site_admin: bool = False, actor: User | None = None,
+                password_hash: str | None = None) -> User:
+    """Create an account after checking that login and phone are free (`password_hash`: a password
+    checked and hashed earlier, as for a registration waiting for its SMS code)."""
     login = login.strip()
     display_name = display_name.strip()
     if not login:
         raise DomainError(_l("Enter a login name."), field="login")
     if not display_name:
         raise DomainError(_l("Enter a display name."), field="display_name")
-    validate_password(password)
+    if password_hash is None:
+        validate_password(password)
+        password_hash = hash_password(password)
     if phone:
         phone = validate_phone(phone)
     if phone and db.session.scalar(select(User).where(User.phone == phone)) is not None:
@@ -65,7 +69,7 @@ def create_user(*, login: str, display_name: str, password: str, phone: str | No
     if db.session.scalar(User.by_login(login)) is not None:
         raise DomainError(_l("This login name is already taken."), field="login")
     user = User(login=login, display_name=display_name, phone=phone or None, locale=locale,
-                password_hash=hash_password(password), is_site_admin=is_site_admin)
+                password_hash=password_hash, is_site_admin=is_site_admin)
     db.session.add(user)
     db.session.flush()
     audit.record("user.created", user, actor=actor or user,

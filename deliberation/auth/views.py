@@ -7,8 +7,17 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from deliberation.auth import services
-from deliberation.auth.forms import ChangePasswordForm, LocaleForm, LoginForm
+from deliberation.auth import phone_codes, services
+from deliberation.auth.forms import (
+    ChangePasswordForm,
+    LocaleForm,
+    LoginForm,
+    PhoneCodeForm,
+    PhoneForm,
+    ResendCodeForm,
+)
+from deliberation.auth.models import PhoneChallenge, PhonePurpose
+from deliberation.auth.phone_requests import CHALLENGE_SESSION_KEY, phone_code_limits, send_phone_code
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status, safe_next
 from deliberation.core.htmx import redirect_to, render_page
@@ -111,6 +120,120 @@ def change_password():
             flash(_("Your password has been changed."), "success")
             return redirect_to(url_for("auth.account"))
     return render_page("auth/password.html", "auth/password.html", form=form, status_code=form_status(form))
+
+
+# --- phone numbers proven by one-time SMS codes ---------------------------------------------------
+
+
+def _open_challenge() -> PhoneChallenge | None:
+    """This browser's challenge, if it is still open and belongs to whoever is logged in (or nobody)."""
+    challenge = phone_codes.challenge_for(session.get(CHALLENGE_SESSION_KEY))
+    if challenge is None:
+        return None
+    if challenge.purpose == PhonePurpose.change_phone and (
+            not current_user.is_authenticated or current_user.id != challenge.user_id):
+        return None
+    return challenge
+
+
+def _no_open_challenge():
+    flash(_("No code is waiting for this browser. Start again."), "info")
+    return redirect_to(url_for("auth.account") if current_user.is_authenticated else url_for("communities.index"))
+
+
+def _phone_proven(challenge: PhoneChallenge):
+    """Finish what the code was for: a new resident's account, or the account's new number."""
+    from deliberation.communities import services as community_services
+
+    session.pop(CHALLENGE_SESSION_KEY, None)
+    try:
+        if challenge.purpose == PhonePurpose.register:
+            residency = community_services.complete_resident_registration(challenge)
+            user = residency.user
+        else:
+            phone_codes.change_phone(current_user, challenge)
+            user = current_user
+            verified = community_services.verify_proven_roll_matches(user)
+    except DomainError as error:
+        db.session.rollback()
+        challenge.registration = None  # the code stays used; the waiting password hash goes
+        db.session.commit()
+        flash(str(error.message), "error")  # only the phone's owner, who typed its code, reads this
+        return redirect_to(url_for("auth.login"))
+    db.session.commit()
+    if challenge.purpose == PhonePurpose.register:
+        login_user(user)
+        if user.locale:
+            session["locale"] = user.locale
+        if residency.status.value == "verified":
+            flash(_("Your phone is proven and the residents' roll lists it at this address: you are verified."),
+                  "success")
+        else:
+            flash(_("Your phone is proven. The community office checks your address; you will see the result "
+                    "on this page."), "info")
+    else:
+        flash(_("Your phone number %(phone)s is proven.", phone=phone_codes.mask_phone(user.phone)), "success")
+        if verified:
+            flash(_("The residents' roll lists this number at your address: you are verified."), "success")
+    return redirect_to(url_for("auth.account"))
+
+
+@bp.route("/phone/code", methods=["GET", "POST"])
+def phone_code():
+    """Enter the code sent by SMS (after registering, or to change or prove the account's phone)."""
+    challenge = _open_challenge()
+    if challenge is None:
+        return _no_open_challenge()
+    form = PhoneCodeForm()
+    if form.validate_on_submit():
+        try:
+            phone_codes.check_code(challenge, form.code.data)
+        except DomainError as error:
+            db.session.commit()  # a refused try still counts against the attempts
+            fail_form(form, error)
+        else:
+            db.session.commit()  # the code is used up even if what it was for is then refused
+            return _phone_proven(challenge)
+    return render_page("auth/phone_code.html", "auth/_phone_code_form.html", form=form, challenge=challenge,
+                       resend_form=ResendCodeForm(), masked_phone=phone_codes.mask_phone(challenge.phone),
+                       wait_seconds=phone_codes.wait_seconds(challenge), status_code=form_status(form))
+
+
+@bp.post("/phone/code/resend")
+@phone_code_limits
+def resend_phone_code():
+    """Send a new code to the same number (the previous one stops working)."""
+    challenge = _open_challenge()
+    if challenge is None:
+        return _no_open_challenge()
+    try:
+        message = phone_codes.resend(challenge)
+    except DomainError as error:
+        flash(str(error.message), "error")
+        return redirect_to(url_for("auth.phone_code"))
+    db.session.commit()
+    send_phone_code(challenge, message)
+    return redirect_to(url_for("auth.phone_code"))
+
+
+@bp.route("/account/phone", methods=["GET", "POST"])
+@login_required
+@phone_code_limits
+def change_phone():
+    """Change (or prove) the account's phone number: a code goes to the new number."""
+    form = PhoneForm()
+    if request.method == "GET" and not form.phone.data:
+        form.phone.data = current_user.phone or ""
+    if form.validate_on_submit():
+        try:
+            challenge, message = phone_codes.start_phone_change(current_user, form.phone.data)
+        except DomainError as error:
+            fail_form(form, error)
+        else:
+            db.session.commit()
+            send_phone_code(challenge, message)
+            return redirect_to(url_for("auth.phone_code"))
+    return render_page("auth/phone.html", "auth/phone.html", form=form, status_code=form_status(form))
 
 
 @bp.post("/prefs/locale")

@@ -9,8 +9,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 from sqlalchemy.orm import contains_eager
 
+from deliberation.auth import phone_codes
 from deliberation.auth import services as auth_services
-from deliberation.auth.models import User
+from deliberation.auth.models import PhoneChallenge, PhonePurpose, User
+from deliberation.auth.phone_codes import PhoneMessage
 from deliberation.communities.models import (
     Building,
     Community,
@@ -116,11 +118,9 @@ def _household_address(community: Community, building: Building, unit: str, room
 
 
 def register_residency(user: User, community: Community, *, building: Building, unit: str, room: str) -> Residency:
-    """Claim a household; it waits in the office's verification queue.
-
-    A roll match no longer verifies at once: knowing a neighbour's phone number and address is
-    not proof of owning that phone. Until the phone is proven by a one-time code, the queue shows
-    the office that the registration matches the roll, and approving it is one tap."""
+    """Claim a household. It is verified at once when the user's phone is proven by a one-time code
+    and the roll lists that phone at this household; otherwise it waits in the office's queue
+    (knowing a neighbour's phone number and address is not proof of owning that phone)."""
     unit, room = _household_address(community, building, unit, room)
     for existing in user.residencies:
         if existing.community_id == community.id and existing.status in (ResidencyStatus.pending,
@@ -133,27 +133,80 @@ def register_residency(user: User, community: Community, *, building: Building, 
     db.session.flush()
     audit.record("residency.registered", residency, actor=user, community=community,
                  summary=f"{user.login} at {building.name} {unit}-{room}")
+    _verify_if_proven_roll_match(residency)
     return residency
 
 
-def register_new_resident(community: Community, *, phone: str, display_name: str, password: str,
-                          building: Building, unit: str, room: str) -> Residency | None:
-    """A new account that logs in with its phone number, with a household to verify.
+def _verify_if_proven_roll_match(residency: Residency) -> bool:
+    """Verify a waiting registration whose proven phone the roll lists at its household."""
+    user = residency.user
+    if residency.status != ResidencyStatus.pending or not user.phone_proven:
+        return False
+    if residency.id not in roll_matches([residency]):
+        return False
+    residency.verify(None)
+    db.session.flush()
+    audit.record("residency.verified", residency, actor=None, community=residency.community,
+                 summary=f"{user.login} matched the roll with a proven phone")
+    return True
 
-    If the phone already has an account, nothing is created and None is returned: the caller must
-    answer exactly as for a new account (so nobody learns which numbers have accounts), and the
-    owner is told on their own page. Every input is checked first, the same way in both cases."""
+
+def verify_proven_roll_matches(user: User) -> list[Residency]:
+    """After the user proved their phone: verify their waiting registrations the roll lists with it."""
+    return [r for r in list(user.residencies) if _verify_if_proven_roll_match(r)]
+
+
+def _registration_checks(community: Community, *, phone: str, display_name: str, password: str,
+                         building: Building, unit: str, room: str) -> tuple[str, str, str]:
     phone = auth_services.validate_phone(phone)
-    _household_address(community, building, unit, room)
+    unit, room = _household_address(community, building, unit, room)
     if not clean(display_name):
         raise DomainError(_l("Enter a display name."), field="display_name")
     auth_services.validate_password(password)
-    owner = auth_services.account_for_phone(phone)
-    if owner is not None:
-        auth_services.note_phone_claim(owner, community_name=community.name)
-        return None
-    user = auth_services.create_user(login=phone, phone=phone, display_name=display_name, password=password)
-    return register_residency(user, community, building=building, unit=unit, room=room)
+    return phone, unit, room
+
+
+def start_resident_registration(community: Community, *, phone: str, display_name: str, password: str,
+                                building: Building, unit: str, room: str, locale: str | None = None,
+                                ) -> tuple[PhoneChallenge, PhoneMessage]:
+    """Check a new resident's registration and send a one-time code to the phone; the account and
+    the household are created only when the code comes back (`complete_resident_registration`).
+
+    If the phone already has an account, nothing is created: its holder gets an SMS saying someone
+    tried (no code) and sees it on their page, and the caller answers exactly as for a free number
+    (so nobody learns which numbers have accounts). Every input is checked first, the same way."""
+    phone, unit, room = _registration_checks(community, phone=phone, display_name=display_name,
+                                             password=password, building=building, unit=unit, room=room)
+    holder = auth_services.account_for_phone(phone)
+    if holder is not None:
+        auth_services.note_phone_claim(holder, community_name=community.name)
+        return phone_codes.start_challenge(PhonePurpose.register, phone, holder=holder)
+    registration = {"community_id": community.id, "building_id": building.id, "unit": unit, "room": room,
+                    "display_name": clean(display_name), "password_hash": auth_services.hash_password(password),
+                    "locale": locale}
+    return phone_codes.start_challenge(PhonePurpose.register, phone, registration=registration)
+
+
+def complete_resident_registration(challenge: PhoneChallenge) -> Residency:
+    """The account and household of a registration whose code was just accepted; the phone is proven,
+    so a roll match verifies the household at once."""
+    data = challenge.registration or {}
+    challenge.registration = None  # the password hash is kept no longer than needed
+    db.session.flush()
+    if challenge.purpose != PhonePurpose.register or challenge.used_at is None or not data:
+        raise DomainError(_l("This code was not sent for a registration."), status_code=403)
+    if auth_services.account_for_phone(challenge.phone) is not None:
+        # Only the phone's owner gets here (they typed its code): telling them is safe.
+        raise DomainError(_l("This number already has an account. Log in instead."), field="code")
+    community = db.session.get(Community, data["community_id"])
+    building = db.session.get(Building, data["building_id"])
+    if community is None or building is None:
+        raise DomainError(_l("Choose a building of this community."), status_code=409)
+    user = auth_services.create_user(login=challenge.phone, phone=challenge.phone, display_name=data["display_name"],
+                                     password_hash=data["password_hash"], locale=data.get("locale"))
+    user.phone_verified_at = challenge.used_at
+    db.session.flush()
+    return register_residency(user, community, building=building, unit=data["unit"], room=data["room"])
 
 
 def roll_matches(residencies: list[Residency]) -> dict[int, RollEntry]:

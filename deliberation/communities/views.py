@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
-from deliberation.auth import services as auth_services
 from deliberation.auth.forms import RegistrationForm
 from deliberation.auth.models import User
+from deliberation.auth.phone_requests import phone_code_limits, send_phone_code
 from deliberation.communities import confirmations, services
 from deliberation.communities.forms import (
     AppointAdminForm,
@@ -104,8 +104,10 @@ def _new_account_submitted(response) -> bool:
 
 @bp.route("/c/<slug>/register", methods=["GET", "POST"])
 @limiter.limit(_register_limit, methods=["POST"], deduct_when=_new_account_submitted)
+@phone_code_limits
 def register(slug: str):
-    """Register as a resident: a new account with a household, or a household for a logged-in user."""
+    """Register as a resident: a new account with a household (after the SMS code), or a household for
+    a logged-in user."""
     community = get_community(slug)
     if not can_register_residency(current_user, community):
         flash(_("You already have a registration in this community."), "info")
@@ -122,27 +124,29 @@ def register(slug: str):
             if building is None:
                 raise DomainError(_("Choose a building of this community."), field="building", status_code=422)
             if logged_in:
-                services.register_residency(current_user, community, building=building, unit=form.unit.data,
-                                            room=form.room.data)
+                residency = services.register_residency(current_user, community, building=building,
+                                                        unit=form.unit.data, room=form.room.data)
             else:
-                # None when the phone already has an account: answered exactly like a new account.
-                services.register_new_resident(community, phone=form.phone.data, display_name=form.display_name.data,
-                                               password=form.password.data, building=building,
-                                               unit=form.unit.data, room=form.room.data)
+                # A number that already has an account gets a notice instead of a code: answered the same way.
+                challenge, message = services.start_resident_registration(
+                    community, phone=form.phone.data, display_name=form.display_name.data,
+                    password=form.password.data, building=building, unit=form.unit.data, room=form.room.data,
+                    locale=session.get("locale"))
         except DomainError as error:
             fail_form(form, error)
         else:
             db.session.commit()
-            flash(_("Your registration is received. The community office checks your address; you will see the "
-                    "result on your page."), "info")
             if logged_in:
+                if residency.status == ResidencyStatus.verified:
+                    flash(_("Your phone is proven and the residents' roll lists it at this address: you are "
+                            "verified."), "success")
+                else:
+                    flash(_("Your registration is received. The community office checks your address; you will "
+                            "see the result on your page."), "info")
                 return redirect_to(url_for("auth.account"))
-            # Not logged in at once: a phone that already had an account must get the same answer.
             g.new_account_submitted = True
-            session["login_hint"] = auth_services.validate_phone(form.phone.data)
-            flash(_("Log in with your phone number and the password you chose. If this number already had an "
-                    "account, nothing was changed: log in with that account's password."), "info")
-            return redirect_to(url_for("auth.login"))
+            send_phone_code(challenge, message)
+            return redirect_to(url_for("auth.phone_code"))
     return render_page("communities/register.html", "communities/_register_form.html", community=community,
                        form=form, logged_in=logged_in, status_code=form_status(form))
 

@@ -114,4 +114,6 @@ def register_error_handlers(app: Flask) -> None:
         # Unhandled exceptions reach here as InternalServerError (Flask has logged them already).
         if error.code is None or error.code < 400:
             return error
+        if error.response is not None:  # a page prepared for this error (a rate limit naming the time)
+            return error.response
         return render_error(error.code)

@@ -12,7 +12,8 @@ from deliberation.auth.models import User
 from deliberation.communities.models import Residency, ResidencyStatus, RollEntry
 from deliberation.extensions import db
 from tests.conftest import login_as
-from tests.factories import building, make_resident
+from tests.factories import building, make_resident, make_user
+from tests.sms import CODE, last_code, messages_to
 
 
 def registration(world, **overrides):
@@ -32,31 +33,54 @@ def log_in(client, phone="13611112222", password="long-enough-1"):  # noqa: S107
     return client.post("/login", data={"login": phone, "password": password})
 
 
-def test_registration_on_the_roll_waits_for_the_office_which_sees_the_match(app, client, world, as_user):
-    as_user(world.admin)
-    client.post("/c/taoyuan/admin/roll", data={"file": (io.BytesIO("building,unit,room,name,phone\n1栋,1,808,李梅,13611112222\n".encode()), "roll.csv")})
-    client.post("/logout")
-    response = client.post("/c/taoyuan/register", data=registration(world))
-    assert response.status_code == 303 and response.headers["Location"] == "/login"
-    assert 'value="13611112222"' in client.get("/login").get_data(as_text=True)  # the login is filled in
-    assert log_in(client).status_code == 303
+def register_with_code(app, client, world, **overrides):
+    """Register and type the code the SMS brought: the account exists and is logged in."""
+    data = registration(world, **overrides)
+    response = client.post("/c/taoyuan/register", data=data)
+    assert response.status_code == 303 and response.headers["Location"] == "/phone/code"
+    response = client.post("/phone/code", data={"code": last_code(app, data["phone"])})
+    assert response.status_code == 303 and response.headers["Location"] == "/account"
+    return response
+
+
+def import_roll_line(app, world, line: str) -> None:
+    office = app.test_client()
+    login_as(office, world.admin)
+    office.post("/c/taoyuan/admin/roll",
+                data={"file": (io.BytesIO(f"building,unit,room,name,phone\n{line}\n".encode()), "roll.csv")})
+
+
+def test_registration_on_the_roll_with_the_proven_phone_is_verified_at_once(app, client, world):
+    import_roll_line(app, world, "1栋,1,808,李梅,13611112222")
+    register_with_code(app, client, world)
+    page = client.get("/account").get_data(as_text=True)
+    assert "李阿姨" in page and "已认证" in page and "待审核" not in page
+    assert "手机号已通过短信验证码验证" in page
+
+
+def test_an_unproven_phone_on_the_roll_waits_for_the_office_which_sees_the_match(app, client, world, as_user):
+    """Accounts made before codes existed hold phones nobody proved: their roll match is only a hint."""
+    user = make_user(phone="13611112222", display_name="李阿姨")
+    import_roll_line(app, world, "1栋,1,808,李梅,13611112222")
+    as_user(user)
+    response = client.post("/c/taoyuan/register", data={"building": building(world.community).id, "unit": "1单元",
+                                                         "room": "808"})
+    assert response.status_code == 303
     page = client.get("/account").get_data(as_text=True)
     # Knowing a neighbour's phone number and address is not owning the phone: no vote until the office approves.
-    assert "李阿姨" in page and "待审核" in page and "已认证" not in page
+    assert "待审核" in page and "已认证" not in page and "手机号尚未验证" in page
     as_admin = app.test_client()
     login_as(as_admin, world.admin)
     queue = as_admin.get("/c/taoyuan/admin/residents").get_data(as_text=True)
     assert "与名册一致：李梅" in queue
-    residency = db.session.scalar(select(Residency).join(User, Residency.user_id == User.id)
-                                  .where(User.phone == "13611112222"))
-    assert as_admin.post(f"/c/taoyuan/admin/residents/{residency.id}/verify").status_code == 303
+    # Proving the phone on the account page then verifies the registration the roll lists.
+    assert client.post("/account/phone", data={"phone": "13611112222"}).headers["Location"] == "/phone/code"
+    assert client.post("/phone/code", data={"code": last_code(app, "13611112222")}).status_code == 303
     assert "已认证" in client.get("/account").get_data(as_text=True)
 
 
 def test_registration_not_on_the_roll_waits_then_the_admin_rejects_with_a_reason(app, client, world, as_user):
-    response = client.post("/c/taoyuan/register", data=registration(world))
-    assert response.status_code == 303
-    log_in(client)
+    register_with_code(app, client, world)
     assert "待审核" in client.get("/account").get_data(as_text=True)
     residency = db.session.scalar(select(Residency).join(User, Residency.user_id == User.id)
                                   .where(User.phone == "13611112222"))
@@ -90,22 +114,26 @@ def test_bad_registration_shows_a_translated_message_and_saves_nothing(client, w
 
 
 def test_registration_does_not_tell_whether_a_phone_has_an_account(app, client, world):
-    """The same answer for a free number and a taken one; the owner of the taken one is told."""
+    """The same answer for a free number and a taken one; the owner of the taken one is told, by SMS
+    and on their page, and gets no code."""
     owner = app.test_client()
-    owner.post("/c/taoyuan/register", data=registration(world))
-    log_in(owner)
+    register_with_code(app, owner, world)
     before = users_count()
+    owner_sms = len(messages_to(app, "13611112222"))
     answers = []
     for phone in ("13611112222", "13655556666"):  # taken, then free
         stranger = app.test_client()
         response = stranger.post("/c/taoyuan/register", data=registration(
             world, phone=phone, room="909", display_name="陌生人", password="stranger-pass-1", confirm="stranger-pass-1"))
-        page = stranger.get("/login").get_data(as_text=True).replace(phone, "PHONE")
-        answers.append((response.status_code, response.headers.get("Location"),
-                        CSRF_TOKEN.sub("", page)))
+        page = stranger.get("/phone/code").get_data(as_text=True).replace(phone[:3] + "****" + phone[-4:], "PHONE")
+        wrong = stranger.post("/phone/code", data={"code": "000000"}).get_data(as_text=True)
+        answers.append((response.status_code, response.headers.get("Location"), CSRF_TOKEN.sub("", page),
+                        CSRF_TOKEN.sub("", wrong).replace(phone[:3] + "****" + phone[-4:], "PHONE")))
     assert answers[0] == answers[1]
-    assert answers[0][:2] == (303, "/login")
-    assert users_count() == before + 1  # only the free number got an account
+    assert answers[0][:2] == (303, "/phone/code")
+    assert users_count() == before  # no account before the code comes back
+    notice = messages_to(app, "13611112222")[owner_sms:]
+    assert len(notice) == 1 and "有人试图用本手机号注册新账号" in notice[0] and not CODE.search(notice[0])
     page = owner.get("/account").get_data(as_text=True)
     assert "有人试图用您的手机号注册新账号" in page
     # The owner's account is untouched: the stranger's password does not open it, the owner's does.

@@ -202,6 +202,21 @@ def run_round_services(community, *, admin, secretary, party, resident) -> None:
     grant = communities.grant_role(community, user=leaving, role=Role.council_member, actor=admin)
     communities.revoke_role(grant, actor=admin)
 
+    # A new resident proves the phone with the SMS code; then an older account proves its own.
+    from deliberation.auth import phone_codes
+    from tests.sms import CODE
+
+    building = community.estates[0].buildings[0]
+    challenge, message = communities.start_resident_registration(
+        community, phone="13900000998", display_name="审计", password="long-enough-1", building=building,
+        unit="9", room="909")
+    phone_codes.check_code(challenge, CODE.search(message.text).group(1))
+    communities.complete_resident_registration(challenge)
+    challenge, message = phone_codes.start_phone_change(pending.user, pending.user.phone)
+    phone_codes.check_code(challenge, CODE.search(message.text).group(1))
+    phone_codes.change_phone(pending.user, challenge)
+    communities.verify_proven_roll_matches(pending.user)
+
 
 def test_every_service_that_changes_state_records_an_audit_event(db_session, watch):
     from deliberation.auth.models import User

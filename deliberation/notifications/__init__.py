@@ -1,0 +1,1 @@
+"""Messages that reach people off the site (SMS gateway)."""
