@@ -51,7 +51,8 @@ class Deliverer:
         self.mailer = Mailer()
         self.gateway = None
 
-    def deliver(self, row: OutboxMessage) -> str:
+    def deliver(self, row) -> str:
+        """Send one outbox row (a row of `outbox_messages`); returns the provider's message id."""
         if not row.address:
             raise ValueError("no address")
         if row.channel == Channel.email:
@@ -75,8 +76,10 @@ def run_once(*, limit: int | None = None) -> int:
         return 0
     deliverer = Deliverer()
     try:
-        rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                                  .order_by(OutboxMessage.id)).all()
+        rows = db.session.execute(select(_outbox).where(_outbox.c.id.in_(ids)).order_by(_outbox.c.id)).all()
+        # End the reading transaction: on SQLite each result below is then written by a transaction
+        # whose first statement writes, which waits for the lock instead of failing on a stale snapshot.
+        db.session.commit()
         for row in rows:
             _deliver_one(deliverer, row)
     finally:
@@ -84,7 +87,7 @@ def run_once(*, limit: int | None = None) -> int:
     return len(ids)
 
 
-def _deliver_one(deliverer: Deliverer, row: OutboxMessage) -> None:
+def _deliver_one(deliverer: Deliverer, row) -> None:
     config = current_app.config
     claimed = (_outbox.c.id == row.id) & (_outbox.c.status == DeliveryStatus.pending.value) & (
         _outbox.c.attempts == row.attempts)  # still this worker's claim (not retaken after a lease)
