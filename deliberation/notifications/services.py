@@ -9,9 +9,12 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from deliberation.auth.models import User
+from deliberation.core import audit
+from deliberation.core.errors import DomainError
 from deliberation.core.models import insert_unless_duplicate, utcnow
 from deliberation.extensions import db
 from deliberation.notifications.kinds import KINDS, Kind
@@ -162,3 +165,20 @@ def deliveries_of(key: str) -> list[OutboxMessage]:
     return list(db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.key.startswith(f"{key}:", autoescape=True))
         .order_by(OutboxMessage.user_id, OutboxMessage.channel)))
+
+
+def failed_deliveries(community_id: int, *, limit: int = 200) -> list[OutboxMessage]:
+    """The community's deliveries that gave up, newest first, for the office to follow up."""
+    return list(db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.community_id == community_id,
+                                    OutboxMessage.status == DeliveryStatus.failed)
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)))
+
+
+def retry_delivery(message: OutboxMessage, *, community, actor: User) -> None:
+    """Put a failed delivery back in the queue with fresh attempts (the office fixed the address, say)."""
+    if message.status != DeliveryStatus.failed:
+        raise DomainError(_l("Only a failed delivery can be tried again."))
+    message.status, message.attempts, message.next_attempt_at = DeliveryStatus.pending, 0, utcnow()
+    db.session.flush()
+    audit.record("notifications.retry", message, actor=actor, community=community, summary=f"{message.channel} {message.kind}")
