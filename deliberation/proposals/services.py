@@ -19,6 +19,7 @@ from deliberation.core.models import utcnow
 from deliberation.core.text import clean
 from deliberation.core.uploads import delete_after_commit, store_image
 from deliberation.extensions import db
+from deliberation.notifications import events as notification_events
 from deliberation.proposals.models import (
     PHASE_ORDER,
     Category,
@@ -201,6 +202,8 @@ def advance_round(round_: Round, *, actor: User) -> RoundPhase:
     db.session.flush()
     audit.record("round.advanced", round_, actor=actor, community=round_.community,
                  summary=f"{previous.value} -> {target.value}")
+    if target == RoundPhase.voting:
+        notification_events.voting_opened(round_)
     return target
 
 

@@ -57,8 +57,10 @@ def smtp(app, monkeypatch):
 
 
 def with_email(user, address: str | None = None, **settings) -> str:
-    """Give `user` an e-mail address for notifications; returns it."""
+    """Give `user` an e-mail address for notifications; returns it. No quiet hours unless given, so
+    that deliveries do not depend on the hour the tests run at."""
     address = address or f"{user.login}@example.org"
+    settings = {"quiet_from": 0, "quiet_until": 0, **settings}
     db.session.add(NotificationSettings(user_id=user.id, email=address, **settings))
     db.session.flush()
     return address

@@ -83,13 +83,13 @@ def test_preferences_choose_the_channels(db_session):
 
 def test_quiet_hours_delay_email_and_sms_but_not_emergencies(db_session, monkeypatch):
     user = make_user()
-    with_email(user)
+    with_email(user, quiet_from=22, quiet_until=7)
     late = datetime(2026, 11, 30, 15, 30)  # 23:30 in Beijing
     monkeypatch.setattr(services, "utcnow", lambda: late)
     services.notify([user], "meeting_noticed", key="quiet",
-                    context={"title": "议事会", "starts_at": "12-03 19:00", "place": "会议室"})
+                    context={"title": "议事会", "starts_at": datetime(2026, 12, 3, 11, 0), "place": "会议室"})
     services.notify([user], "meeting_noticed", key="urgent", emergency=True,
-                    context={"title": "紧急议事会", "starts_at": "12-01 08:00", "place": "会议室"})
+                    context={"title": "紧急议事会", "starts_at": datetime(2026, 12, 1, 0, 0), "place": "会议室"})
     due = {(row.key.split(":")[0], row.channel): row.next_attempt_at for row in outbox(user)}
     assert due["quiet", Channel.email] == datetime(2026, 11, 30, 23, 0)  # 07:00 Beijing
     assert due["quiet", Channel.sms] == datetime(2026, 11, 30, 23, 0)
@@ -122,3 +122,12 @@ def test_unread_count_and_mark_read(db_session):
     assert services.unread_count(user) == 1
     assert services.mark_read(make_user()) == 0
     assert services.mark_read(user) == 1 and services.unread_count(user) == 0
+
+
+def test_quiet_hours_default_to_22_to_7_beijing_time(db_session, monkeypatch):
+    user = make_user()  # no settings saved: the defaults
+    monkeypatch.setattr(services, "utcnow", lambda: datetime(2026, 11, 30, 15, 30))  # 23:30 in Beijing
+    services.notify([user], "meeting_noticed", key="default-quiet",
+                    context={"title": "议事会", "starts_at": datetime(2026, 12, 3, 11, 0), "place": "会议室"})
+    [sms] = [row for row in outbox(user) if row.channel == Channel.sms]
+    assert sms.next_attempt_at == datetime(2026, 11, 30, 23, 0)

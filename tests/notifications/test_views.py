@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from deliberation.extensions import db
 from deliberation.notifications import mail, services
@@ -18,6 +18,13 @@ from deliberation.notifications.models import (
 from tests.access import assert_access
 
 from .conftest import with_email
+
+@pytest.fixture(autouse=True)
+def empty_inboxes(world):
+    """The world's verifications notified its residents: start these tests from empty inboxes."""
+    db.session.execute(delete(InboxItem))
+    db.session.execute(delete(OutboxMessage))
+
 
 ROLES = ["anonymous", "resident", "unverified", "secretary", "party", "admin", "other_admin"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -117,7 +117,7 @@ def test_sms_deliveries_go_to_the_file_backend(db_session, app):
     user = make_user(phone="13800001234")
     db.session.flush()
     services.notify([user], "meeting_noticed", key="sms1",
-                    context={"title": "第三次议事会", "starts_at": "12-03 19:00", "place": "社区会议室"},
+                    context={"title": "第三次议事会", "starts_at": datetime(2026, 12, 3, 11, 0), "place": "社区会议室"},
                     emergency=True)
     db.session.commit()
     log_file = app.config["INSTANCE_DIR"] / "sms.log"
