@@ -10,7 +10,8 @@ from deliberation.core.forms import max_length, required_input
 
 class SettingsForm(FlaskForm):
     email = EmailField(_l("E-mail address for notifications"),
-                       validators=[Optional(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter a valid e-mail address.")), max_length(200)])
+                       validators=[Optional(), max_length(200),
+                                   Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter a valid e-mail address."))])
     quiet_from = IntegerField(_l("Quiet from (hour, Beijing time)"),
                               validators=[required_input(), NumberRange(0, 23, message=_l("An hour from 0 to 23."))])
     quiet_until = IntegerField(_l("Quiet until (hour, Beijing time)"),

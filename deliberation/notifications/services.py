@@ -181,4 +181,5 @@ def retry_delivery(message: OutboxMessage, *, community, actor: User) -> None:
         raise DomainError(_l("Only a failed delivery can be tried again."))
     message.status, message.attempts, message.next_attempt_at = DeliveryStatus.pending, 0, utcnow()
     db.session.flush()
-    audit.record("notifications.retry", message, actor=actor, community=community, summary=f"{message.channel} {message.kind}")
+    audit.record("notifications.retry", message, actor=actor, community=community,
+                 summary=f"{message.channel} {message.kind}")

@@ -67,6 +67,8 @@ class AliyunGateway:
         if not (access_key_id and access_key_secret and sign_name and template_code):
             raise SmsError("the Aliyun SMS gateway needs SMS_ALIYUN_ACCESS_KEY_ID, _SECRET, _SIGN_NAME "
                            "and _TEMPLATE_CODE")
+        if not endpoint.startswith(("https://", "http://")):
+            raise SmsError("SMS_ALIYUN_ENDPOINT must be an http(s) URL")
         self.endpoint = endpoint
         self.access_key_id = access_key_id
         self.access_key_secret = access_key_secret
@@ -97,7 +99,7 @@ class AliyunGateway:
 
     def send(self, phone: str, text: str) -> str:
         body = urllib.parse.urlencode(self.request_params(phone, text)).encode()
-        request = urllib.request.Request(self.endpoint, data=body, method="POST",
+        request = urllib.request.Request(self.endpoint, data=body, method="POST",  # noqa: S310 (http(s) only)
                                          headers={"Content-Type": "application/x-www-form-urlencoded"})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (configured https URL)

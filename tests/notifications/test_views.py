@@ -19,6 +19,7 @@ from tests.access import assert_access
 
 from .conftest import with_email
 
+
 @pytest.fixture(autouse=True)
 def empty_inboxes(world):
     """The world's verifications notified its residents: start these tests from empty inboxes."""

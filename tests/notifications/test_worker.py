@@ -127,3 +127,14 @@ def test_sms_deliveries_go_to_the_file_backend(db_session, app):
     assert "13800001234" in written and "第三次议事会" in written
     [row] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.channel == Channel.sms)).all()
     assert row.status == DeliveryStatus.sent and row.provider_id
+
+
+def test_flask_worker_once_delivers_what_is_due(db_session, smtp, app):
+    user = make_user()
+    address = with_email(user)
+    services.notify([user], "verification_approved", key="cli", context=CONTEXT)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "1 deliveries attempted." in result.output
+    assert len(smtp.to(address)) == 1
