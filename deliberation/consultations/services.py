@@ -104,6 +104,7 @@ def update_session(session: ConsultationSession, *, fields: SessionFields, actor
     db.session.flush()
     audit.record("session.updated", session, actor=actor, community=session.community,
                  summary=f"{session.title} at {session.starts_at:%Y-%m-%d %H:%M} UTC, {session.place}")
+    notification_events.meeting_changed(session)
 
 
 @dataclass

@@ -418,6 +418,7 @@ def accept_proposal(proposal: Proposal, *, actor: User, reason: str | None = Non
     summary = (f"below the threshold ({proposal.support_count}/{proposal.round.support_threshold}): "
                f"{threshold_reason}" if threshold_reason else "")
     audit.record("proposal.accepted", proposal, actor=actor, community=proposal.round.community, summary=summary)
+    notification_events.proposal_status_changed(proposal)
 
 
 def screening_queue(round_: Round) -> list[Proposal]:
@@ -432,6 +433,7 @@ def reject_proposal(proposal: Proposal, *, actor: User, reason: str) -> None:
     proposal.reject(_text(reason, "reason", _l("Give a public reason."), max_length=MAX_REASON))
     db.session.flush()
     audit.record("proposal.rejected", proposal, actor=actor, community=proposal.round.community, summary=reason)
+    notification_events.proposal_status_changed(proposal)
 
 
 def merge_proposal(proposal: Proposal, *, into: Proposal, actor: User) -> int:
@@ -466,6 +468,7 @@ def strike_proposal(proposal: Proposal, *, actor: User, reason: str) -> None:
     proposal.strike(_text(reason, "reason", _l("Give a public reason."), max_length=MAX_REASON))
     db.session.flush()
     audit.record("proposal.struck", proposal, actor=actor, community=proposal.round.community, summary=reason)
+    notification_events.proposal_status_changed(proposal)
 
 
 # --- discussion -----------------------------------------------------------------------
@@ -481,6 +484,7 @@ def add_comment(proposal: Proposal, author: User, *, body: str, parent: Comment 
     db.session.add(comment)
     db.session.flush()
     audit.record("comment.posted", comment, actor=author, community=proposal.round.community)
+    notification_events.comment_replied(comment)
     return comment
 
 
@@ -532,6 +536,7 @@ def answer_objection(objection: Objection, *, actor: User, answer: str) -> None:
     objection.answered_at = utcnow()
     db.session.flush()
     audit.record("objection.answered", objection, actor=actor, community=objection.proposal.round.community)
+    notification_events.objection_answered(objection)
 
 
 def post_progress(proposal: Proposal, *, actor: User, body: str, photos: list[bytes],
