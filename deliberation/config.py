@@ -147,6 +147,7 @@ class Config:
     # A claimed delivery whose worker died is taken again after this; longer than any send's timeout.
     NOTIFY_LEASE_SECONDS = int(os.environ.get("NOTIFY_LEASE_SECONDS", "300"))
     NOTIFY_BATCH_SIZE = int(os.environ.get("NOTIFY_BATCH_SIZE", "100"))
+    DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "8"))  # Beijing time, for those who chose a daily digest
 
 
 class TestConfig(Config):

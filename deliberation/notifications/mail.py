@@ -13,6 +13,7 @@ from flask_babel import force_locale, gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 
 _SALT = "notifications-unsubscribe"
+ALL_KINDS = "*"  # an unsubscribe token for every kind of event (a digest's link)
 
 
 def unsubscribe_token(user_id: int, kind: str) -> str:
@@ -53,6 +54,17 @@ def build_message(*, to: str, subject: str, body: str, key: str, user_id: int, k
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
     message.set_content(f"{body}\n\n--\n{footer}\n")
     return message
+
+
+def build_digest(rows) -> EmailMessage:
+    """One e-mail holding several outbox rows of one person (their daily digest); its unsubscribe
+    link turns off e-mail for every kind of event."""
+    first = rows[0]
+    with force_locale(first.locale):
+        subject = gettext("Your daily digest: %(n)d notifications", n=len(rows))
+    body = "\n\n".join(f"■ {row.subject}\n{row.body}".rstrip() for row in rows)
+    return build_message(to=first.address, subject=subject, body=body, key="digest:" + first.key,
+                         user_id=first.user_id, kind=ALL_KINDS, locale=first.locale)
 
 
 class Mailer:

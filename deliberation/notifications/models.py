@@ -69,6 +69,8 @@ class OutboxMessage(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
     provider_id: Mapped[str] = mapped_column(String(100), default="")
     last_error: Mapped[str] = mapped_column(String(500), default="")
+    # An e-mail held for the person's daily digest: sent together with their other held ones.
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -81,6 +83,8 @@ class NotificationSettings(db.Model):
     email: Mapped[str] = mapped_column(String(200), default="")
     quiet_from: Mapped[int] = mapped_column(Integer, default=22)  # hour, Asia/Shanghai
     quiet_until: Mapped[int] = mapped_column(Integer, default=7)
+    # E-mails (except emergencies) wait for one message a day at DIGEST_HOUR, Beijing time.
+    daily_digest: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class NotificationPreference(db.Model):

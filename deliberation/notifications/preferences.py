@@ -26,7 +26,7 @@ class KindChoice:
 def settings_of(user: User) -> NotificationSettings:
     """The user's settings row (a new, unsaved one with the defaults if they never saved any)."""
     return db.session.get(NotificationSettings, user.id) or NotificationSettings(
-        user_id=user.id, email="", quiet_from=22, quiet_until=7)
+        user_id=user.id, email="", quiet_from=22, quiet_until=7, daily_digest=False)
 
 
 def choices_of(user: User) -> list[KindChoice]:
@@ -39,12 +39,13 @@ def choices_of(user: User) -> list[KindChoice]:
 
 
 def save_preferences(user: User, *, email: str, quiet_from: int, quiet_until: int,
-                     channels: dict[str, tuple[bool, bool]]) -> None:
+                     channels: dict[str, tuple[bool, bool]], daily_digest: bool = False) -> None:
     """Save the user's address, quiet hours and (e-mail, SMS) choice per kind of event."""
     if not all(0 <= hour <= 23 for hour in (quiet_from, quiet_until)):
         raise DomainError(_l("Quiet hours are whole hours from 0 to 23."))
     settings = settings_of(user)
     settings.email, settings.quiet_from, settings.quiet_until = email, quiet_from, quiet_until
+    settings.daily_digest = daily_digest
     db.session.add(settings)
     for kind, (by_email, by_sms) in channels.items():
         if kind not in KINDS:
@@ -55,11 +56,13 @@ def save_preferences(user: User, *, email: str, quiet_from: int, quiet_until: in
 
 
 def unsubscribe_email(user: User, kind: str) -> None:
-    """Stop e-mails of `kind` for `user` (the one-click link in every e-mail)."""
-    if kind not in KINDS:
+    """Stop e-mails of `kind` (or of every kind: "*", a digest's link) for `user` (the one-click link in
+    every e-mail)."""
+    if kind not in KINDS and kind != "*":
         raise DomainError(_l("This link is not valid."))
-    current = next(c for c in choices_of(user) if c.kind == kind)
-    _set_channels(user.id, kind, email=False, sms=current.sms)
+    for current in choices_of(user):
+        if kind in ("*", current.kind):
+            _set_channels(user.id, current.kind, email=False, sms=current.sms)
     db.session.flush()
     audit.record("notifications.unsubscribe", user, actor=user, summary=f"no more e-mail for {kind}")
 

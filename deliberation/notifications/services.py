@@ -56,7 +56,8 @@ def notify(recipients: Iterable[User | int], kind: str, *, key: str, link: str =
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         inbox_rows, outbox_rows = [], []
-        for user_id, locale, phone, email, quiet_from, quiet_until, pref_email, pref_sms in _recipients(chunk, kind):
+        for user_id, locale, phone, email, quiet_from, quiet_until, digest, pref_email, pref_sms in _recipients(
+                chunk, kind):
             locale = locale if locale in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
             if locale not in rendered:
                 rendered[locale] = render(spec, locale, context)
@@ -66,7 +67,7 @@ def notify(recipients: Iterable[User | int], kind: str, *, key: str, link: str =
                                "link": link, "created_at": now, "read_at": None})
             common = {"user_id": user_id, "kind": kind, "community_id": community_id, "locale": locale,
                       "subject": subject, "body": _with_link(body, link), "attempts": 0, "provider_id": "",
-                      "last_error": "", "created_at": now, "delivered_at": None}
+                      "last_error": "", "created_at": now, "delivered_at": None, "digest": False}
             # The inbox is delivered by this very transaction: its time is the notice's in-app time.
             outbox_rows.append({**common, "channel": Channel.inbox.value, "key": f"{row_key}:inbox", "address": "",
                                 "status": DeliveryStatus.sent.value, "next_attempt_at": now, "delivered_at": now})
@@ -74,8 +75,10 @@ def notify(recipients: Iterable[User | int], kind: str, *, key: str, link: str =
             wants_email = spec.email if pref_email is None else pref_email
             wants_sms = spec.sms if pref_sms is None else pref_sms
             if email and wants_email:
+                held = bool(digest) and not emergency
                 outbox_rows.append({**common, "channel": Channel.email.value, "key": f"{row_key}:email",
-                                    "address": email, "status": DeliveryStatus.pending.value, "next_attempt_at": due})
+                                    "address": email, "status": DeliveryStatus.pending.value, "digest": held,
+                                    "next_attempt_at": next_digest_at(now) if held else due})
             if phone and (wants_sms or emergency):
                 outbox_rows.append({**common, "channel": Channel.sms.value, "key": f"{row_key}:sms",
                                     "address": phone, "status": DeliveryStatus.pending.value, "next_attempt_at": due})
@@ -89,11 +92,11 @@ def notify(recipients: Iterable[User | int], kind: str, *, key: str, link: str =
 
 
 def _recipients(user_ids: list[int], kind: str):
-    """(id, locale, phone, e-mail, quiet hours, e-mail and SMS preference for `kind`) in one query."""
+    """(id, locale, phone, e-mail, quiet hours, digest, e-mail and SMS preference for `kind`) in one query."""
     settings, pref = NotificationSettings, NotificationPreference
     return db.session.execute(
         select(User.id, User.locale, User.phone, settings.email, settings.quiet_from, settings.quiet_until,
-               pref.email, pref.sms)
+               settings.daily_digest, pref.email, pref.sms)
         .outerjoin(settings, settings.user_id == User.id)
         .outerjoin(pref, (pref.user_id == User.id) & (pref.kind == kind))
         .where(User.id.in_(user_ids), User.active.is_(True))
@@ -133,6 +136,15 @@ def after_quiet_hours(now: datetime, quiet_from: int | None, quiet_until: int | 
     if end <= local:
         end += timedelta(days=1)
     return end.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def next_digest_at(now: datetime) -> datetime:
+    """The next DIGEST_HOUR o'clock, Beijing time, after `now` (naive UTC)."""
+    local = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(BEIJING)
+    at = local.replace(hour=current_app.config["DIGEST_HOUR"], minute=0, second=0, microsecond=0)
+    if at <= local:
+        at += timedelta(days=1)
+    return at.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
 # --- the inbox ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from deliberation.extensions import csrf, db
 from deliberation.notifications import preferences, services
 from deliberation.notifications.forms import SettingsForm
 from deliberation.notifications.kinds import KINDS
-from deliberation.notifications.mail import read_unsubscribe_token
+from deliberation.notifications.mail import ALL_KINDS, read_unsubscribe_token
 from deliberation.notifications.models import OutboxMessage
 
 bp = Blueprint("notifications", __name__)
@@ -73,7 +73,7 @@ def settings():
         try:
             preferences.save_preferences(current_user, email=(form.email.data or "").strip(),
                                          quiet_from=form.quiet_from.data, quiet_until=form.quiet_until.data,
-                                         channels=channels)
+                                         channels=channels, daily_digest=form.daily_digest.data)
         except DomainError as error:
             db.session.rollback()
             flash(str(error.message), "error")
@@ -91,7 +91,7 @@ def unsubscribe_page(token: str):
     """Ask once before stopping e-mails (mail scanners follow links; only a POST unsubscribes)."""
     _user, kind = _from_token(token)
     return render_page("notifications/unsubscribe.html", "notifications/unsubscribe.html",
-                       token=token, kind=KINDS[kind], done=False)
+                       token=token, label=_kind_label(kind), done=False)
 
 
 @bp.post("/notifications/unsubscribe/<token>")
@@ -102,12 +102,16 @@ def unsubscribe(token: str):
     preferences.unsubscribe_email(user, kind)
     db.session.commit()
     return render_page("notifications/unsubscribe.html", "notifications/unsubscribe.html",
-                       token=token, kind=KINDS[kind], done=True)
+                       token=token, label=_kind_label(kind), done=True)
+
+
+def _kind_label(kind: str):
+    return KINDS[kind].label if kind in KINDS else _("all notifications")
 
 
 def _from_token(token: str) -> tuple[User, str]:
     named = read_unsubscribe_token(token)
-    if named is None or named[1] not in KINDS:
+    if named is None or (named[1] not in KINDS and named[1] != ALL_KINDS):
         abort(404)
     user = db.session.get(User, named[0])
     if user is None:

@@ -16,11 +16,11 @@ import time
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from deliberation.core.models import utcnow
 from deliberation.extensions import db
-from deliberation.notifications.mail import Mailer, build_message
+from deliberation.notifications.mail import Mailer, build_digest, build_message
 from deliberation.notifications.models import Channel, DeliveryStatus, OutboxMessage
 from deliberation.notifications.sms import SmsError, get_gateway
 
@@ -64,6 +64,10 @@ class Deliverer:
             return self.gateway.send(row.address, f"{row.subject} {row.body}")
         return ""
 
+    def digest(self, rows) -> str:
+        """Send a person's held e-mails as one."""
+        return self.mailer.send(build_digest(rows))
+
     def close(self) -> None:
         self.mailer.close()
 
@@ -80,19 +84,36 @@ def run_once(*, limit: int | None = None) -> int:
         # End the reading transaction: on SQLite each result below is then written by a transaction
         # whose first statement writes, which waits for the lock instead of failing on a stale snapshot.
         db.session.commit()
-        for row in rows:
-            _deliver_one(deliverer, row)
+        for group in _groups(rows):
+            _deliver(deliverer, group)
     finally:
         deliverer.close()
     return len(ids)
 
 
-def _deliver_one(deliverer: Deliverer, row) -> None:
+def _groups(rows) -> list[list]:
+    """One delivery per row, except a person's held digest e-mails of this batch, which go as one."""
+    groups: list[list] = []
+    digests: dict[int, list] = {}
+    for row in rows:
+        if row.channel == Channel.email and row.digest:
+            if row.user_id not in digests:
+                digests[row.user_id] = []
+                groups.append(digests[row.user_id])
+            digests[row.user_id].append(row)
+        else:
+            groups.append([row])
+    return groups
+
+
+def _deliver(deliverer: Deliverer, group: list) -> None:
     config = current_app.config
-    claimed = (_outbox.c.id == row.id) & (_outbox.c.status == DeliveryStatus.pending.value) & (
-        _outbox.c.attempts == row.attempts)  # still this worker's claim (not retaken after a lease)
+    row = group[0]
+    claimed = or_(*(  # still this worker's claim (not retaken after a lease)
+        (_outbox.c.id == each.id) & (_outbox.c.status == DeliveryStatus.pending.value)
+        & (_outbox.c.attempts == each.attempts) for each in group))
     try:
-        provider_id = deliverer.deliver(row)
+        provider_id = deliverer.deliver(row) if len(group) == 1 and not row.digest else deliverer.digest(group)
     except (smtplib.SMTPException, OSError, SmsError, ValueError) as error:
         message = f"{type(error).__name__}: {error}"[:500]
         if row.attempts >= config["NOTIFY_MAX_ATTEMPTS"] or isinstance(error, ValueError):
@@ -101,7 +122,8 @@ def _deliver_one(deliverer: Deliverer, row) -> None:
             delay = config["NOTIFY_BACKOFF_SECONDS"] * 2 ** (row.attempts - 1)
             values = {"next_attempt_at": utcnow() + timedelta(seconds=delay), "last_error": message}
         db.session.execute(update(_outbox).where(claimed).values(**values))
-        log.warning("delivery %s (%s) attempt %s failed: %s", row.id, row.channel, row.attempts, message)
+        log.warning("delivery %s (%s, %s rows) attempt %s failed: %s", row.id, row.channel, len(group), row.attempts,
+                    message)
     else:
         db.session.execute(update(_outbox).where(claimed).values(
             status=DeliveryStatus.sent.value, delivered_at=utcnow(), provider_id=(provider_id or "")[:100]))

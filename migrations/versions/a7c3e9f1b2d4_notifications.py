@@ -48,6 +48,7 @@ def upgrade():
     sa.Column('email', sa.String(length=200), nullable=False),
     sa.Column('quiet_from', sa.Integer(), nullable=False),
     sa.Column('quiet_until', sa.Integer(), nullable=False),
+    sa.Column('daily_digest', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_settings_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_notification_settings'))
     )
@@ -68,6 +69,7 @@ def upgrade():
     sa.Column('delivered_at', sa.DateTime(), nullable=True),
     sa.Column('provider_id', sa.String(length=100), nullable=False),
     sa.Column('last_error', sa.String(length=500), nullable=False),
+    sa.Column('digest', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_outbox_messages_community_id_communities'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_outbox_messages_user_id_users'), ondelete='CASCADE'),

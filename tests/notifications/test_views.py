@@ -134,3 +134,18 @@ def test_the_office_sees_a_failed_delivery_and_tries_it_again(as_user, world):
     assert as_user(world.admin).post(f"/c/taoyuan/admin/deliveries/{row.id}/retry").status_code == 303
     db.session.refresh(row)
     assert row.status == DeliveryStatus.pending and row.attempts == 0
+
+
+def test_a_digests_unsubscribe_link_stops_every_kind_of_email(client, world):
+    with_email(world.resident, daily_digest=True)
+    token = mail.unsubscribe_token(world.resident.id, "*")
+    assert "全部通知" in client.get(f"/notifications/unsubscribe/{token}").get_data(as_text=True)
+    assert client.post(f"/notifications/unsubscribe/{token}", csrf=False).status_code == 200
+    for kind in ("voting_opened", "meeting_noticed", "verification_approved"):
+        assert db.session.get(NotificationPreference, (world.resident.id, kind)).email is False
+
+
+def test_the_digest_choice_is_saved(as_user, world):
+    as_user(world.resident).post("/notifications/preferences", data={
+        "email": "wang@example.org", "quiet_from": "22", "quiet_until": "7", "daily_digest": "y"})
+    assert db.session.get(NotificationSettings, world.resident.id).daily_digest is True

@@ -138,3 +138,34 @@ def test_flask_worker_once_delivers_what_is_due(db_session, smtp, app):
     assert result.exit_code == 0, result.output
     assert "1 deliveries attempted." in result.output
     assert len(smtp.to(address)) == 1
+
+
+def test_a_daily_digest_holds_emails_and_sends_them_as_one(db_session, smtp, app, monkeypatch):
+    from deliberation.notifications import services as notification_services
+
+    user = make_user()
+    address = with_email(user, daily_digest=True)
+    noon = datetime(2026, 11, 30, 4, 0)  # 12:00 in Beijing
+    monkeypatch.setattr(notification_services, "utcnow", lambda: noon)
+    services.notify([user], "verification_approved", key="d1", context=CONTEXT)
+    services.notify([user], "voting_opened", key="d2", context={"round": "2027年度民生微实事"})
+    services.notify([user], "meeting_noticed", key="d3", emergency=True,
+                    context={"title": "紧急会议", "starts_at": datetime(2026, 11, 30, 6, 0), "place": "会议室"})
+    db.session.commit()
+    held = [row for row in email_rows() if row.digest]
+    assert len(held) == 2 and all(row.next_attempt_at == datetime(2026, 11, 30, 0, 0) + timedelta(days=1)
+                                  for row in held)  # 08:00 Beijing tomorrow
+    monkeypatch.setattr(worker, "utcnow", lambda: noon)
+    worker.run_once()
+    assert [m["Subject"] for m in smtp.to(address)] == ["议事会会议通知：紧急会议"]  # emergencies do not wait
+    next_morning = datetime(2026, 12, 1, 0, 1)
+    monkeypatch.setattr(worker, "utcnow", lambda: next_morning)
+    worker.run_once()
+    digest = smtp.to(address)[-1]
+    assert digest["Subject"] == "每日汇总：2条通知"
+    body = digest.get_content()
+    assert "您在桃源社区的居住信息已核实" in body and "投票开始：2027年度民生微实事" in body
+    assert len(smtp.to(address)) == 2
+    assert all(row.status == DeliveryStatus.sent for row in email_rows())
+    token = digest["List-Unsubscribe"].strip("<>").rsplit("/", 1)[1]
+    assert mail.read_unsubscribe_token(token) == (user.id, "*")
