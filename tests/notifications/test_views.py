@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from deliberation.extensions import db
 from deliberation.notifications import mail, services
@@ -149,3 +149,24 @@ def test_the_digest_choice_is_saved(as_user, world):
     as_user(world.resident).post("/notifications/preferences", data={
         "email": "wang@example.org", "quiet_from": "22", "quiet_until": "7", "daily_digest": "y"})
     assert db.session.get(NotificationSettings, world.resident.id).daily_digest is True
+
+
+def test_inbox_and_failed_deliveries_use_a_fixed_number_of_queries(as_user, world, count_queries):
+    def queries(url, user):
+        client = as_user(user)
+        client.get(url)  # warm up
+        with count_queries() as counter:
+            assert client.get(url).status_code == 200
+        return counter.count
+
+    with_email(world.resident)
+    approve(world.resident, key="q0", community=world.community)
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.channel == Channel.email)
+                       .values(status=DeliveryStatus.failed))
+    few = queries("/inbox", world.resident), queries("/c/taoyuan/admin/deliveries", world.admin)
+    for n in range(1, 20):
+        approve(world.resident, key=f"q{n}", community=world.community)
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.channel == Channel.email)
+                       .values(status=DeliveryStatus.failed))
+    many = queries("/inbox", world.resident), queries("/c/taoyuan/admin/deliveries", world.admin)
+    assert many == few
