@@ -25,6 +25,8 @@ translations: $(VENV)/.runtime-installed
 run: $(VENV)/.runtime-installed translations
 	$(BIN)/flask db upgrade
 	DELIBERATION_DEMO=1 $(BIN)/flask demo --if-empty
+	# The notification worker runs beside the server and ends with it (Ctrl-C, or the server exiting).
+	$(BIN)/flask worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: $(VENV)/.dev-installed translations
@@ -46,6 +48,7 @@ bench: $(VENV)/.dev-installed translations
 	$(BIN)/python bench/tally.py
 	$(BIN)/python bench/ballot_load.py
 	$(BIN)/python bench/static_bytes.py
+	$(BIN)/python bench/notify_bench.py
 
 clean:
 	rm -rf $(VENV) instance test-artifacts

@@ -138,6 +138,31 @@ class Config:
     EVALUATION_COOLING_OFF_HOURS = int(os.environ.get("EVALUATION_COOLING_OFF_HOURS", "24"))
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session: elderly users fill forms slowly
 
+    # Notifications (deliberation/notifications): links in e-mails and SMS start with this address.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")  # empty: e-mails wait in the outbox, marked failed
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _env_flag("MAIL_USE_TLS", False)  # STARTTLS
+    MAIL_USE_SSL = _env_flag("MAIL_USE_SSL", False)  # SMTP over TLS (port 465)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "noreply@localhost")
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))
+    SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")  # file | aliyun
+    SMS_ALIYUN_ENDPOINT = os.environ.get("SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+    SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get("SMS_ALIYUN_ACCESS_KEY_ID", "")
+    SMS_ALIYUN_ACCESS_KEY_SECRET = os.environ.get("SMS_ALIYUN_ACCESS_KEY_SECRET", "")
+    SMS_ALIYUN_SIGN_NAME = os.environ.get("SMS_ALIYUN_SIGN_NAME", "")
+    # An approved template with one variable, ${content}, that carries the whole message.
+    SMS_ALIYUN_TEMPLATE_CODE = os.environ.get("SMS_ALIYUN_TEMPLATE_CODE", "")
+    SMS_TIMEOUT = int(os.environ.get("SMS_TIMEOUT", "15"))
+    NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "6"))
+    NOTIFY_BACKOFF_SECONDS = int(os.environ.get("NOTIFY_BACKOFF_SECONDS", "60"))  # doubles after each failure
+    # A claimed delivery whose worker died is taken again after this; longer than any send's timeout.
+    NOTIFY_LEASE_SECONDS = int(os.environ.get("NOTIFY_LEASE_SECONDS", "300"))
+    NOTIFY_BATCH_SIZE = int(os.environ.get("NOTIFY_BATCH_SIZE", "100"))
+    DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "8"))  # Beijing time, for those who chose a daily digest
+
 
 class TestConfig(Config):
     """Settings for the test suite: a throwaway database, no real secrets."""

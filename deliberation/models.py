@@ -35,6 +35,12 @@ from deliberation.evaluations.models import (  # noqa: F401
     SurveyRating,
     SurveyResponse,
 )
+from deliberation.notifications.models import (  # noqa: F401
+    InboxItem,
+    NotificationPreference,
+    NotificationSettings,
+    OutboxMessage,
+)
 from deliberation.proposals.models import (  # noqa: F401
     Comment,
     CommentReport,

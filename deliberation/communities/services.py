@@ -30,6 +30,7 @@ from deliberation.core.errors import DomainError
 from deliberation.core.models import utcnow
 from deliberation.core.text import clean, normalise_phone, normalise_room, normalise_unit
 from deliberation.extensions import db
+from deliberation.notifications import events as notification_events
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
 MAX_REASON = 300
@@ -229,6 +230,7 @@ def verify_residency(residency: Residency, *, actor: User) -> None:
     db.session.flush()
     audit.record("residency.verified", residency, actor=actor, community=residency.community,
                  summary=f"{residency.user.login} verified by {actor.login}")
+    notification_events.residency_decided(residency)
 
 
 def reject_residency(residency: Residency, *, actor: User, reason: str) -> None:
@@ -236,6 +238,7 @@ def reject_residency(residency: Residency, *, actor: User, reason: str) -> None:
     residency.reject(actor, reason)
     db.session.flush()
     audit.record("residency.rejected", residency, actor=actor, community=residency.community, summary=reason)
+    notification_events.residency_decided(residency)
 
 
 def mark_moved_out(residency: Residency, *, actor: User) -> None:

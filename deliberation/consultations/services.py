@@ -35,6 +35,7 @@ from deliberation.core.models import utcnow
 from deliberation.councils.models import PASS_BASIS_LABELS, Council
 from deliberation.councils.rules import Decision, Outcome, Tally, advisory_decision, decide, quorum_required
 from deliberation.extensions import db
+from deliberation.notifications import events as notification_events
 from deliberation.proposals.models import Proposal, ProposalStatus, Round, RoundPhase
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ def update_session(session: ConsultationSession, *, fields: SessionFields, actor
     db.session.flush()
     audit.record("session.updated", session, actor=actor, community=session.community,
                  summary=f"{session.title} at {session.starts_at:%Y-%m-%d %H:%M} UTC, {session.place}")
+    notification_events.meeting_changed(session)
 
 
 @dataclass
@@ -206,6 +208,7 @@ def notice_session(session: ConsultationSession, *, actor: User) -> None:
     db.session.flush()
     audit.record("session.noticed", session, actor=actor, community=session.community,
                  summary=f"{session.title} at {session.starts_at:%Y-%m-%d %H:%M} UTC")
+    notification_events.meeting_noticed(session)
 
 
 def start_session(session: ConsultationSession, *, urgent_reason: str = "", actor: User,

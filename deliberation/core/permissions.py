@@ -61,6 +61,11 @@ def can_administer_community(user, community: Community) -> bool:
     return has_role(user, community, Role.community_admin)
 
 
+def can_see_failed_deliveries(user, community: Community) -> bool:
+    """See and retry the community's notifications that could not be delivered (the office)."""
+    return has_role(user, community, Role.community_admin)
+
+
 def can_manage_places(user, community: Community) -> bool:
     """Add estates and buildings."""
     return has_role(user, community, Role.community_admin)

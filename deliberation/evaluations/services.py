@@ -43,6 +43,7 @@ from deliberation.evaluations.models import (
 from deliberation.evaluations.rubrics import DEFAULT_RUBRICS
 from deliberation.evaluations.scoring import ScoringError, WeightedItem
 from deliberation.extensions import db
+from deliberation.notifications import events as notification_events
 
 log = logging.getLogger(__name__)
 
@@ -298,6 +299,7 @@ def open_survey(organisation: Organisation, *, rubric: Rubric, closes_on: date, 
     db.session.flush()
     audit.record("survey.opened", survey, actor=actor, community=organisation.community,
                  summary=f"{organisation.name} until {closes_on.isoformat()}")
+    notification_events.survey_opened(survey)
     return survey
 
 
@@ -661,6 +663,7 @@ def publish_evaluation(evaluation: Evaluation, *, actor: User, confirm_own: bool
     audit.record("evaluation.published", evaluation, actor=actor, community=evaluation.organisation.community,
                  summary=f"{evaluation.organisation.name} {evaluation.period} v{evaluation.version}: "
                          f"{evaluation.total} {evaluation.grade.value if evaluation.grade else ''}")
+    notification_events.evaluation_published(evaluation)
 
 
 def start_correction(evaluation: Evaluation, *, reason: str, actor: User) -> Evaluation:

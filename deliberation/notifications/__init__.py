@@ -1,1 +1,1 @@
-"""Messages that reach people off the site (SMS gateway)."""
+"""Notifications: an in-app inbox, and e-mail and SMS delivered from a transactional outbox."""

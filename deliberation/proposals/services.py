@@ -19,6 +19,7 @@ from deliberation.core.models import utcnow
 from deliberation.core.text import clean
 from deliberation.core.uploads import delete_after_commit, store_image
 from deliberation.extensions import db
+from deliberation.notifications import events as notification_events
 from deliberation.proposals.models import (
     PHASE_ORDER,
     Category,
@@ -201,6 +202,8 @@ def advance_round(round_: Round, *, actor: User) -> RoundPhase:
     db.session.flush()
     audit.record("round.advanced", round_, actor=actor, community=round_.community,
                  summary=f"{previous.value} -> {target.value}")
+    if target == RoundPhase.voting:
+        notification_events.voting_opened(round_)
     return target
 
 
@@ -415,6 +418,7 @@ def accept_proposal(proposal: Proposal, *, actor: User, reason: str | None = Non
     summary = (f"below the threshold ({proposal.support_count}/{proposal.round.support_threshold}): "
                f"{threshold_reason}" if threshold_reason else "")
     audit.record("proposal.accepted", proposal, actor=actor, community=proposal.round.community, summary=summary)
+    notification_events.proposal_status_changed(proposal)
 
 
 def screening_queue(round_: Round) -> list[Proposal]:
@@ -429,6 +433,7 @@ def reject_proposal(proposal: Proposal, *, actor: User, reason: str) -> None:
     proposal.reject(_text(reason, "reason", _l("Give a public reason."), max_length=MAX_REASON))
     db.session.flush()
     audit.record("proposal.rejected", proposal, actor=actor, community=proposal.round.community, summary=reason)
+    notification_events.proposal_status_changed(proposal)
 
 
 def merge_proposal(proposal: Proposal, *, into: Proposal, actor: User) -> int:
@@ -463,6 +468,7 @@ def strike_proposal(proposal: Proposal, *, actor: User, reason: str) -> None:
     proposal.strike(_text(reason, "reason", _l("Give a public reason."), max_length=MAX_REASON))
     db.session.flush()
     audit.record("proposal.struck", proposal, actor=actor, community=proposal.round.community, summary=reason)
+    notification_events.proposal_status_changed(proposal)
 
 
 # --- discussion -----------------------------------------------------------------------
@@ -478,6 +484,7 @@ def add_comment(proposal: Proposal, author: User, *, body: str, parent: Comment 
     db.session.add(comment)
     db.session.flush()
     audit.record("comment.posted", comment, actor=author, community=proposal.round.community)
+    notification_events.comment_replied(comment)
     return comment
 
 
@@ -529,6 +536,7 @@ def answer_objection(objection: Objection, *, actor: User, answer: str) -> None:
     objection.answered_at = utcnow()
     db.session.flush()
     audit.record("objection.answered", objection, actor=actor, community=objection.proposal.round.community)
+    notification_events.objection_answered(objection)
 
 
 def post_progress(proposal: Proposal, *, actor: User, body: str, photos: list[bytes],

@@ -26,6 +26,8 @@ from deliberation.communities.models import Role
 from deliberation.consultations import services as sessions
 from deliberation.evaluations import services as evaluation_services
 from deliberation.extensions import db
+from deliberation.notifications.mail import unsubscribe_token
+from deliberation.notifications.models import OutboxMessage
 from deliberation.proposals import services as proposal_services
 from deliberation.proposals.models import RoundPhase
 from tests.conftest import login_as
@@ -98,6 +100,9 @@ def build_scene(world) -> Scene:
         "residency_id": [w.pending.id], "grant_id": [spare.id],
         "objection_id": [MISSING_ID], "entry_id": [MISSING_ID], "photo_id": [MISSING_ID],
         "participation_id": [MISSING_ID],
+        "message_id": [db.session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.community_id == w.community.id).limit(1)) or MISSING_ID],
+        "token": [unsubscribe_token(w.resident.id, "voting_opened")],
     })
 
 

@@ -1,0 +1,140 @@
+"""The events that notify: each is one call from the service that makes the change, in its transaction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import current_app
+from sqlalchemy import select
+
+from deliberation.extensions import db
+from deliberation.notifications.models import OutboxMessage
+from deliberation.notifications.services import notify
+
+if TYPE_CHECKING:
+    from deliberation.communities.models import Residency
+    from deliberation.consultations.models import ConsultationSession
+    from deliberation.proposals.models import Round
+
+
+def path_for(endpoint: str, **values) -> str:
+    """The site path of an endpoint, with or without a request (the worker and the CLI have none)."""
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def meeting_key(session: ConsultationSession) -> str:
+    return f"meeting-noticed:{session.id}"
+
+
+def meeting_noticed(session: ConsultationSession) -> None:
+    """A council meeting's notice went out: tell every member of the council."""
+    if not session.is_council_meeting or session.council is None:
+        return
+    notify([member.user_id for member in session.council.members], "meeting_noticed", key=meeting_key(session),
+           link=path_for("consultations.detail", slug=session.community.slug, session_id=session.id),
+           context={"title": session.title, "starts_at": session.starts_at, "place": session.place},
+           community_id=session.community_id)
+
+
+def notice_deliveries(session: ConsultationSession) -> list[OutboxMessage]:
+    """Each member's notice per channel with its delivery time (None while not delivered): the proof
+    that the notice period was kept."""
+    return list(db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.key.startswith(f"{meeting_key(session)}:", autoescape=True))
+        .order_by(OutboxMessage.user_id, OutboxMessage.channel)))
+
+
+def voting_opened(round_: Round) -> None:
+    """A round's vote opened: tell every verified resident of the community."""
+    from deliberation.communities.models import Residency, ResidencyStatus
+
+    voters = db.session.scalars(select(Residency.user_id).where(
+        Residency.community_id == round_.community_id, Residency.status == ResidencyStatus.verified)).all()
+    notify(voters, "voting_opened", key=f"voting-opened:{round_.id}",
+           link=path_for("votes.ballot", slug=round_.community.slug, round_id=round_.id),
+           context={"round": round_.title}, community_id=round_.community_id)
+
+
+def residency_decided(residency: Residency) -> None:
+    """The office verified or rejected a residency: tell the resident."""
+    verified = residency.status.value == "verified"
+    context = {"community": residency.community.name}
+    if not verified:
+        context["reason"] = residency.rejection_reason or ""
+    notify([residency.user_id], "verification_approved" if verified else "verification_rejected",
+           key=f"residency-{residency.status.value}:{residency.id}:{residency.verified_at:%Y%m%dT%H%M%S%f}",
+           link=path_for("communities.home", slug=residency.community.slug), context=context,
+           community_id=residency.community_id)
+
+
+def meeting_changed(session: ConsultationSession) -> None:
+    """A noticed council meeting's time, place or title changed: tell every member again."""
+    from deliberation.core.models import utcnow
+
+    if session.status.value != "noticed" or not session.is_council_meeting or session.council is None:
+        return
+    notify([member.user_id for member in session.council.members], "meeting_changed",
+           key=f"meeting-changed:{session.id}:{utcnow():%Y%m%dT%H%M%S%f}",
+           link=path_for("consultations.detail", slug=session.community.slug, session_id=session.id),
+           context={"title": session.title, "starts_at": session.starts_at, "place": session.place},
+           community_id=session.community_id)
+
+
+def survey_opened(survey) -> None:
+    """A satisfaction survey opened: tell the verified residents of the estates the organisation serves."""
+    from deliberation.communities.models import Building, Residency, ResidencyStatus
+
+    organisation = survey.organisation
+    residents = db.session.scalars(
+        select(Residency.user_id).join(Building, Building.id == Residency.building_id).where(
+            Residency.community_id == organisation.community_id, Residency.status == ResidencyStatus.verified,
+            Building.estate_id.in_(organisation.estate_ids))).all()
+    notify(residents, "survey_opened", key=f"survey-opened:{survey.id}",
+           link=path_for("evaluations.survey", slug=organisation.community.slug, survey_id=survey.id),
+           context={"organisation": organisation.name, "closes_at": survey.closes_at},
+           community_id=organisation.community_id)
+
+
+def evaluation_published(evaluation) -> None:
+    """An evaluation was published: ask the organisation's representatives for their reply."""
+    from deliberation.communities.models import Role, RoleGrant
+
+    organisation = evaluation.organisation
+    representatives = db.session.scalars(select(RoleGrant.user_id).where(
+        RoleGrant.role == Role.org_rep, RoleGrant.organisation_id == organisation.id)).all()
+    notify(representatives, "evaluation_published", key=f"evaluation-published:{evaluation.id}",
+           link=path_for("evaluations.evaluation", slug=organisation.community.slug, evaluation_id=evaluation.id),
+           context={"organisation": organisation.name, "period": evaluation.period},
+           community_id=organisation.community_id)
+
+
+def proposal_status_changed(proposal) -> None:
+    """My proposal was accepted, rejected or struck from the ballot list: tell its proposer."""
+    status = proposal.status.value
+    notify([proposal.proposer_id], "proposal_status", key=f"proposal-{status}:{proposal.id}",
+           link=path_for("proposals.detail", slug=proposal.round.community.slug, proposal_id=proposal.id),
+           context={"title": proposal.title, "status": status, "reason": proposal.status_reason or ""},
+           community_id=proposal.community_id)
+
+
+def comment_replied(comment) -> None:
+    """Someone replied to my comment: tell the author of the comment replied to (not oneself)."""
+    if comment.parent_id is None:
+        return
+    from deliberation.proposals.models import Comment
+
+    parent_author = db.session.scalar(select(Comment.author_id).where(Comment.id == comment.parent_id))
+    if parent_author is None or parent_author == comment.author_id:
+        return
+    proposal = comment.proposal
+    notify([parent_author], "comment_reply", key=f"comment-reply:{comment.id}",
+           link=path_for("proposals.detail", slug=proposal.round.community.slug, proposal_id=proposal.id),
+           context={"title": proposal.title}, community_id=proposal.community_id)
+
+
+def objection_answered(objection) -> None:
+    """My objection during publicity was answered: tell its author."""
+    proposal = objection.proposal
+    notify([objection.author_id], "objection_answered", key=f"objection-answered:{objection.id}",
+           link=path_for("proposals.detail", slug=proposal.round.community.slug, proposal_id=proposal.id),
+           context={"title": proposal.title}, community_id=proposal.community_id)

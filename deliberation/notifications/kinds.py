@@ -1,0 +1,33 @@
+"""The kinds of event that notify, their default channels and their message templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: object  # lazy translated text, shown on the preferences page
+    email: bool  # default for a person who set nothing
+    sms: bool
+
+    @property
+    def template(self) -> str:
+        return f"notifications/messages/{self.name}.html"
+
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (
+    Kind("meeting_noticed", _l("A council meeting is noticed"), email=True, sms=True),
+    Kind("meeting_changed", _l("A noticed council meeting changed"), email=True, sms=True),
+    Kind("voting_opened", _l("Voting opened in a funding round"), email=True, sms=False),
+    Kind("survey_opened", _l("A satisfaction survey opened"), email=True, sms=False),
+    Kind("evaluation_published", _l("An evaluation of my organisation was published"), email=True, sms=False),
+    Kind("proposal_status", _l("My proposal's status changed"), email=True, sms=False),
+    Kind("comment_reply", _l("A reply to my comment"), email=False, sms=False),
+    Kind("objection_answered", _l("My objection was answered"), email=True, sms=False),
+    Kind("verification_approved", _l("My residency was verified"), email=True, sms=False),
+    Kind("verification_rejected", _l("My residency was not verified"), email=True, sms=False),
+)}
