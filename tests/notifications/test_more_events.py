@@ -61,7 +61,7 @@ def test_proposal_status_reply_and_objection_tell_their_authors(world):
     move_to(round_, RoundPhase.screening, world.secretary)
     proposals.accept_proposal(mine, actor=world.secretary, reason="测试")
     proposals.reject_proposal(other, actor=world.secretary, reason="不属于民生项目")
-    assert titles(world.resident)[-2:] == ["您的提案已受理：楼道照明", "您的提案未被受理：外墙广告屏"]
+    assert titles(world.resident)[-2:] == ["您提出的项目已受理：楼道照明", "您提出的项目未被受理：外墙广告屏"]
     body = db.session.scalar(select(InboxItem.body).where(InboxItem.user_id == world.resident.id)
                              .order_by(InboxItem.id.desc()).limit(1))
     assert body == "原因：不属于民生项目"
