@@ -19,7 +19,6 @@ Run from the repository root: python bench/tally.py [--repeat N] [--elections As
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -41,9 +40,8 @@ TARGET = 20.0
 
 
 def pabulib_dir() -> Path:
-    """$PABULIB_DIR, or the elections the tests carry (tests/data/pabulib)."""
-    default = Path(__file__).resolve().parents[1] / "tests" / "data" / "pabulib"
-    return Path(os.environ.get("PABULIB_DIR") or default).resolve()
+    """The elections the tests carry (tests/data/pabulib)."""
+    return Path(__file__).resolve().parents[1] / "tests" / "data" / "pabulib"
 
 
 def best_time(action: Callable[[], list[str]], repeat: int) -> tuple[float, list[str]]:

@@ -1,8 +1,7 @@
-"""The real Pabulib elections the tests carry under tests/data/pabulib (or $PABULIB_DIR)."""
+"""The real Pabulib elections the tests carry under tests/data/pabulib (public files, source named there)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,7 @@ CARRIED = Path(__file__).resolve().parent / "data" / "pabulib"
 
 
 def pabulib_dir() -> Path:
-    """The folder of .pb files: tests/data/pabulib unless $PABULIB_DIR names another; absent is a failure."""
-    folder = Path(os.environ.get("PABULIB_DIR") or CARRIED).resolve()
-    if not folder.is_dir():
-        pytest.fail(f"Pabulib folder not found at {folder}")
-    return folder
+    """The folder of .pb files the tests carry; its absence is a failure, not a skip."""
+    if not CARRIED.is_dir():
+        pytest.fail(f"Pabulib folder not found at {CARRIED}")
+    return CARRIED
