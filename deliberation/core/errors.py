@@ -40,6 +40,8 @@ ERROR_TEXTS = {
 
 def _same_site_referer() -> str | None:
     """The page the user came from, as a path on this site, or None (foreign, odd, or this very page)."""
+    from deliberation.core.forms import safe_next  # forms imports this module
+
     referer = request.headers.get("Referer", "")
     try:
         parts = urlsplit(referer)
@@ -47,12 +49,10 @@ def _same_site_referer() -> str | None:
         return None
     if parts.scheme not in ("http", "https") or parts.netloc != request.host:
         return None
-    path = parts.path or "/"
-    if not path.startswith("/") or path.startswith("//") or "\\" in path or any(ord(c) < 32 for c in referer):
-        return None
-    if path == request.path and request.method == "GET":
-        return None  # reloading the error page: leading "back" to it would go round in circles
-    return path + (f"?{parts.query}" if parts.query else "")
+    path = safe_next((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), "")
+    if not path or (parts.path == request.path and request.method == "GET"):
+        return None  # odd, or reloading the error page: leading "back" to it would go round in circles
+    return path
 
 
 def _parent_page() -> str:
