@@ -213,14 +213,24 @@ def notice_session(session: ConsultationSession, *, actor: User) -> None:
 
 def start_session(session: ConsultationSession, *, urgent_reason: str = "", actor: User,
                   now: datetime | None = None) -> None:
-    """Open the session; before the notice period has run, only with an urgent-meeting reason."""
+    """Open the session. A council meeting opens without an urgent-meeting reason only when every member
+    was notified (notification_events.MemberNotice) at least the council's notice period before now."""
     reason = _text(urgent_reason, "urgent_reason", None, max_length=1000, optional=True)
+    session._require(SessionStatus.noticed)
+    now = now or utcnow()
+    late = notification_events.not_notified_in_time(session, now)
+    if late and not reason:
+        raise DomainError(_l("Not every member was notified %(days)d days before the start: %(names)s. Record why "
+                             "the meeting is urgent to start it now.", days=session.council.notice_days,
+                             names="、".join(user.display_name for user in late)),
+                          field="urgent_reason", status_code=422)
     session.start(urgent_reason=reason, now=now)
     if session.current_item_id is None and session.items:
         session.current_item_id = session.items[0].id
     db.session.flush()
     audit.record("session.started", session, actor=actor, community=session.community,
-                 summary=f"urgent: {reason}" if reason else "")
+                 summary=(f"urgent: {reason}" + (f"; not notified in time: {', '.join(u.login for u in late)}"
+                                                 if late else "")) if reason else "")
 
 
 def adjourn_session(session: ConsultationSession, *, actor: User) -> None:

@@ -45,6 +45,7 @@ from deliberation.core.permissions import require
 from deliberation.councils.services import current_council
 from deliberation.extensions import db
 from deliberation.proposals.models import Proposal, Round
+from deliberation.notifications import events as notification_events
 
 bp = Blueprint("consultations", __name__, url_prefix="/c/<slug>/sessions")
 
@@ -576,6 +577,7 @@ def _minutes_context(session: ConsultationSession) -> dict:
         "motions_by_item": {item.id: [m for m in motions if m.item_id == item.id] for item in session.items},
         "corrections": services.corrections_of(session), "explain": services.explain,
         "members": [m.user for m in session.council.members] if session.council is not None else [],
+        "notices": notification_events.member_notices(session) if session.is_council_meeting else [],
         "fingerprint": audit.fingerprint(session, "minutes.published", "minutes.corrected"),
     }
 

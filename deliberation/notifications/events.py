@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import select
 
 from deliberation.extensions import db
-from deliberation.notifications.models import OutboxMessage
+from deliberation.notifications.models import Channel, DeliveryStatus, InboxItem, OutboxMessage
 from deliberation.notifications.services import notify
 
 if TYPE_CHECKING:
+    from deliberation.auth.models import User
     from deliberation.communities.models import Residency
     from deliberation.consultations.models import ConsultationSession
     from deliberation.proposals.models import Round
@@ -42,6 +45,56 @@ def notice_deliveries(session: ConsultationSession) -> list[OutboxMessage]:
     return list(db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.key.startswith(f"{meeting_key(session)}:", autoescape=True))
         .order_by(OutboxMessage.user_id, OutboxMessage.channel)))
+
+
+@dataclass
+class MemberNotice:
+    """When one council member got a meeting's notice, per channel (None: not delivered, or not sent
+    on that channel).
+
+    "Notified" is the earliest of: the e-mail or the SMS handed to the mail server or the SMS gateway
+    (the off-site deliveries, which reach the member without their opening the site), or the notice
+    read in the in-app inbox. The inbox item alone is written when the notice is published and proves
+    only that the site showed it to whoever looked; a member who neither opened the inbox nor has an
+    address that took a message was not proven notified."""
+
+    user: User
+    inbox_at: datetime | None = None  # written into the inbox (the notice's commit)
+    read_at: datetime | None = None  # the inbox item opened
+    email_at: datetime | None = None
+    sms_at: datetime | None = None
+
+    @property
+    def notified_at(self) -> datetime | None:
+        return min((t for t in (self.email_at, self.sms_at, self.read_at) if t is not None), default=None)
+
+
+def member_notices(session: ConsultationSession) -> list[MemberNotice]:
+    """Every current member of the meeting's council with their notice times (two queries)."""
+    if session.council is None:
+        return []
+    notices = {member.user_id: MemberNotice(member.user) for member in session.council.members}
+    for row in notice_deliveries(session):
+        notice = notices.get(row.user_id)
+        if notice is None or row.status != DeliveryStatus.sent:
+            continue
+        attribute = {Channel.inbox: "inbox_at", Channel.email: "email_at", Channel.sms: "sms_at"}[row.channel]
+        setattr(notice, attribute, row.delivered_at)
+    for user_id, read_at in db.session.execute(
+            select(InboxItem.user_id, InboxItem.read_at)
+            .where(InboxItem.key.startswith(f"{meeting_key(session)}:", autoescape=True))):
+        if user_id in notices:
+            notices[user_id].read_at = read_at
+    return list(notices.values())
+
+
+def not_notified_in_time(session: ConsultationSession, start: datetime) -> list[User]:
+    """The members not notified at least the council's notice period before `start` (UTC)."""
+    if not session.is_council_meeting or session.council is None:
+        return []
+    deadline = start - timedelta(days=session.council.notice_days)
+    return [notice.user for notice in member_notices(session)
+            if notice.notified_at is None or notice.notified_at > deadline]
 
 
 def voting_opened(round_: Round) -> None:
