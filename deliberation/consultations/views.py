@@ -44,8 +44,8 @@ from deliberation.core.inputs import int_param
 from deliberation.core.permissions import require
 from deliberation.councils.services import current_council
 from deliberation.extensions import db
-from deliberation.proposals.models import Proposal, Round
 from deliberation.notifications import events as notification_events
+from deliberation.proposals.models import Proposal, Round
 
 bp = Blueprint("consultations", __name__, url_prefix="/c/<slug>/sessions")
 
