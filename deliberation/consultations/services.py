@@ -99,12 +99,23 @@ def update_session(session: ConsultationSession, *, fields: SessionFields, actor
     if fields.kind == SessionKind.council_meeting and session.council is None:
         raise DomainError(_l("Set up the council before calling a council meeting."), field="kind",
                           status_code=422)
+    before = (session.title, session.starts_at, session.place)
     session.kind, session.title, session.starts_at, session.place = (
         fields.kind, fields.title.strip(), fields.starts_at, fields.place.strip())
     db.session.flush()
     audit.record("session.updated", session, actor=actor, community=session.community,
                  summary=f"{session.title} at {session.starts_at:%Y-%m-%d %H:%M} UTC, {session.place}")
-    notification_events.meeting_changed(session)
+    if (session.title, session.starts_at, session.place) != before:  # a save without changes tells no one
+        notification_events.meeting_changed(session)
+
+
+def cancel_session(session: ConsultationSession, *, reason: str, actor: User) -> None:
+    """Call a session off before it starts, with a public reason; those told of its notice are told."""
+    reason = _text(reason, "reason", _l("Say why the session is cancelled."), max_length=1000)
+    session.cancel(reason=reason)
+    db.session.flush()
+    audit.record("session.cancelled", session, actor=actor, community=session.community, summary=reason)
+    notification_events.meeting_cancelled(session)
 
 
 @dataclass
@@ -675,7 +686,7 @@ def corrections_of(session: ConsultationSession) -> list[MinutesCorrection]:
 def sessions_of(community: Community, *, include_drafts: bool) -> list[ConsultationSession]:
     query = select(ConsultationSession).where(ConsultationSession.community_id == community.id)
     if not include_drafts:
-        query = query.where(ConsultationSession.status != SessionStatus.draft)
+        query = query.where(ConsultationSession.noticed_at.is_not(None))
     return list(db.session.scalars(query.order_by(ConsultationSession.starts_at.desc())))
 
 

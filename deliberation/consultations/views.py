@@ -14,6 +14,7 @@ from deliberation.communities.loaders import get_community
 from deliberation.consultations import confirmations, services
 from deliberation.consultations import notice_board as _notice_board  # noqa: F401  (registers the section)
 from deliberation.consultations.forms import (
+    CancelForm,
     CorrectionForm,
     HandsForm,
     ItemForm,
@@ -357,6 +358,29 @@ def start(slug: str, session_id: int):
             db.session.commit()
             return redirect_to(_url("consultations.console", session))
     return render_page("consultations/start.html", "consultations/start.html", session=session,
+                       community=session.community, form=form, status_code=form_status(form))
+
+
+@bp.route("/<int:session_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(slug: str, session_id: int):
+    """Call the session off before it starts, with a public reason (confirmed once)."""
+    session = get_session(slug, session_id)
+    require(perm.can_cancel_session(current_user, session))
+    form = CancelForm()
+    if form.validate_on_submit():
+        if not is_confirmed():
+            return confirmation_page(confirmations.cancel_session(session),
+                                     cancel_url=_url("consultations.detail", session))
+        try:
+            services.cancel_session(session, reason=form.reason.data, actor=current_user)
+        except DomainError as error:
+            fail_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("The session is cancelled."), "success")
+            return redirect_to(_url("consultations.detail", session))
+    return render_page("consultations/cancel.html", "consultations/cancel.html", session=session,
                        community=session.community, form=form, status_code=form_status(form))
 
 

@@ -296,9 +296,14 @@ def can_run_session(user, session) -> bool:
     return can_run_sessions(user, session.community)
 
 
+def can_cancel_session(user, session) -> bool:
+    """Call the session off, before it starts (the secretary)."""
+    return session.status.value in ("draft", "noticed") and can_run_session(user, session)
+
+
 def can_view_session(user, session) -> bool:
-    """Noticed sessions are public; drafts are the secretary's."""
-    return session.status.value != "draft" or can_run_session(user, session)
+    """Noticed sessions are public (cancelled ones too); drafts are the secretary's."""
+    return session.is_public or can_run_session(user, session)
 
 
 def is_session_attendee_type(user, session) -> bool:

@@ -29,14 +29,35 @@ def meeting_key(session: ConsultationSession) -> str:
     return f"meeting-noticed:{session.id}"
 
 
+def _session_audience(session: ConsultationSession) -> tuple[list[int], str] | None:
+    """Who hears of a session, and the prefix of its kinds: a council meeting's members ("meeting_"); the
+    verified residents of the community for an open consultation or a hearing ("session_")."""
+    from deliberation.communities.models import Residency, ResidencyStatus
+
+    if session.is_council_meeting:
+        if session.council is None:
+            return None
+        return [member.user_id for member in session.council.members], "meeting_"
+    residents = db.session.scalars(select(Residency.user_id).where(
+        Residency.community_id == session.community_id, Residency.status == ResidencyStatus.verified)).all()
+    return list(residents), "session_"
+
+
+def _session_context(session: ConsultationSession) -> dict:
+    return {"title": session.title, "starts_at": session.starts_at, "place": session.place,
+            "kind": session.kind.value, "reason": session.cancel_reason or ""}
+
+
 def meeting_noticed(session: ConsultationSession) -> None:
-    """A council meeting's notice went out: tell every member of the council."""
-    if not session.is_council_meeting or session.council is None:
+    """A session's notice went out: tell every member of the council (a council meeting) or every verified
+    resident of the community (an open consultation or a hearing)."""
+    audience = _session_audience(session)
+    if audience is None:
         return
-    notify([member.user_id for member in session.council.members], "meeting_noticed", key=meeting_key(session),
+    recipients, prefix = audience
+    notify(recipients, f"{prefix}noticed", key=meeting_key(session),
            link=path_for("consultations.detail", slug=session.community.slug, session_id=session.id),
-           context={"title": session.title, "starts_at": session.starts_at, "place": session.place},
-           community_id=session.community_id)
+           context=_session_context(session), community_id=session.community_id)
 
 
 def notice_deliveries(session: ConsultationSession) -> list[OutboxMessage]:
@@ -121,16 +142,30 @@ def residency_decided(residency: Residency) -> None:
 
 
 def meeting_changed(session: ConsultationSession) -> None:
-    """A noticed council meeting's time, place or title changed: tell every member again."""
+    """A noticed session's time, place or title changed: tell its audience again."""
     from deliberation.core.models import utcnow
 
-    if session.status.value != "noticed" or not session.is_council_meeting or session.council is None:
+    audience = _session_audience(session) if session.status.value == "noticed" else None
+    if audience is None:
         return
-    notify([member.user_id for member in session.council.members], "meeting_changed",
-           key=f"meeting-changed:{session.id}:{utcnow():%Y%m%dT%H%M%S%f}",
+    recipients, prefix = audience
+    notify(recipients, f"{prefix}changed", key=f"meeting-changed:{session.id}:{utcnow():%Y%m%dT%H%M%S%f}",
            link=path_for("consultations.detail", slug=session.community.slug, session_id=session.id),
-           context={"title": session.title, "starts_at": session.starts_at, "place": session.place},
-           community_id=session.community_id)
+           context=_session_context(session), community_id=session.community_id)
+
+
+def meeting_cancelled(session: ConsultationSession) -> None:
+    """A noticed session was cancelled: tell those who were told of it, with the reason. A draft was never
+    announced: cancelling it tells no one."""
+    if session.noticed_at is None:
+        return
+    audience = _session_audience(session)
+    if audience is None:
+        return
+    recipients, prefix = audience
+    notify(recipients, f"{prefix}cancelled", key=f"meeting-cancelled:{session.id}",
+           link=path_for("consultations.detail", slug=session.community.slug, session_id=session.id),
+           context=_session_context(session), community_id=session.community_id)
 
 
 def survey_opened(survey) -> None:
