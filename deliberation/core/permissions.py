@@ -206,6 +206,12 @@ def can_manage_ballots(user, round_) -> bool:
     return can_run_rounds(user, round_.community)
 
 
+def can_plan_voting_close(user, round_) -> bool:
+    """Announce when voting is planned to close: before voting opens or while it is open."""
+    return (round_.phase.value in ("collecting", "screening", "branch_review", "voting")
+            and round_.voting_closed_at is None and can_manage_ballots(user, round_))
+
+
 def can_see_results(round_) -> bool:
     """Results and the ballot list are public once voting has closed, and not before."""
     return round_.voting_closed_at is not None

@@ -129,6 +129,26 @@ def voting_opened(round_: Round) -> None:
            context={"round": round_.title}, community_id=round_.community_id)
 
 
+def voting_closing(round_: Round) -> int:
+    """Voting closes within 24 hours: tell the eligible residents who have not voted (nor their household,
+    in a per-household round). Only who took part is read, never a ballot. Returns how many were told."""
+    from deliberation.communities.models import Residency, ResidencyStatus
+    from deliberation.votes.models import BallotParticipation
+
+    voted = select(BallotParticipation.user_id).where(BallotParticipation.round_id == round_.id)
+    query = select(Residency.user_id).where(
+        Residency.community_id == round_.community_id, Residency.status == ResidencyStatus.verified,
+        Residency.user_id.not_in(voted))
+    if round_.ballot_per_household:
+        query = query.where(Residency.household_key.not_in(
+            select(BallotParticipation.eligibility_key).where(BallotParticipation.round_id == round_.id)))
+    residents = sorted(set(db.session.scalars(query)))
+    notify(residents, "voting_closing", key=f"voting-closing:{round_.id}:{round_.voting_closes_at:%Y%m%dT%H%M}",
+           link=path_for("votes.ballot", slug=round_.community.slug, round_id=round_.id),
+           context={"round": round_.title, "closes_at": round_.voting_closes_at}, community_id=round_.community_id)
+    return len(residents)
+
+
 def residency_decided(residency: Residency) -> None:
     """The office verified or rejected a residency: tell the resident."""
     verified = residency.status.value == "verified"
