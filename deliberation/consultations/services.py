@@ -230,7 +230,7 @@ def start_session(session: ConsultationSession, *, urgent_reason: str = "", acto
     session._require(SessionStatus.noticed)
     now = now or utcnow()
     late = notification_events.not_notified_in_time(session, now)
-    if late and not reason:
+    if late and not reason and session.earliest_start <= now:  # before that, session.start says the period runs
         raise DomainError(_l("Not every member was notified %(days)d days before the start: %(names)s. Record why "
                              "the meeting is urgent to start it now.", days=session.council.notice_days,
                              names="、".join(user.display_name for user in late)),
