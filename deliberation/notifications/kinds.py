@@ -36,3 +36,7 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     Kind("verification_approved", _l("My residency was verified"), email=True, sms=False),
     Kind("verification_rejected", _l("My residency was not verified"), email=True, sms=False),
 )}
+
+# Not a kind of event one subscribes to: the e-mail with the link that proves an address
+# (preferences.send_email_confirmation); it has no unsubscribe link and is not in KINDS.
+EMAIL_CONFIRM = Kind("email_confirm", _l("Confirm my e-mail address"), email=True, sms=False)

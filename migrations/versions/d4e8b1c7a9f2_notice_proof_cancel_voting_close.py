@@ -1,4 +1,5 @@
-"""sessions can be cancelled (when, why); rounds have a planned voting close and its reminder's time
+"""sessions can be cancelled (when, why); rounds have a planned voting close and its reminder's time;
+e-mail addresses for notifications are proven by a link (when)
 
 Revision ID: d4e8b1c7a9f2
 Revises: a7c3e9f1b2d4
@@ -23,9 +24,14 @@ def upgrade():
     with op.batch_alter_table('rounds', schema=None) as batch_op:
         batch_op.add_column(sa.Column('voting_closes_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('closing_reminder_sent_at', sa.DateTime(), nullable=True))
+    # Addresses saved before are not proven: nothing is e-mailed to them until their owner confirms.
+    with op.batch_alter_table('notification_settings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('email_confirmed_at', sa.DateTime(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('notification_settings', schema=None) as batch_op:
+        batch_op.drop_column('email_confirmed_at')
     with op.batch_alter_table('rounds', schema=None) as batch_op:
         batch_op.drop_column('closing_reminder_sent_at')
         batch_op.drop_column('voting_closes_at')

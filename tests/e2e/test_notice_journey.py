@@ -45,7 +45,8 @@ def free_port() -> int:
 
 
 def _draft_meeting(app) -> None:
-    """A second draft meeting of the e2e council; the member has an e-mail address and no quiet hours."""
+    """A second draft meeting of the e2e council; the member has a proven e-mail address and no quiet hours
+    (proving an address by its link is tested in tests/notifications/test_email_confirmation.py)."""
     from sqlalchemy import select
 
     with app.app_context():
@@ -57,8 +58,8 @@ def _draft_meeting(app) -> None:
             place="桃源社区党群服务中心二楼"), council=first.council, actor=secretary)
         sessions.add_item(session, fields=sessions.ItemFields(title="小区停车收费"), actor=secretary)
         member = db.session.scalar(User.by_login(MEMBER))
-        db.session.merge(NotificationSettings(user_id=member.id, email=ADDRESS, quiet_from=0, quiet_until=0,
-                                              daily_digest=False))
+        db.session.merge(NotificationSettings(user_id=member.id, email=ADDRESS, email_confirmed_at=utcnow(),
+                                              quiet_from=0, quiet_until=0, daily_digest=False))
         db.session.commit()
         db.session.remove()
 
