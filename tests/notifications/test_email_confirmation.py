@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from deliberation.extensions import db
 from deliberation.notifications import mail, services, worker
 from deliberation.notifications.models import Channel, NotificationSettings, OutboxMessage
+from tests.access import assert_access
 
 from .conftest import with_email
 
@@ -79,3 +81,16 @@ def test_the_link_can_be_sent_again(as_user, world):
     with_email(world.unverified, "proven@example.org")
     assert as_user(world.unverified).post("/notifications/confirm-email/resend").status_code == 303
     assert email_rows(world.unverified, mail.CONFIRM_KIND) == []  # proven already: nothing to send
+
+
+ROLES = ["anonymous", "resident", "unverified", "secretary", "party", "admin", "other_admin"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_route_access(as_user, world, role):
+    client = as_user(world.user(role))
+    signed_in = set(ROLES) - {"anonymous"}
+    assert_access(client.post("/notifications/confirm-email/resend"), role, signed_in)
+    token = mail.confirm_token(world.resident.id, "wang@example.org")
+    # The link is the proof: anyone holding it sees the question (no sign-in needed, like unsubscribing).
+    assert client.get(f"/notifications/confirm-email/{token}").status_code == 200
