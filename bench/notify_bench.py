@@ -74,7 +74,8 @@ def seed(app, residents: int) -> tuple[int, int]:
              "room": str(i), "household_key": f"bench-{i}", "status": "verified", "verified_at": now,
              "created_at": now} for i in range(residents)])
         db.session.execute(insert(NotificationSettings), [
-            {"user_id": first + i, "email": f"r{i}@example.org", "quiet_from": 0, "quiet_until": 0}
+            {"user_id": first + i, "email": f"r{i}@example.org", "email_confirmed_at": now, "quiet_from": 0,
+             "quiet_until": 0}
             for i in range(residents)])
         db.session.commit()
         return round_.id, party.id

@@ -20,9 +20,10 @@ def _fail(error: DomainError) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from deliberation.notifications.cli import register_worker_command
+    from deliberation.notifications.cli import notifications_group, register_worker_command
 
     register_worker_command(app)
+    app.cli.add_command(notifications_group)
 
     @app.cli.command("create-admin")
     @click.option("--login", prompt=True, help="Login name of the site administrator.")

@@ -18,6 +18,15 @@ def notice_session(session: ConsultationSession) -> Confirmation:
 
 
 @confirmation
+def cancel_session(session: ConsultationSession) -> Confirmation:
+    """Cancelling: the session will not take place."""
+    return Confirmation(_("Cancel %(title)s?", title=session.title),
+                        _("The session will not take place and cannot be reopened; the cancellation and its reason "
+                          "stay public and everyone told of the notice is told."),
+                        _("Cancel the session"))
+
+
+@confirmation
 def adjourn_session(session: ConsultationSession) -> Confirmation:
     """Adjourning: the meeting ends."""
     return Confirmation(_("Adjourn the session?"),

@@ -45,6 +45,10 @@ class StartForm(FlaskForm):
                                                  "in the minutes."))
 
 
+class CancelForm(FlaskForm):
+    reason = TextAreaField(_l("Why the session is cancelled (public)"), validators=[required(), max_length(1000)])
+
+
 class MotionForm(FlaskForm):
     text = TextAreaField(_l("Motion"), validators=[required(), max_length(5000)])
     method = SelectField(_l("How members vote"), choices=[

@@ -56,8 +56,26 @@ def _paragraph(document: Document, text: str, **options) -> None:
     document.add_paragraph(xml_safe(text), **options)
 
 
+def _notice_table(document: Document, notices) -> None:
+    """When each member was notified, per channel (notifications.events.MemberNotice)."""
+    _heading(document, _("Notice delivery"), level=2)
+    _paragraph(document, _("A member counts as notified at the earliest of: the e-mail or the SMS delivered, or the "
+                           "notice read in the inbox. A notice only waiting unread in the inbox does not count."))
+    table = document.add_table(rows=1, cols=6)
+    for cell, title in zip(table.rows[0].cells, (_("Council member"), _("In the inbox"), _("Read in the inbox"),
+                                                 _("E-mail"), _("SMS"), _("Notified")), strict=True):
+        cell.text = title
+    for notice in notices:
+        cells = table.add_row().cells
+        values = [notice.user.display_name, *(_when(t) or "—" for t in (notice.inbox_at, notice.read_at,
+                                                                         notice.email_at, notice.sms_at)),
+                  _when(notice.notified_at) or _("Not proven notified")]
+        for cell, value in zip(cells, values, strict=True):
+            cell.text = xml_safe(value)
+
+
 def minutes_docx(*, session, attendances, speakers, motions_by_item, corrections, explain, members,
-                 fingerprint=None, **_unused) -> bytes:
+                 fingerprint=None, notices=(), **_unused) -> bytes:
     """Build the .docx from the minutes page's context (see views._minutes_context)."""
     document = Document()
     _use_chinese_font(document)
@@ -77,6 +95,8 @@ def minutes_docx(*, session, attendances, speakers, motions_by_item, corrections
         present_ids = {user.id for user in present}
         absent = [user for user in members if user.id not in present_ids]
         _paragraph(document, f"{_('Absent')} ({len(absent)}){_(': ')}{_names(absent)}")
+    if notices:
+        _notice_table(document, notices)
 
     for item in session.items:
         _heading(document, f"{item.position}. {item.title}", level=2)

@@ -47,6 +47,7 @@ class SessionStatus(enum.StrEnum):
     in_session = "in_session"
     adjourned = "adjourned"
     minutes_published = "minutes_published"
+    cancelled = "cancelled"
 
     @property
     def label(self):
@@ -59,6 +60,7 @@ STATUS_LABELS = {
     SessionStatus.in_session: _l("In session"),
     SessionStatus.adjourned: _l("Adjourned"),
     SessionStatus.minutes_published: _l("Minutes published"),
+    SessionStatus.cancelled: _l("Cancelled"),
 }
 
 
@@ -110,6 +112,8 @@ class ConsultationSession(TimestampMixin, db.Model):
     adjourned_at: Mapped[datetime | None] = mapped_column(DateTime)
     minutes_published_at: Mapped[datetime | None] = mapped_column(DateTime)
     urgent_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     minutes_summary: Mapped[str] = mapped_column(Text, default="")
     # A plain column, not a foreign key: items belong to the session, a cycle would complicate both.
     current_item_id: Mapped[int | None] = mapped_column(Integer)
@@ -131,7 +135,8 @@ class ConsultationSession(TimestampMixin, db.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.status != SessionStatus.draft
+        """Noticed once: a draft, or a draft cancelled before its notice, stays the secretary's."""
+        return self.noticed_at is not None
 
     @property
     def earliest_start(self) -> datetime | None:
@@ -159,6 +164,13 @@ class ConsultationSession(TimestampMixin, db.Model):
         self.urgent_reason = urgent_reason or None
         self.status = SessionStatus.in_session
         self.started_at = now
+
+    def cancel(self, *, reason: str) -> None:
+        """Call the session off before it starts (the reason is public)."""
+        self._require(SessionStatus.draft, SessionStatus.noticed)
+        self.status = SessionStatus.cancelled
+        self.cancelled_at = utcnow()
+        self.cancel_reason = reason
 
     def adjourn(self) -> None:
         self._require(SessionStatus.in_session)

@@ -99,12 +99,23 @@ def update_session(session: ConsultationSession, *, fields: SessionFields, actor
     if fields.kind == SessionKind.council_meeting and session.council is None:
         raise DomainError(_l("Set up the council before calling a council meeting."), field="kind",
                           status_code=422)
+    before = (session.title, session.starts_at, session.place)
     session.kind, session.title, session.starts_at, session.place = (
         fields.kind, fields.title.strip(), fields.starts_at, fields.place.strip())
     db.session.flush()
     audit.record("session.updated", session, actor=actor, community=session.community,
                  summary=f"{session.title} at {session.starts_at:%Y-%m-%d %H:%M} UTC, {session.place}")
-    notification_events.meeting_changed(session)
+    if (session.title, session.starts_at, session.place) != before:  # a save without changes tells no one
+        notification_events.meeting_changed(session)
+
+
+def cancel_session(session: ConsultationSession, *, reason: str, actor: User) -> None:
+    """Call a session off before it starts, with a public reason; those told of its notice are told."""
+    reason = _text(reason, "reason", _l("Say why the session is cancelled."), max_length=1000)
+    session.cancel(reason=reason)
+    db.session.flush()
+    audit.record("session.cancelled", session, actor=actor, community=session.community, summary=reason)
+    notification_events.meeting_cancelled(session)
 
 
 @dataclass
@@ -213,14 +224,24 @@ def notice_session(session: ConsultationSession, *, actor: User) -> None:
 
 def start_session(session: ConsultationSession, *, urgent_reason: str = "", actor: User,
                   now: datetime | None = None) -> None:
-    """Open the session; before the notice period has run, only with an urgent-meeting reason."""
+    """Open the session. A council meeting opens without an urgent-meeting reason only when every member
+    was notified (notification_events.MemberNotice) at least the council's notice period before now."""
     reason = _text(urgent_reason, "urgent_reason", None, max_length=1000, optional=True)
+    session._require(SessionStatus.noticed)
+    now = now or utcnow()
+    late = notification_events.not_notified_in_time(session, now)
+    if late and not reason and session.earliest_start <= now:  # before that, session.start says the period runs
+        raise DomainError(_l("Not every member was notified %(days)d days before the start: %(names)s. Record why "
+                             "the meeting is urgent to start it now.", days=session.council.notice_days,
+                             names="、".join(user.display_name for user in late)),
+                          field="urgent_reason", status_code=422)
     session.start(urgent_reason=reason, now=now)
     if session.current_item_id is None and session.items:
         session.current_item_id = session.items[0].id
     db.session.flush()
     audit.record("session.started", session, actor=actor, community=session.community,
-                 summary=f"urgent: {reason}" if reason else "")
+                 summary=(f"urgent: {reason}" + (f"; not notified in time: {', '.join(u.login for u in late)}"
+                                                 if late else "")) if reason else "")
 
 
 def adjourn_session(session: ConsultationSession, *, actor: User) -> None:
@@ -665,7 +686,7 @@ def corrections_of(session: ConsultationSession) -> list[MinutesCorrection]:
 def sessions_of(community: Community, *, include_drafts: bool) -> list[ConsultationSession]:
     query = select(ConsultationSession).where(ConsultationSession.community_id == community.id)
     if not include_drafts:
-        query = query.where(ConsultationSession.status != SessionStatus.draft)
+        query = query.where(ConsultationSession.noticed_at.is_not(None))
     return list(db.session.scalars(query.order_by(ConsultationSession.starts_at.desc())))
 
 

@@ -14,6 +14,7 @@ from deliberation.communities.loaders import get_community
 from deliberation.consultations import confirmations, services
 from deliberation.consultations import notice_board as _notice_board  # noqa: F401  (registers the section)
 from deliberation.consultations.forms import (
+    CancelForm,
     CorrectionForm,
     HandsForm,
     ItemForm,
@@ -44,6 +45,7 @@ from deliberation.core.inputs import int_param
 from deliberation.core.permissions import require
 from deliberation.councils.services import current_council
 from deliberation.extensions import db
+from deliberation.notifications import events as notification_events
 from deliberation.proposals.models import Proposal, Round
 
 bp = Blueprint("consultations", __name__, url_prefix="/c/<slug>/sessions")
@@ -359,6 +361,29 @@ def start(slug: str, session_id: int):
                        community=session.community, form=form, status_code=form_status(form))
 
 
+@bp.route("/<int:session_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(slug: str, session_id: int):
+    """Call the session off before it starts, with a public reason (confirmed once)."""
+    session = get_session(slug, session_id)
+    require(perm.can_cancel_session(current_user, session))
+    form = CancelForm()
+    if form.validate_on_submit():
+        if not is_confirmed():
+            return confirmation_page(confirmations.cancel_session(session),
+                                     cancel_url=_url("consultations.detail", session))
+        try:
+            services.cancel_session(session, reason=form.reason.data, actor=current_user)
+        except DomainError as error:
+            fail_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("The session is cancelled."), "success")
+            return redirect_to(_url("consultations.detail", session))
+    return render_page("consultations/cancel.html", "consultations/cancel.html", session=session,
+                       community=session.community, form=form, status_code=form_status(form))
+
+
 @bp.post("/<int:session_id>/adjourn")
 @login_required
 def adjourn(slug: str, session_id: int):
@@ -576,6 +601,7 @@ def _minutes_context(session: ConsultationSession) -> dict:
         "motions_by_item": {item.id: [m for m in motions if m.item_id == item.id] for item in session.items},
         "corrections": services.corrections_of(session), "explain": services.explain,
         "members": [m.user for m in session.council.members] if session.council is not None else [],
+        "notices": notification_events.member_notices(session) if session.is_council_meeting else [],
         "fingerprint": audit.fingerprint(session, "minutes.published", "minutes.corrected"),
     }
 

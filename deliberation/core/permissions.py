@@ -206,6 +206,12 @@ def can_manage_ballots(user, round_) -> bool:
     return can_run_rounds(user, round_.community)
 
 
+def can_plan_voting_close(user, round_) -> bool:
+    """Announce when voting is planned to close: before voting opens or while it is open."""
+    return (round_.phase.value in ("collecting", "screening", "branch_review", "voting")
+            and round_.voting_closed_at is None and can_manage_ballots(user, round_))
+
+
 def can_see_results(round_) -> bool:
     """Results and the ballot list are public once voting has closed, and not before."""
     return round_.voting_closed_at is not None
@@ -296,9 +302,14 @@ def can_run_session(user, session) -> bool:
     return can_run_sessions(user, session.community)
 
 
+def can_cancel_session(user, session) -> bool:
+    """Call the session off, before it starts (the secretary)."""
+    return session.status.value in ("draft", "noticed") and can_run_session(user, session)
+
+
 def can_view_session(user, session) -> bool:
-    """Noticed sessions are public; drafts are the secretary's."""
-    return session.status.value != "draft" or can_run_session(user, session)
+    """Noticed sessions are public (cancelled ones too); drafts are the secretary's."""
+    return session.is_public or can_run_session(user, session)
 
 
 def is_session_attendee_type(user, session) -> bool:

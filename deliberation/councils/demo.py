@@ -12,6 +12,7 @@ from deliberation.consultations.models import CountMethod, SessionKind, VoteChoi
 from deliberation.core.models import utcnow
 from deliberation.councils import services
 from deliberation.councils.models import SeatType
+from deliberation.extensions import db
 
 SEATS = [SeatType.party_committee, SeatType.residents_committee, SeatType.residents_committee, SeatType.deputy,
          SeatType.organisation] + [SeatType.elected_resident] * 10
@@ -39,6 +40,7 @@ def load_demo_council(community: Community, *, admin: User, secretary: User, mem
         actor=secretary)
     sessions.notice_session(past, actor=secretary)
     past.noticed_at = now - timedelta(days=26)
+    _members_read_the_notice(past, at=now - timedelta(days=25))
     sessions.start_session(past, actor=secretary, now=now - timedelta(days=21))
     for user in seated[:13]:
         # Three members without a phone are ticked by the secretary, who then enters their votes.
@@ -79,3 +81,20 @@ def load_demo_council(community: Community, *, admin: User, secretary: User, mem
     sessions.notice_session(upcoming, actor=secretary)
     return (f"Council {council.name} {council.term_label}: {len(seated)} members; a noticed meeting in 5 days and "
             f"a past meeting with 2 motions and published minutes.")
+
+
+def _members_read_the_notice(session, *, at) -> None:
+    """Demo history: the notice was written into every member's inbox at its time and read the next day
+    (the proof that lets the past meeting start without an urgent reason)."""
+    from sqlalchemy import update
+
+    from deliberation.notifications.events import meeting_key
+    from deliberation.notifications.models import Channel, InboxItem, OutboxMessage
+
+    prefix = f"{meeting_key(session)}:"
+    db.session.execute(update(InboxItem).where(InboxItem.key.startswith(prefix, autoescape=True))
+                       .values(created_at=session.noticed_at, read_at=at))
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.key.startswith(prefix, autoescape=True),
+                                                   OutboxMessage.channel == Channel.inbox)
+                       .values(created_at=session.noticed_at, delivered_at=session.noticed_at))
+

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import select
 
 from deliberation.extensions import db
-from deliberation.notifications.models import OutboxMessage
+from deliberation.notifications.models import Channel, DeliveryStatus, InboxItem, OutboxMessage
 from deliberation.notifications.services import notify
 
 if TYPE_CHECKING:
+    from deliberation.auth.models import User
     from deliberation.communities.models import Residency
     from deliberation.consultations.models import ConsultationSession
     from deliberation.proposals.models import Round
@@ -26,14 +29,35 @@ def meeting_key(session: ConsultationSession) -> str:
     return f"meeting-noticed:{session.id}"
 
 
+def _session_audience(session: ConsultationSession) -> tuple[list[int], str] | None:
+    """Who hears of a session, and the prefix of its kinds: a council meeting's members ("meeting_"); the
+    verified residents of the community for an open consultation or a hearing ("session_")."""
+    from deliberation.communities.models import Residency, ResidencyStatus
+
+    if session.is_council_meeting:
+        if session.council is None:
+            return None
+        return [member.user_id for member in session.council.members], "meeting_"
+    residents = db.session.scalars(select(Residency.user_id).where(
+        Residency.community_id == session.community_id, Residency.status == ResidencyStatus.verified)).all()
+    return list(residents), "session_"
+
+
+def _session_context(session: ConsultationSession) -> dict:
+    return {"title": session.title, "starts_at": session.starts_at, "place": session.place,
+            "kind": session.kind.value, "reason": session.cancel_reason or ""}
+
+
 def meeting_noticed(session: ConsultationSession) -> None:
-    """A council meeting's notice went out: tell every member of the council."""
-    if not session.is_council_meeting or session.council is None:
+    """A session's notice went out: tell every member of the council (a council meeting) or every verified
+    resident of the community (an open consultation or a hearing)."""
+    audience = _session_audience(session)
+    if audience is None:
         return
-    notify([member.user_id for member in session.council.members], "meeting_noticed", key=meeting_key(session),
+    recipients, prefix = audience
+    notify(recipients, f"{prefix}noticed", key=meeting_key(session),
            link=path_for("consultations.detail", slug=session.community.slug, session_id=session.id),
-           context={"title": session.title, "starts_at": session.starts_at, "place": session.place},
-           community_id=session.community_id)
+           context=_session_context(session), community_id=session.community_id)
 
 
 def notice_deliveries(session: ConsultationSession) -> list[OutboxMessage]:
@@ -42,6 +66,56 @@ def notice_deliveries(session: ConsultationSession) -> list[OutboxMessage]:
     return list(db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.key.startswith(f"{meeting_key(session)}:", autoescape=True))
         .order_by(OutboxMessage.user_id, OutboxMessage.channel)))
+
+
+@dataclass
+class MemberNotice:
+    """When one council member got a meeting's notice, per channel (None: not delivered, or not sent
+    on that channel).
+
+    "Notified" is the earliest of: the e-mail or the SMS handed to the mail server or the SMS gateway
+    (the off-site deliveries, which reach the member without their opening the site), or the notice
+    read in the in-app inbox. The inbox item alone is written when the notice is published and proves
+    only that the site showed it to whoever looked; a member who neither opened the inbox nor has an
+    address that took a message was not proven notified."""
+
+    user: User
+    inbox_at: datetime | None = None  # written into the inbox (the notice's commit)
+    read_at: datetime | None = None  # the inbox item opened
+    email_at: datetime | None = None
+    sms_at: datetime | None = None
+
+    @property
+    def notified_at(self) -> datetime | None:
+        return min((t for t in (self.email_at, self.sms_at, self.read_at) if t is not None), default=None)
+
+
+def member_notices(session: ConsultationSession) -> list[MemberNotice]:
+    """Every current member of the meeting's council with their notice times (two queries)."""
+    if session.council is None:
+        return []
+    notices = {member.user_id: MemberNotice(member.user) for member in session.council.members}
+    for row in notice_deliveries(session):
+        notice = notices.get(row.user_id)
+        if notice is None or row.status != DeliveryStatus.sent:
+            continue
+        attribute = {Channel.inbox: "inbox_at", Channel.email: "email_at", Channel.sms: "sms_at"}[row.channel]
+        setattr(notice, attribute, row.delivered_at)
+    for user_id, read_at in db.session.execute(
+            select(InboxItem.user_id, InboxItem.read_at)
+            .where(InboxItem.key.startswith(f"{meeting_key(session)}:", autoescape=True))):
+        if user_id in notices:
+            notices[user_id].read_at = read_at
+    return list(notices.values())
+
+
+def not_notified_in_time(session: ConsultationSession, start: datetime) -> list[User]:
+    """The members not notified at least the council's notice period before `start` (UTC)."""
+    if not session.is_council_meeting or session.council is None:
+        return []
+    deadline = start - timedelta(days=session.council.notice_days)
+    return [notice.user for notice in member_notices(session)
+            if notice.notified_at is None or notice.notified_at > deadline]
 
 
 def voting_opened(round_: Round) -> None:
@@ -53,6 +127,26 @@ def voting_opened(round_: Round) -> None:
     notify(voters, "voting_opened", key=f"voting-opened:{round_.id}",
            link=path_for("votes.ballot", slug=round_.community.slug, round_id=round_.id),
            context={"round": round_.title}, community_id=round_.community_id)
+
+
+def voting_closing(round_: Round) -> int:
+    """Voting closes within 24 hours: tell the eligible residents who have not voted (nor their household,
+    in a per-household round). Only who took part is read, never a ballot. Returns how many were told."""
+    from deliberation.communities.models import Residency, ResidencyStatus
+    from deliberation.votes.models import BallotParticipation
+
+    voted = select(BallotParticipation.user_id).where(BallotParticipation.round_id == round_.id)
+    query = select(Residency.user_id).where(
+        Residency.community_id == round_.community_id, Residency.status == ResidencyStatus.verified,
+        Residency.user_id.not_in(voted))
+    if round_.ballot_per_household:
+        query = query.where(Residency.household_key.not_in(
+            select(BallotParticipation.eligibility_key).where(BallotParticipation.round_id == round_.id)))
+    residents = sorted(set(db.session.scalars(query)))
+    notify(residents, "voting_closing", key=f"voting-closing:{round_.id}:{round_.voting_closes_at:%Y%m%dT%H%M}",
+           link=path_for("votes.ballot", slug=round_.community.slug, round_id=round_.id),
+           context={"round": round_.title, "closes_at": round_.voting_closes_at}, community_id=round_.community_id)
+    return len(residents)
 
 
 def residency_decided(residency: Residency) -> None:
@@ -68,16 +162,30 @@ def residency_decided(residency: Residency) -> None:
 
 
 def meeting_changed(session: ConsultationSession) -> None:
-    """A noticed council meeting's time, place or title changed: tell every member again."""
+    """A noticed session's time, place or title changed: tell its audience again."""
     from deliberation.core.models import utcnow
 
-    if session.status.value != "noticed" or not session.is_council_meeting or session.council is None:
+    audience = _session_audience(session) if session.status.value == "noticed" else None
+    if audience is None:
         return
-    notify([member.user_id for member in session.council.members], "meeting_changed",
-           key=f"meeting-changed:{session.id}:{utcnow():%Y%m%dT%H%M%S%f}",
+    recipients, prefix = audience
+    notify(recipients, f"{prefix}changed", key=f"meeting-changed:{session.id}:{utcnow():%Y%m%dT%H%M%S%f}",
            link=path_for("consultations.detail", slug=session.community.slug, session_id=session.id),
-           context={"title": session.title, "starts_at": session.starts_at, "place": session.place},
-           community_id=session.community_id)
+           context=_session_context(session), community_id=session.community_id)
+
+
+def meeting_cancelled(session: ConsultationSession) -> None:
+    """A noticed session was cancelled: tell those who were told of it, with the reason. A draft was never
+    announced: cancelling it tells no one."""
+    if session.noticed_at is None:
+        return
+    audience = _session_audience(session)
+    if audience is None:
+        return
+    recipients, prefix = audience
+    notify(recipients, f"{prefix}cancelled", key=f"meeting-cancelled:{session.id}",
+           link=path_for("consultations.detail", slug=session.community.slug, session_id=session.id),
+           context=_session_context(session), community_id=session.community_id)
 
 
 def survey_opened(survey) -> None:

@@ -10,10 +10,33 @@ from email.utils import formatdate
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 _SALT = "notifications-unsubscribe"
+_CONFIRM_SALT = "notifications-email-confirm"
 ALL_KINDS = "*"  # an unsubscribe token for every kind of event (a digest's link)
+CONFIRM_KIND = "email_confirm"  # the e-mail that proves an address: asked for, so no unsubscribe link
+CONFIRM_MAX_AGE = 7 * 24 * 3600  # seconds a confirmation link works
+
+
+def confirm_token(user_id: int, address: str) -> str:
+    """A signed, expiring token that proves `user_id` receives mail at `address`."""
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_CONFIRM_SALT).dumps([user_id, address])
+
+
+def read_confirm_token(token: str) -> tuple[int, str] | None:
+    """The (user id, address) a confirmation token names, or None if it is not ours or has expired."""
+    try:
+        user_id, address = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_CONFIRM_SALT).loads(
+            token, max_age=CONFIRM_MAX_AGE)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return (user_id, address) if isinstance(user_id, int) and isinstance(address, str) else None
+
+
+def confirm_url(user_id: int, address: str) -> str:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/notifications/confirm-email/{confirm_token(user_id, address)}"
 
 
 def unsubscribe_token(user_id: int, kind: str) -> str:
@@ -40,9 +63,11 @@ def build_message(*, to: str, subject: str, body: str, key: str, user_id: int, k
     """The e-mail for one outbox row; its Message-ID comes from the delivery key, so that a resend
     after a crash carries the same id and mail clients show it once."""
     config = current_app.config
-    url = unsubscribe_url(user_id, kind)
+    url = None if kind == CONFIRM_KIND else unsubscribe_url(user_id, kind)
     with force_locale(locale):
-        footer = gettext("To stop e-mails like this one: %(url)s", url=url)
+        footer = (gettext("To stop e-mails like this one: %(url)s", url=url) if url else
+                  gettext("You get this e-mail because this address was entered on the site. If that was not "
+                          "you, ignore it: nothing more is sent to it."))
     message = EmailMessage()
     message["From"] = config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
@@ -50,8 +75,9 @@ def build_message(*, to: str, subject: str, body: str, key: str, user_id: int, k
     message["Date"] = formatdate(localtime=False)
     domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
     message["Message-ID"] = f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
-    message["List-Unsubscribe"] = f"<{url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
+    if url:
+        message["List-Unsubscribe"] = f"<{url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
     message.set_content(f"{body}\n\n--\n{footer}\n")
     return message
 

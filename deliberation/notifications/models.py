@@ -81,6 +81,8 @@ class NotificationSettings(db.Model):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     email: Mapped[str] = mapped_column(String(200), default="")
+    # When the person opened the link sent to `email`: nothing else is e-mailed to an unproven address.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
     quiet_from: Mapped[int] = mapped_column(Integer, default=22)  # hour, Asia/Shanghai
     quiet_until: Mapped[int] = mapped_column(Integer, default=7)
     # E-mails (except emergencies) wait for one message a day at DIGEST_HOUR, Beijing time.

@@ -56,8 +56,8 @@ def notify(recipients: Iterable[User | int], kind: str, *, key: str, link: str =
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         inbox_rows, outbox_rows = [], []
-        for user_id, locale, phone, email, quiet_from, quiet_until, digest, pref_email, pref_sms in _recipients(
-                chunk, kind):
+        for user_id, locale, phone, email, confirmed, quiet_from, quiet_until, digest, pref_email, pref_sms in (
+                _recipients(chunk, kind)):
             locale = locale if locale in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
             if locale not in rendered:
                 rendered[locale] = render(spec, locale, context)
@@ -74,7 +74,7 @@ def notify(recipients: Iterable[User | int], kind: str, *, key: str, link: str =
             due = now if emergency else after_quiet_hours(now, quiet_from, quiet_until)
             wants_email = spec.email if pref_email is None else pref_email
             wants_sms = spec.sms if pref_sms is None else pref_sms
-            if email and wants_email:
+            if email and confirmed and wants_email:  # only to an address proven by its link
                 held = bool(digest) and not emergency
                 outbox_rows.append({**common, "channel": Channel.email.value, "key": f"{row_key}:email",
                                     "address": email, "status": DeliveryStatus.pending.value, "digest": held,
@@ -92,11 +92,12 @@ def notify(recipients: Iterable[User | int], kind: str, *, key: str, link: str =
 
 
 def _recipients(user_ids: list[int], kind: str):
-    """(id, locale, phone, e-mail, quiet hours, digest, e-mail and SMS preference for `kind`) in one query."""
+    """(id, locale, phone, e-mail, when it was proven, quiet hours, digest, e-mail and SMS preference for
+    `kind`) in one query."""
     settings, pref = NotificationSettings, NotificationPreference
     return db.session.execute(
-        select(User.id, User.locale, User.phone, settings.email, settings.quiet_from, settings.quiet_until,
-               settings.daily_digest, pref.email, pref.sms)
+        select(User.id, User.locale, User.phone, settings.email, settings.email_confirmed_at, settings.quiet_from,
+               settings.quiet_until, settings.daily_digest, pref.email, pref.sms)
         .outerjoin(settings, settings.user_id == User.id)
         .outerjoin(pref, (pref.user_id == User.id) & (pref.kind == kind))
         .where(User.id.in_(user_ids), User.active.is_(True))

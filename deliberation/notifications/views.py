@@ -16,7 +16,7 @@ from deliberation.extensions import csrf, db
 from deliberation.notifications import preferences, services
 from deliberation.notifications.forms import SettingsForm
 from deliberation.notifications.kinds import KINDS
-from deliberation.notifications.mail import ALL_KINDS, read_unsubscribe_token
+from deliberation.notifications.mail import ALL_KINDS, read_confirm_token, read_unsubscribe_token
 from deliberation.notifications.models import OutboxMessage
 
 bp = Blueprint("notifications", __name__)
@@ -83,7 +83,39 @@ def settings():
             return redirect_to(url_for("notifications.settings"))
     status = 422 if request.method == "POST" else 200
     return render_page("notifications/preferences.html", "notifications/preferences.html", status_code=status,
-                       form=form, choices=choices)
+                       form=form, choices=choices, saved=saved)
+
+
+@bp.post("/notifications/confirm-email/resend")
+@login_required
+def resend_confirmation():
+    """E-mail the confirmation link again (at most one a minute)."""
+    preferences.send_email_confirmation(current_user)
+    db.session.commit()
+    flash(_("We sent the link again. Open it from your mailbox."), "success")
+    return redirect_to(url_for("notifications.settings"))
+
+
+@bp.route("/notifications/confirm-email/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    """The link in the confirmation e-mail: asks once (mail scanners open links), the POST proves the address."""
+    named = read_confirm_token(token)
+    user = db.session.get(User, named[0]) if named else None
+    if user is None:
+        return render_page("notifications/confirm_email.html", "notifications/confirm_email.html", address="",
+                           token=token, done=False, invalid=True, status_code=404)
+    done = False
+    if request.method == "POST":
+        try:
+            preferences.confirm_email(user, named[1])
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            done = True
+    return render_page("notifications/confirm_email.html", "notifications/confirm_email.html", address=named[1],
+                       token=token, done=done, invalid=False)
 
 
 @bp.get("/notifications/unsubscribe/<token>")

@@ -130,9 +130,20 @@ def _deliver(deliverer: Deliverer, group: list) -> None:
     db.session.commit()
 
 
-def run_forever(*, interval: float = 5.0, should_stop=lambda: False) -> None:
-    """Deliver until `should_stop()`: whole batches back to back, then a pause of `interval` seconds."""
+def run_forever(*, interval: float = 5.0, should_stop=lambda: False, clock=time.monotonic) -> None:
+    """Deliver until `should_stop()`: whole batches back to back, then a pause of `interval` seconds; the
+    periodic jobs (`periodic.JOBS`) at the start and then at most once every `periodic.INTERVAL_SECONDS`."""
+    from deliberation.notifications import periodic
+
+    last_jobs = None
     while not should_stop():
+        if last_jobs is None or clock() - last_jobs >= periodic.INTERVAL_SECONDS:
+            last_jobs = clock()
+            try:
+                periodic.run_jobs()  # each job commits or rolls back on its own
+            except Exception:  # a lost database connection must not end the worker
+                log.exception("periodic jobs failed")
+                db.session.rollback()
         try:
             claimed = run_once()
         except Exception:  # a lost database connection must not end the worker

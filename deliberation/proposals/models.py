@@ -147,6 +147,10 @@ class Round(TimestampMixin, db.Model):
     must_fit_budget: Mapped[bool] = mapped_column(Boolean, default=True)
     counting_rule: Mapped[CountingRule] = mapped_column(string_enum(CountingRule), default=CountingRule.greedy)
     voting_closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The announced end of voting (UTC): shown on the round and the ballot, and the clock of the
+    # "voting closes within 24 hours" reminder. The secretary still closes the vote (paper ballots).
+    voting_closes_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closing_reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     resolution_note: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -35,6 +36,14 @@ class BallotRulesForm(FlaskForm):
     must_fit_budget = BooleanField(_l("The chosen projects must fit the budget together"))
     counting_rule = SelectField(_l("Counting rule"), choices=[SelectChoice(r.value, label) for r, label in
                                                              RULE_LABELS.items()])
+
+
+class VotingCloseForm(FlaskForm):
+    closes_at = DateTimeLocalField(_l("Voting is planned to close at (Beijing time)"), format="%Y-%m-%dT%H:%M",
+                                   validators=[Optional()],
+                                   description=_l("Leave empty for no announced time. Residents who have not "
+                                                  "voted are reminded within 24 hours of it; the secretary "
+                                                  "still closes the vote."))
 
 
 class PaperVoterForm(FlaskForm):

@@ -12,6 +12,7 @@ import logging
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
@@ -55,6 +56,23 @@ def set_ballot_rules(round_: Round, *, per_household: bool, max_approvals: int |
     db.session.flush()
     audit.record("round.ballot_rules", round_, actor=actor, community=round_.community,
                  summary=f"household={per_household} max={max_approvals} fit={must_fit_budget} rule={counting_rule}")
+
+
+def set_voting_close(round_: Round, *, closes_at: datetime | None, actor: User, now: datetime | None = None) -> None:
+    """Announce when voting is planned to close (UTC; None: no announced time), before or while voting is
+    open. Residents who have not voted are reminded within 24 hours of it (notifications.jobs); the
+    secretary still closes the vote (close_voting), after the paper ballots are reconciled."""
+    if round_.phase not in (*PHASES_BEFORE_VOTING, RoundPhase.voting) or round_.voting_closed_at is not None:
+        raise DomainError(_l("Voting in this round has closed."))
+    now = now or utcnow()
+    if closes_at is not None and closes_at <= now:
+        raise DomainError(_l("The planned close must be in the future."), field="closes_at", status_code=422)
+    if closes_at != round_.voting_closes_at:
+        round_.voting_closes_at = closes_at
+        round_.closing_reminder_sent_at = None  # a new time gets its own reminder
+    db.session.flush()
+    audit.record("round.voting_close_planned", round_, actor=actor, community=round_.community,
+                 summary=f"{closes_at:%Y-%m-%d %H:%M} UTC" if closes_at else "no planned close")
 
 
 # --- checking a ballot ----------------------------------------------------------------

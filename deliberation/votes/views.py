@@ -7,6 +7,7 @@ import io
 
 from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_babel import gettext as _
+from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user, login_required
 from openpyxl import Workbook
 from wtforms import SelectChoice
@@ -32,6 +33,7 @@ from deliberation.votes.forms import (
     PaperSheetForm,
     PaperVoterForm,
     ReceiptForm,
+    VotingCloseForm,
     WithdrawPaperVoterForm,
 )
 from deliberation.votes.models import BallotParticipation, PaperEntry
@@ -157,6 +159,29 @@ def ballot_rules(slug: str, round_id: int):
             return redirect_to(url_for("proposals.round_detail", slug=slug, round_id=round_id))
     return render_page("votes/rules.html", "votes/rules.html", community=round_.community, round=round_, form=form,
                        locked=round_.phase not in services.PHASES_BEFORE_VOTING, status_code=form_status(form))
+
+
+@bp.route("/voting-close", methods=["GET", "POST"])
+@login_required
+def voting_close(slug: str, round_id: int):
+    """Announce (or change, or remove) when voting is planned to close."""
+    round_ = get_round(slug, round_id)
+    require(perm.can_plan_voting_close(current_user, round_))
+    form = VotingCloseForm()
+    if request.method == "GET" and round_.voting_closes_at is not None:
+        form.closes_at.data = to_user_timezone(round_.voting_closes_at).replace(tzinfo=None)
+    if form.validate_on_submit():
+        closes_at = to_utc(form.closes_at.data).replace(tzinfo=None) if form.closes_at.data else None
+        try:
+            services.set_voting_close(round_, closes_at=closes_at, actor=current_user)
+        except DomainError as error:
+            fail_form(form, error)
+        else:
+            db.session.commit()
+            flash(_("The planned close of voting is saved."), "success")
+            return redirect_to(url_for("proposals.round_detail", slug=slug, round_id=round_id))
+    return render_page("votes/voting_close.html", "votes/voting_close.html", community=round_.community,
+                       round=round_, form=form, status_code=form_status(form))
 
 
 def _paper_page(round_: Round, voter_form: PaperVoterForm, sheet_form: PaperSheetForm, *, status_code: int = 200):

@@ -15,6 +15,7 @@ from deliberation.core.errors import DomainError
 from deliberation.core.models import utcnow
 from deliberation.councils.rules import Outcome
 from deliberation.extensions import db
+from deliberation.notifications.services import mark_read
 from deliberation.proposals.models import ProposalStatus, RoundPhase
 from deliberation.votes import services as votes
 from tests.councils.factories import make_session, members, start
@@ -34,7 +35,12 @@ def test_council_meeting_cannot_start_before_the_notice_period_without_an_urgent
         services.start_session(session, actor=world.secretary)
     assert error.value.field == "urgent_reason"
     assert session.status == SessionStatus.noticed
-    services.start_session(session, actor=world.secretary, now=utcnow() + timedelta(days=3, minutes=1))
+    later = utcnow() + timedelta(days=3, minutes=1)
+    with pytest.raises(DomainError):  # the period has run, but no member was proven notified
+        services.start_session(session, actor=world.secretary, now=later)
+    for member in council.members:  # every member read the notice in the inbox
+        mark_read(member.user)
+    services.start_session(session, actor=world.secretary, now=later)
     assert session.status == SessionStatus.in_session and session.urgent_reason is None
 
 

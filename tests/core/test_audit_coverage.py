@@ -124,6 +124,8 @@ def run_meeting_services(community, *, admin, secretary, party, resident, passwo
                          actor=secretary)
     sessions.move_item(second, offset=-1, actor=secretary)
     sessions.remove_item(doomed, actor=secretary)
+    called_off = sessions.create_session(community, fields=fields, council=council, actor=secretary)
+    sessions.cancel_session(called_off, reason="合并到下次会议", actor=secretary)
     sessions.notice_session(session, actor=secretary)
     sessions.start_session(session, urgent_reason="紧急", actor=secretary)
     sessions.set_current_item(session, first, actor=secretary)
@@ -158,6 +160,7 @@ def run_round_services(community, *, admin, secretary, party, resident) -> None:
     """Round, ballot, moderation and role services the demo does not all run."""
     from deliberation.communities import services as communities
     from deliberation.communities.models import Role
+    from deliberation.core.models import utcnow
     from deliberation.proposals import services as rounds
     from deliberation.proposals.models import CountingRule, RoundPhase
     from deliberation.votes import services as votes
@@ -178,6 +181,7 @@ def run_round_services(community, *, admin, secretary, party, resident) -> None:
     rounds.moderate_comment(comment, hide=True, actor=secretary, reason="与项目无关的内容")
     votes.set_ballot_rules(round_, per_household=False, max_approvals=2, must_fit_budget=True,
                            counting_rule=CountingRule.greedy, actor=secretary)
+    votes.set_voting_close(round_, closes_at=utcnow() + timedelta(days=30), actor=secretary)
     move_to(round_, RoundPhase.screening, secretary)
     rounds.reject_proposal(rejected, actor=secretary, reason="不属于民生微实事范围")
     move_to(round_, RoundPhase.branch_review, secretary)

@@ -9,6 +9,7 @@ from email import message_from_bytes, policy
 import pytest
 from aiosmtpd.controller import Controller
 
+from deliberation.core.models import utcnow
 from deliberation.extensions import db
 from deliberation.notifications.models import NotificationSettings
 
@@ -57,10 +58,10 @@ def smtp(app, monkeypatch):
 
 
 def with_email(user, address: str | None = None, **settings) -> str:
-    """Give `user` an e-mail address for notifications; returns it. No quiet hours unless given, so
+    """Give `user` a proven e-mail address for notifications; returns it. No quiet hours unless given, so
     that deliveries do not depend on the hour the tests run at."""
     address = address or f"{user.login}@example.org"
-    settings = {"quiet_from": 0, "quiet_until": 0, **settings}
+    settings = {"quiet_from": 0, "quiet_until": 0, "email_confirmed_at": utcnow(), **settings}
     db.session.add(NotificationSettings(user_id=user.id, email=address, **settings))
     db.session.flush()
     return address

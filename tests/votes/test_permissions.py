@@ -45,6 +45,8 @@ OPEN_ROUTES = [
     ("POST", "/paper/voters/{voter}/withdraw", lambda p: {"reason": "选票遗失，无法录入"}, RUNNERS),
     ("GET", "/turnout", None, EVERYONE),
     ("GET", "/ballot-rules", None, RUNNERS),
+    ("GET", "/voting-close", None, RUNNERS),
+    ("POST", "/voting-close", lambda p: {"closes_at": "2099-01-01T20:00"}, RUNNERS),
 ]
 CLOSED_ROUTES = [
     ("GET", "/results", None, EVERYONE),
@@ -56,6 +58,7 @@ CLOSED_ROUTES = [
     ("GET", "/ballots.pb", None, EVERYONE),
     ("GET", "/results/override", None, RUNNERS),
     ("POST", "/results/override", lambda p: {"winners": [p.id], "reason": "议事会决定调整结果的理由"}, RUNNERS),
+    ("GET", "/voting-close", None, set()),  # voting has closed: no one changes its planned close
 ]
 
 
