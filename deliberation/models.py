@@ -21,6 +21,7 @@ from deliberation.consultations.models import (  # noqa: F401
 from deliberation.core.audit import AuditEvent  # noqa: F401
 from deliberation.core.audit_anchors import AuditAnchor  # noqa: F401
 from deliberation.core.secrecy import SealedRow, SealKey  # noqa: F401
+from deliberation.core.uploads import StoredFile  # noqa: F401
 from deliberation.councils.models import Council, CouncilMember  # noqa: F401
 from deliberation.evaluations.models import (  # noqa: F401
     Criterion,

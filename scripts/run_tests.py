@@ -2,7 +2,9 @@
 
 PostgreSQL runs when its binaries are found (or fails when REQUIRE_POSTGRES=1 and they are not);
 the PostgreSQL suite also starts a throwaway redis-server, as a deployment with several workers
-has, and the rate limits are counted there (required when REQUIRE_POSTGRES=1 or REQUIRE_REDIS=1);
+has, and the rate limits are counted there (required when REQUIRE_POSTGRES=1 or REQUIRE_REDIS=1); with
+both, tests/deploy runs two gunicorn app hosts behind nginx from deploy/ (nginx required when
+REQUIRE_POSTGRES=1);
 the browser suite runs when /usr/bin/chromium exists (or fails when REQUIRE_BROWSER=1).
 """
 
@@ -164,6 +166,13 @@ def run_postgres(extra: list[str]) -> int:
     redis_server, redis_env, status = start_redis()
     if status:
         return status
+    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+        if _flag("REQUIRE_POSTGRES"):
+            print("REQUIRE_POSTGRES=1 but nginx was not found (the two-host test needs it)", file=sys.stderr)
+            if redis_server is not None:
+                redis_server.stop()
+            return 1
+        print("nginx not found: the two-host test (tests/deploy) is skipped")
     cluster = ThrowawayCluster(bin_dir)
     started = time.monotonic()
     try:

@@ -4,6 +4,12 @@ Only JPEG, PNG and WebP are accepted, whatever the file is called. Re-encoding d
 can hold a phone's GPS position), ICC profiles and anything hidden after the image data; the image
 is turned upright first and shrunk to at most MAX_SIDE pixels on its longer side. Every area that
 takes photos (proposals, progress updates, evaluation evidence) goes through clean_image.
+
+The cleaned images are stored in the database (table stored_files), added to the same transaction
+as the rows that name them: a photo exists exactly when its row was committed (no orphan files
+when a request fails, no photo lost when one is removed and the removal fails), and every app host
+serves every photo, whichever host received it. Names are random and never reused for other
+content, so responses carry the name as their ETag and may be cached as immutable.
 """
 
 from __future__ import annotations
@@ -12,15 +18,17 @@ import io
 import secrets
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import datetime
 
-from flask import Blueprint, current_app, g, has_app_context, send_from_directory
+from flask import Blueprint, Response, abort, request
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy import DateTime, Index, LargeBinary, String, delete, select
+from sqlalchemy.orm import Mapped, mapped_column
 
 from deliberation.core.errors import DomainError
+from deliberation.core.models import utcnow
+from deliberation.extensions import db
 
 MAX_BYTES = 5 * 1024 * 1024
 # Checked from the header, before decoding: a 36-megapixel PNG of a few kilobytes costs seconds of CPU.
@@ -93,6 +101,28 @@ def clean_image(data: bytes, *, field: str = "photos") -> CleanImage:
     return CleanImage(out.getvalue(), content_type, extension, image.width, image.height)
 
 
+# Areas of stored_files: who may see a file is decided by the route that serves its area.
+PUBLIC = "public"      # proposal and progress photos, served to anyone at /uploads/<name>
+EVIDENCE = "evidence"  # evaluation evidence, served by the evaluations area to those who may see it
+PENDING = "pending"    # photos kept for a form shown again (core/upload_stash.py), never served
+
+PUBLIC_MAX_AGE = 60 * 60 * 24 * 30
+
+
+class StoredFile(db.Model):
+    """One stored image: its bytes, in the database shared by every host."""
+
+    __tablename__ = "stored_files"
+    __table_args__ = (Index("ix_stored_files_area_created_at", "area", "created_at"),)
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    area: Mapped[str] = mapped_column(String(20))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 @dataclass(frozen=True)
 class StoredImage:
     filename: str
@@ -101,65 +131,59 @@ class StoredImage:
     size: int
 
 
-def upload_dir() -> Path:
-    folder = Path(current_app.config.get("UPLOAD_DIR") or Path(current_app.config["INSTANCE_DIR"]) / "uploads")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def random_name(extension: str) -> str:
+    return f"{secrets.token_urlsafe(18)}.{extension}"
 
 
-def store_clean(clean: CleanImage, folder: Path) -> str:
-    """Write a cleaned image under a random name in `folder` and return the name.
-    The file is deleted again if the transaction that should reference it does not commit."""
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_urlsafe(18)}.{clean.extension}"
-    (folder / name).write_bytes(clean.data)
-    if has_app_context():
-        _files()["written"].append(folder / name)
+def store_clean(clean: CleanImage, area: str = PUBLIC, *, name: str | None = None) -> str:
+    """Add a cleaned image to the session's transaction under a random name (or `name`) and return
+    the name: it is stored if and only if that transaction commits."""
+    name = name or random_name(clean.extension)
+    db.session.add(StoredFile(name=name, area=area, content_type=clean.content_type, size=len(clean.data),
+                              data=clean.data))
     return name
 
 
 def store_image(data: bytes, *, field: str = "photos") -> StoredImage:
-    """Check, clean and save one public image; return where it went."""
+    """Check, clean and store one public image; return its name and size."""
     clean = clean_image(data, field=field)
-    return StoredImage(store_clean(clean, upload_dir()), clean.width, clean.height, len(clean.data))
+    return StoredImage(store_clean(clean, PUBLIC), clean.width, clean.height, len(clean.data))
 
 
 def delete_after_commit(filename: str) -> None:
-    """Delete a stored photo once the transaction that removed its row commits (not before:
-    if that transaction fails, the photo is still shown)."""
-    _files()["discarded"].append(upload_dir() / Path(filename).name)
+    """Delete a stored public photo with the transaction that removed its row: once it commits the
+    photo is no longer served; if it fails, the photo is still there."""
+    db.session.execute(delete(StoredFile).where(StoredFile.name == filename, StoredFile.area == PUBLIC))
 
 
-# Files follow the database transaction. A photo is written before the row naming it is committed:
-# when the request fails instead (a later photo refused, a rule broken), nothing else would ever
-# delete it. Files written in an app context are kept once the session commits and deleted when
-# the context ends without a commit; files discarded are deleted once the deletion commits.
-
-def _files() -> dict[str, list[Path]]:
-    return g.setdefault("_upload_files", {"written": [], "discarded": []})
+def read(name: str, area: str) -> bytes | None:
+    """The stored bytes of `name` in `area`, or None."""
+    return db.session.scalar(select(StoredFile.data).where(StoredFile.name == name, StoredFile.area == area))
 
 
-@event.listens_for(Session, "after_commit")
-def _files_committed(session: Session) -> None:
-    files = g.get("_upload_files") if has_app_context() else None
-    if files:
-        files["written"].clear()
-        for path in files["discarded"]:
-            path.unlink(missing_ok=True)
-        files["discarded"].clear()
-
-
-def remove_uncommitted_files(_error: BaseException | None = None) -> None:
-    """Teardown of every app context: delete the files whose rows were never committed."""
-    for path in g.pop("_upload_files", {}).get("written", []):
-        path.unlink(missing_ok=True)
+def file_response(name: str, area: str, *, max_age: int, public: bool = True, immutable: bool = False,
+                  content_type: str | None = None) -> Response:
+    """The stored file as a response, 404 if there is none. The random name is the ETag (a name is
+    never reused for other content): a browser that has it gets 304 without the bytes being sent."""
+    row = db.session.execute(select(StoredFile.data, StoredFile.content_type)
+                             .where(StoredFile.name == name, StoredFile.area == area)).first()
+    if row is None:
+        abort(404)
+    response = Response(row.data, mimetype=content_type or row.content_type)
+    response.set_etag(name)
+    if public:
+        response.cache_control.public = True
+        response.cache_control.max_age = max_age
+        response.cache_control.immutable = immutable
+    else:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response.make_conditional(request)
 
 
 bp = Blueprint("uploads", __name__)
-bp.record_once(lambda state: state.app.teardown_appcontext(remove_uncommitted_files))
 
 
 @bp.get("/uploads/<name>")
 def serve(name: str):
-    """Serve a stored photo; names are random, so they cannot be guessed."""
-    return send_from_directory(upload_dir(), name, max_age=60 * 60 * 24 * 30)
+    """Serve a stored public photo; names are random, so they cannot be guessed."""
+    return file_response(name, PUBLIC, max_age=PUBLIC_MAX_AGE, immutable=True)

@@ -692,14 +692,16 @@ def start_correction(evaluation: Evaluation, *, reason: str, actor: User) -> Eva
     return correction
 
 
-def add_photo(evaluation: Evaluation, *, data: bytes, caption: str, actor: User, upload_dir: Path) -> EvaluationPhoto:
-    """Attach an evidence photo to a draft (images only, at most 5 MB, metadata stripped)."""
+def add_photo(evaluation: Evaluation, *, data: bytes, caption: str, actor: User,
+              upload_dir: Path | None = None) -> EvaluationPhoto:
+    """Attach an evidence photo to a draft (images only, at most 5 MB, metadata stripped), stored in the
+    database with the row. `upload_dir` is ignored (photos were once files there); kept for old callers."""
     evaluation.require_status(EvaluationStatus.draft)
     if len(evaluation.photos) >= MAX_PHOTOS:
         raise DomainError(_l("An evaluation has at most %(n)d photos.", n=MAX_PHOTOS), field="photo", status_code=422)
     caption = _text(caption, "caption", max_length=200)
     image = photos.clean_image(data)
-    name = photos.store(image, upload_dir)
+    name = photos.store(image)
     photo = EvaluationPhoto(filename=name, content_type=image.content_type, width=image.width, height=image.height,
                             size=len(image.data), caption=caption, uploaded_by_id=actor.id)
     evaluation.photos.append(photo)
@@ -714,7 +716,7 @@ def remove_photo(photo: EvaluationPhoto, *, actor: User) -> None:
     evaluation.require_status(EvaluationStatus.draft)
     audit.record("evaluation.photo_removed", evaluation, actor=actor, community=evaluation.organisation.community,
                  summary=photo.filename)
-    # The file stays: an earlier published version may show the same photo.
+    # The stored photo stays: an earlier published version may show the same photo.
     evaluation.photos.remove(photo)
     db.session.flush()
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, make_response, request, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from wtforms import SelectChoice
 
 from deliberation.communities.models import Community, Estate
 from deliberation.communities.views import get_community
+from deliberation.core import uploads
 from deliberation.core.confirm import confirmation_page, is_confirmed
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status, optional_int
@@ -90,10 +90,6 @@ def get_rubric(community: Community, rubric_id: int) -> Rubric:
     return _in_community(db.session.get(Rubric, rubric_id), community)
 
 
-def upload_dir() -> Path:
-    return Path(current_app.config["INSTANCE_DIR"]) / "uploads" / "evaluations"
-
-
 def cooling_off() -> timedelta:
     return timedelta(hours=current_app.config.get("EVALUATION_COOLING_OFF_HOURS", 24))
 
@@ -155,10 +151,8 @@ def photo(slug: str, name: str):
         abort(404)
     require(any(can_view_evaluation(current_user, p.evaluation) for p in rows))
     public = any(p.evaluation.is_public for p in rows)
-    response = send_from_directory(upload_dir(), name, mimetype=rows[0].content_type, max_age=3600 if public else 0)
-    if not public:
-        response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return uploads.file_response(name, uploads.EVIDENCE, max_age=3600, public=public,
+                                 content_type=rows[0].content_type)
 
 
 # --- community office: organisations --------------------------------------------------
@@ -484,7 +478,7 @@ def add_photo(slug: str, evaluation_id: int):
     if photo_form.validate_on_submit():
         try:
             services.add_photo(ev, data=photo_form.photo.data.read(), caption=photo_form.caption.data,
-                               actor=current_user, upload_dir=upload_dir())
+                               actor=current_user)
         except DomainError as error:
             fail_form(photo_form, error)
         else:

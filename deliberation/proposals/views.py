@@ -111,6 +111,7 @@ def _keep_photos(form: ProposalForm) -> str | None:
         return None
     upload_stash.drop(token, request.form.getlist("drop_photo"))
     token, refused = upload_stash.put_aside(token, _files(form.photos))
+    db.session.commit()  # kept whatever happens next, and whichever host gets the next try
     form.refused_photos = [error.message for error in refused]  # shown once the form has validated
     return token
 
@@ -342,8 +343,8 @@ def propose(slug: str, round_id: int):
         except DomainError as error:
             fail_form(form, error)
         else:
-            db.session.commit()
             upload_stash.clear(stash)
+            db.session.commit()
             flash(_("Your proposal is published. Neighbours can now co-sign it."), "success")
             return redirect_to(url_for("proposals.detail", slug=slug, proposal_id=proposal.id))
     return render_page("proposals/proposal_form.html", "proposals/proposal_form.html", community=round_.community,
@@ -374,8 +375,8 @@ def edit(slug: str, proposal_id: int):
         except DomainError as error:
             fail_form(form, error)
         else:
-            db.session.commit()
             upload_stash.clear(stash)
+            db.session.commit()
             flash(_("Your changes are saved."), "success")
             return redirect_to(url_for("proposals.detail", slug=slug, proposal_id=proposal_id))
     return render_page("proposals/proposal_form.html", "proposals/proposal_form.html",

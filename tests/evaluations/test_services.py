@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from deliberation.communities import services as community_services
 from deliberation.communities.models import Role, RoleGrant
+from deliberation.core import uploads
 from deliberation.core.audit import AuditEvent, verify_chain
 from deliberation.core.errors import DomainError
 from deliberation.core.models import utcnow
@@ -372,7 +373,7 @@ def test_published_evaluations_are_immutable_and_corrected_by_a_new_version(ew, 
         services.record_evaluation(original, scores=scores_for(original, 90), narrative="", survey=survey,
                                    actor=ew.w.party)
     with pytest.raises(DomainError):
-        services.add_photo(original, data=b"", caption="", actor=ew.w.party, upload_dir=None)
+        services.add_photo(original, data=b"", caption="", actor=ew.w.party)
     with pytest.raises(DomainError, match="correction is for"):
         services.start_correction(original, reason=" ", actor=ew.w.party)
     correction = services.start_correction(original, reason="设施设备维护得分录入错误", actor=ew.w.party)
@@ -434,8 +435,8 @@ def test_a_photo_is_reencoded_without_metadata_under_a_random_name(ew, tmp_path)
     evaluation = make_evaluation(ew.firm, actor=ew.w.party)
     original = image_bytes(exif=True)
     assert b"SecretCam" in original
-    photo = services.add_photo(evaluation, data=original, caption="消防通道", actor=ew.w.party, upload_dir=tmp_path)
-    stored = (tmp_path / photo.filename).read_bytes()
+    photo = services.add_photo(evaluation, data=original, caption="消防通道", actor=ew.w.party)
+    stored = uploads.read(photo.filename, uploads.EVIDENCE)
     assert b"SecretCam" not in stored
     with Image.open(io.BytesIO(stored)) as image:
         assert image.format == "JPEG" and not image.getexif() and "icc_profile" not in image.info
@@ -445,7 +446,7 @@ def test_a_photo_is_reencoded_without_metadata_under_a_random_name(ew, tmp_path)
 @pytest.mark.parametrize("fmt,content_type", [("PNG", "image/png"), ("WEBP", "image/webp")])
 def test_png_and_webp_are_accepted(ew, tmp_path, fmt, content_type):
     evaluation = make_evaluation(ew.firm, actor=ew.w.party)
-    photo = services.add_photo(evaluation, data=image_bytes(fmt), caption="", actor=ew.w.party, upload_dir=tmp_path)
+    photo = services.add_photo(evaluation, data=image_bytes(fmt), caption="", actor=ew.w.party)
     assert photo.content_type == content_type and (photo.width, photo.height) == (64, 48)
 
 
@@ -458,8 +459,8 @@ def test_png_and_webp_are_accepted(ew, tmp_path, fmt, content_type):
 def test_files_that_are_not_photos_are_refused(ew, tmp_path, data, message):
     evaluation = make_evaluation(ew.firm, actor=ew.w.party)
     with pytest.raises(DomainError, match=message):
-        services.add_photo(evaluation, data=data, caption="", actor=ew.w.party, upload_dir=tmp_path)
-    assert list(tmp_path.iterdir()) == []
+        services.add_photo(evaluation, data=data, caption="", actor=ew.w.party)
+    assert db.session.scalar(select(func.count()).select_from(uploads.StoredFile)) == 0
 
 
 def test_gif_content_is_refused_even_if_pillow_reads_it(ew, tmp_path):
@@ -467,7 +468,7 @@ def test_gif_content_is_refused_even_if_pillow_reads_it(ew, tmp_path):
     Image.new("RGB", (10, 10)).save(out, "GIF")
     evaluation = make_evaluation(ew.firm, actor=ew.w.party)
     with pytest.raises(DomainError, match="Only JPEG"):
-        services.add_photo(evaluation, data=out.getvalue(), caption="", actor=ew.w.party, upload_dir=tmp_path)
+        services.add_photo(evaluation, data=out.getvalue(), caption="", actor=ew.w.party)
 
 
 def test_a_truncated_jpeg_is_refused(ew, tmp_path):
@@ -475,14 +476,14 @@ def test_a_truncated_jpeg_is_refused(ew, tmp_path):
     data = image_bytes(size=(400, 300))
     with pytest.raises(DomainError, match="readable"):
         services.add_photo(evaluation, data=data[: len(data) // 2], caption="", actor=ew.w.party,
-                           upload_dir=tmp_path)
+                           )
 
 
 def test_a_photo_over_5_mb_is_refused(ew, tmp_path):
     evaluation = make_evaluation(ew.firm, actor=ew.w.party)
     with pytest.raises(DomainError, match="5 MB"):
         services.add_photo(evaluation, data=image_bytes() + b"\x00" * (5 * 1024 * 1024), caption="",
-                           actor=ew.w.party, upload_dir=tmp_path)
+                           actor=ew.w.party)
 
 
 

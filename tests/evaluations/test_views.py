@@ -11,15 +11,17 @@ import re
 import pytest
 from openpyxl import load_workbook
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from deliberation.communities.models import Role
-from deliberation.core import audit
+from deliberation.core import audit, uploads
 from deliberation.core.audit import AuditEvent
+from deliberation.core.errors import DomainError
 from deliberation.evaluations import services
 from deliberation.evaluations.models import Evaluation, EvaluationStatus, Organisation
 from deliberation.extensions import db
 from tests.conftest import login_as
+from tests.core.test_shared_uploads import switch_host
 from tests.factories import make_resident
 
 from .factories import answer, closed_survey, default_rubric, make_evaluation, make_published, make_survey
@@ -375,6 +377,31 @@ def test_evidence_photos_are_private_until_published(app, client, ew, survey, as
     assert public.status_code == 200 and public.data[:2] == b"\xff\xd8"
     assert "消防通道堆物" in page_text(visitor.get(f"/c/taoyuan/evaluations/{evaluation.id}"))
     assert visitor.get("/c/other/evaluations/photos/" + photo.filename).status_code == 404
+
+
+def test_evidence_uploaded_through_one_host_is_shown_to_the_branch_by_another(app, client, ew, survey, as_user,
+                                                                             monkeypatch, tmp_path):
+    evaluation = make_evaluation(ew.firm, actor=ew.w.party, survey=survey)
+    as_user(ew.w.party)
+    response = client.post(f"/c/taoyuan/evaluations/{evaluation.id}/photos",
+                           data={"photo": (io.BytesIO(jpeg_bytes()), "IMG_0001.jpg"), "caption": "消防通道堆物"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    name = evaluation.photos[0].filename
+    switch_host(app, monkeypatch, tmp_path / "host-b")
+    served = client.get(f"/c/taoyuan/evaluations/photos/{name}")
+    assert served.status_code == 200 and served.data[:2] == b"\xff\xd8"
+    assert "no-store" in served.headers["Cache-Control"]
+    # Evidence is never served as a public upload, whatever its name.
+    assert client.get(f"/uploads/{name}").status_code == 404
+
+
+
+def test_a_refused_evidence_photo_stores_nothing(ew):
+    evaluation = make_evaluation(ew.firm, actor=ew.w.party)
+    with pytest.raises(DomainError):
+        services.add_photo(evaluation, data=b"%PDF-1.4", caption="", actor=ew.w.party)
+    assert db.session.scalar(select(func.count()).select_from(uploads.StoredFile)) == 0
 
 
 # --- exports --------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
@@ -9,8 +10,8 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from deliberation.communities.models import Role
+from deliberation.core import uploads
 from deliberation.core.errors import DomainError
-from deliberation.core.uploads import upload_dir
 from deliberation.extensions import db
 from deliberation.proposals import services
 from deliberation.proposals.models import (
@@ -115,8 +116,8 @@ def test_photos_are_reencoded_without_metadata(world, round_):
     proposal = make_proposal(round_, world.resident, photos=[jpeg_bytes(exif_gps=True), png_bytes()])
     db.session.expire(proposal, ["photos"])
     assert len(proposal.photos) == 2
-    stored = upload_dir() / proposal.photos[0].filename
-    image = Image.open(stored)
+    stored = uploads.read(proposal.photos[0].filename, uploads.PUBLIC)
+    image = Image.open(io.BytesIO(stored))
     assert image.format == "JPEG" and not image.getexif()
     assert proposal.photos[1].filename.endswith(".png")  # transparency kept
 

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from deliberation.core import audit
+from deliberation.core import audit, uploads
 from deliberation.extensions import db
 from deliberation.proposals.models import Category, Comment, Objection, Proposal, ProposalStatus, Round, RoundPhase
 from tests.factories import building
@@ -273,8 +273,8 @@ def test_proposer_sees_a_merge_on_their_own_page(client, world, as_user, round_,
 
 
 def stored_files(app) -> set[str]:
-    folder = app.config["INSTANCE_DIR"] / "uploads"
-    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+    """The names of the stored public photos."""
+    return set(db.session.scalars(select(uploads.StoredFile.name).where(uploads.StoredFile.area == uploads.PUBLIC)))
 
 
 def test_photos_of_a_refused_proposal_leave_no_file_behind(app, client, world, as_user, round_):
@@ -284,7 +284,7 @@ def test_photos_of_a_refused_proposal_leave_no_file_behind(app, client, world, a
                                         (io.BytesIO(b"not an image at all"), "3.jpg")])
     response = client.post(f"/c/taoyuan/rounds/{round_.id}/propose", data=data, content_type="multipart/form-data")
     assert response.status_code == 422 and proposals_count() == 0
-    assert stored_files(app) == before  # the first two photos were written, then removed with the rollback
+    assert stored_files(app) == before  # the first two photos are only kept for the next try (not public)
 
 
 def test_a_photo_the_proposer_removes_is_no_longer_served(app, client, world, as_user, round_):
