@@ -27,9 +27,13 @@ Rules (`RULES`), with Pabulib's names:
 * "equalshares/add1": Method of Equal Shares with cost utilities (a supporter values a project at
   its cost) completed by add-one; a project's supporters are the voters who gave it a positive
   score, whatever the vote type (see equal_shares.py);
-* "equalshares/add1-comparison": "equalshares/add1", then the comparison step used in
-  Wieliczka (see comparison.py): the plain greedy outcome replaces it when more voters prefer
-  greedy's outcome than prefer Equal Shares';
+* "equalshares/add1-comparison": the variant used in Wieliczka 2023 (Green Budget). Equal
+  Shares with cost utilities whose add-one completion does not stop at the first exhaustive
+  outcome: it raises every voter's budget by one unit at a time up to the last outcome that fits
+  the budget (pabutools: `exhaustion_by_budget_increase(..., exhaustive_stop=False)`); then the
+  comparison step (see comparison.py): the plain greedy outcome replaces it when more voters
+  prefer greedy's outcome than prefer Equal Shares'. This reproduces Wieliczka's `selected`
+  column exactly, while stopping at the first exhaustive outcome does not;
 * "equalshares-points/add1": Method of Equal Shares with cardinal utilities: a voter's utility
   for a project is the score their ballot gives it (points for cumulative ballots; 1 for
   approval and choose-1; Borda points for ordinal), completed by add-one (see
@@ -156,8 +160,9 @@ def count(budget: int, projects: Sequence[Project], ballots: Iterable[Collection
     if rule == EQUAL_SHARES_POINTS:
         return _with_scores(equal_shares_points(budget, projects, utilities, unit=unit), scores)
     supports = [frozenset(u) for u in utilities]
-    outcome = _with_scores(dataclasses.replace(equal_shares(budget, projects, supports, unit=unit),
-                                               rule=rule), scores)
+    mes = equal_shares(budget, projects, supports, unit=unit,
+                       exhaustive_stop=rule != EQUAL_SHARES_COMPARISON)
+    outcome = _with_scores(dataclasses.replace(mes, rule=rule), scores)
     if rule == EQUAL_SHARES_COMPARISON:
         fallback = greedy_walk(budget, projects, scores, rule=rule)
         return compare_with_greedy(outcome, fallback, supports)
