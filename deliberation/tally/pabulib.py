@@ -45,6 +45,7 @@ from .count import (
     scores_of,
 )
 from .explain import Outcome
+from .greedy import greedy_ranking
 from .model import Instance, Project
 
 SECTIONS = ("meta", "projects", "votes")
@@ -358,8 +359,11 @@ def _parse_voters(rows: list[list[str]], project_ids: set[str], vote_type: str) 
             points = tuple(parse_whole_number(p, f"points of voter {vid}") for p in _split_list(raw_points))
             if len(points) != len(vote):
                 raise PbFormatError(f"voter {vid!r} has {len(vote)} project(s) but {len(points)} points")
-        elif raw_points is not None:
-            record["points"] = raw_points  # kept verbatim (some ordinal files carry them)
+        elif raw_points is not None and raw_points.strip():
+            # Some ordinal files give each ranked project its points (tally_pb counts those).
+            points = tuple(parse_whole_number(p, f"points of voter {vid}") for p in _split_list(raw_points))
+            if len(points) != len(vote):
+                raise PbFormatError(f"voter {vid!r} has {len(vote)} project(s) but {len(points)} points")
         if vote_type == ORDINAL and len(set(vote)) != len(vote):
             raise PbFormatError(f"voter {vid!r} ranks a project twice")
         if vote_type == CHOOSE_1 and len(vote) > 1:
@@ -450,8 +454,9 @@ def election_from_ballots(budget: int, projects: Sequence[Project], ballots: Seq
                           max_rank: int | None = None) -> PbElection:
     """Build a PbElection to export: votes (and scores) counted, META completed.
 
-    Ballots are in `count`'s form for `vote_type`: sets of ids, point mappings (written in
-    project order, with a points column) or rankings (written best first). `scale` says how many
+    Ballots are in `count`'s form for `vote_type`: sets of ids, point mappings (written most
+    points first, with a points column; META must then hold `max_sum_points`) or rankings
+    (written best first). PROJECTS rows are written in the greedy ranking (score, cost, id). `scale` says how many
     units of budget/cost make one currency unit (100 for fen); amounts are written as decimals.
 
     Empty ballots (a voter who chose nothing) are NOT written as voters: pabulib-checker rejects
@@ -459,6 +464,8 @@ def election_from_ballots(budget: int, projects: Sequence[Project], ballots: Seq
     counts the written voters only. So a count of the exported file with Equal Shares splits
     the budget between the voters who chose something.
     """
+    if vote_type == CUMULATIVE and "max_sum_points" not in (meta or {}):
+        raise ValueError("a cumulative export needs META max_sum_points (the points each voter had)")
     utilities = ballot_utilities(projects, ballots, vote_type, max_rank)
     order = {p.id: i for i, p in enumerate(projects)}
     voters: list[PbVoter] = []
@@ -471,7 +478,7 @@ def election_from_ballots(budget: int, projects: Sequence[Project], ballots: Seq
         if vote_type == ORDINAL:
             voters.append(PbVoter(vid, tuple(ballot)))
         elif vote_type == CUMULATIVE:
-            chosen = sorted(utility, key=order.__getitem__)
+            chosen = sorted(utility, key=lambda pid: (-utility[pid], order[pid]))
             voters.append(PbVoter(vid, tuple(chosen), points=tuple(utility[pid] for pid in chosen)))
         else:
             voters.append(PbVoter(vid, tuple(sorted(utility, key=order.__getitem__))))
@@ -487,10 +494,13 @@ def election_from_ballots(budget: int, projects: Sequence[Project], ballots: Seq
         full_meta["comment"] = f"{full_meta['comment']} {note}" if "comment" in full_meta else f"#1: {note}"
     if vote_type == ORDINAL and "max_length" not in full_meta and max_rank is not None:
         full_meta["max_length"] = str(max_rank)
+    # Rows in the greedy ranking (score, then cost, then id): pabulib-checker re-sorts them by
+    # score with a stable sort, so its check of a greedy rule breaks ties as we do.
+    ranked = greedy_ranking(projects, scores_of(projects, utilities))
     return PbElection(
         meta=full_meta,
         projects=[PbProject(p.id, p.cost, p.name, supporters[p.id], int(p.id in selected),
-                            score=None if scores is None else scores[p.id]) for p in projects],
+                            score=None if scores is None else scores[p.id]) for p in ranked],
         voters=voters,
         scale=scale,
     )
@@ -517,11 +527,15 @@ def tally_pb(path: str | Path | bytes, rule: str | None = None) -> Outcome:
     threshold = election.meta_int("min_project_score_threshold")
     if rule == GREEDY_THRESHOLD and threshold is None:
         raise PbFormatError("greedy-threshold needs META min_project_score_threshold")
-    max_rank = election.meta_int("max_length") if election.vote_type == ORDINAL else None
+    vote_type, ballots = election.vote_type, election.ballots
+    max_rank = election.meta_int("max_length") if vote_type == ORDINAL else None
+    if vote_type == ORDINAL and election.voters and all(v.points is not None for v in election.voters):
+        # The file gives each ranked project its points (e.g. 4/3/2/1 by position): count those.
+        vote_type, ballots, max_rank = CUMULATIVE, [_points_ballot(v) for v in election.voters], None
     instance = election.instance
     try:
-        return count(instance.budget, instance.projects, election.ballots,
-                     vote_type=election.vote_type, rule=rule,
+        return count(instance.budget, instance.projects, ballots,
+                     vote_type=vote_type, rule=rule,
                      threshold=threshold if rule.startswith("greedy") else None,
                      max_rank=max_rank, unit=election.scale)
     except (TypeError, ValueError) as error:
@@ -537,6 +551,8 @@ def winners_from_pb(path: str | Path, rule: str | None = None) -> list[str]:
 
 def scores_from_pb(election: PbElection) -> Mapping[str, int]:
     """Each project's score computed from the file's ballots (to compare with its `score`)."""
-    max_rank = election.meta_int("max_length") if election.vote_type == ORDINAL else None
     projects = election.instance.projects
+    if election.voters and all(v.points is not None for v in election.voters):
+        return scores_of(projects, [_points_ballot(v) for v in election.voters])
+    max_rank = election.meta_int("max_length") if election.vote_type == ORDINAL else None
     return scores_of(projects, ballot_utilities(projects, election.ballots, election.vote_type, max_rank))

@@ -212,7 +212,7 @@ def test_reads_ordinal_ballots_in_rank_order() -> None:
             .replace(";2,3,3\n", "\n").replace("v2;a,b,c", "v2;c,b,a"))
     election = read_pb(text)
     assert election.ballots == [("a", "b"), ("c", "b", "a")]
-    assert dict(scores_from_pb(election)) == {"a": 3 + 1, "b": 2 + 2, "c": 3}
+    assert dict(scores_from_pb(election)) == {"a": 2 + 1, "b": 1 + 2, "c": 3}
     assert read_pb(write_pb(election)) == election
     assert "v2;c,b,a" in write_pb(election)
 
