@@ -107,16 +107,18 @@ class _Run:
         level_of = [1] * len(e.weights)
         costs, ids, lcm = e.costs, e.ids, e.lcm
         in_play = list(e.candidates)
-        lower: dict[int, Fraction] = {}
+        # Lower bounds of rho per project, as exact (numerator, denominator) ints: the rho found in
+        # an earlier round of this run (money only shrinks, so rho only grows).
+        lower: dict[int, tuple[int, int]] = {}
         self.funded: list[tuple[int, Fraction, int, Fraction]] = []
         while in_play:
-            in_play.sort(key=lambda j: lower.get(j, -1))
+            in_play.sort(key=lambda j: lower[j][0] / lower[j][1] if j in lower else -1.0)
             best_j, best_rho, best_money = -1, None, 0
             dropped = []
             scale = self.scale
             for j in in_play:
                 bound = lower.get(j)
-                if best_rho is not None and bound is not None and bound > best_rho:
+                if best_rho is not None and bound is not None and bound[0] * best_rho[1] > best_rho[0] * bound[1]:
                     continue
                 cost = costs[j] * scale
                 # Supporters with money: (money, points, voters) per level and points.
@@ -140,9 +142,14 @@ class _Run:
                         break
                     paid += m * w
                     weight_left -= u * w
-                rho = Fraction(cost - paid, weight_left * scale)  # money per point
+                rho = (cost - paid, weight_left * scale)  # money per point
                 lower[j] = rho
-                if best_rho is None or rho < best_rho or (rho == best_rho and ids[j] < ids[best_j]):
+                if best_rho is None:
+                    better = True
+                else:
+                    left, right = rho[0] * best_rho[1], best_rho[0] * rho[1]
+                    better = left < right or (left == right and ids[j] < ids[best_j])
+                if better:
                     best_j, best_rho, best_money = j, rho, total
             for j in dropped:
                 in_play.remove(j)
@@ -150,11 +157,12 @@ class _Run:
             if best_rho is None:
                 break
             # Charge min(money, rho * points); rescale so that rho * scale is whole.
-            factor = best_rho.denominator // gcd(best_rho.denominator, self.scale)
+            rho_exact = Fraction(*best_rho)
+            factor = rho_exact.denominator // gcd(rho_exact.denominator, self.scale)
             if factor != 1:
                 self.scale *= factor
                 levels = [m * factor for m in levels]
-            per_point = best_rho * self.scale
+            per_point = rho_exact * self.scale
             per_point = per_point.numerator // per_point.denominator
             payers = 0
             for u, singles, heavy in e.by_points[best_j]:
@@ -173,7 +181,7 @@ class _Run:
                             levels.append(left)
                         moves[old] = new
                     level_of[g] = new
-            self.funded.append((best_j, best_rho, payers, Fraction(best_money, scale)))
+            self.funded.append((best_j, rho_exact, payers, Fraction(best_money, scale)))
             in_play.remove(best_j)
             lower.pop(best_j)
         self.money = [levels[level_of[g]] for g in range(len(level_of))]
