@@ -3,12 +3,34 @@
 Imports inside this package are relative on purpose, so it never pulls in the web app.
 """
 
+from .count import (
+    APPROVAL,
+    CHOOSE_1,
+    CUMULATIVE,
+    EQUAL_SHARES,
+    EQUAL_SHARES_COMPARISON,
+    EQUAL_SHARES_POINTS,
+    EQUAL_SHARES_RULES,
+    GREEDY,
+    GREEDY_NO_SKIP,
+    GREEDY_THRESHOLD,
+    ORDINAL,
+    RULES,
+    VOTE_TYPES,
+    ballot_utilities,
+    count,
+    scores_of,
+)
 from .equal_shares import equal_shares
+from .equal_shares_points import equal_shares_points
 from .explain import (
+    BELOW_THRESHOLD,
+    COMPARISON,
     COMPLETION_INCREMENT,
     FUNDED,
     NO_SUPPORTERS,
     NOT_AFFORDABLE,
+    NOT_REACHED,
     SKIPPED_DOES_NOT_FIT,
     STEP_KINDS,
     STOP_EXHAUSTIVE,
@@ -17,10 +39,9 @@ from .explain import (
     Outcome,
     Step,
 )
-from .greedy import greedy, greedy_ranking, project_id_key
+from .greedy import greedy, greedy_ranking, greedy_walk, project_id_key
 from .model import ApprovalBallot, Instance, Project, approval_counts
 from .pabulib import (
-    RULES,
     PbElection,
     PbFormatError,
     PbProject,
@@ -34,7 +55,27 @@ from .pabulib import (
 )
 
 __all__ = [
+    "APPROVAL",
+    "BELOW_THRESHOLD",
+    "CHOOSE_1",
+    "COMPARISON",
     "COMPLETION_INCREMENT",
+    "CUMULATIVE",
+    "EQUAL_SHARES",
+    "EQUAL_SHARES_COMPARISON",
+    "EQUAL_SHARES_POINTS",
+    "EQUAL_SHARES_RULES",
+    "GREEDY",
+    "GREEDY_NO_SKIP",
+    "GREEDY_THRESHOLD",
+    "NOT_REACHED",
+    "ORDINAL",
+    "VOTE_TYPES",
+    "ballot_utilities",
+    "count",
+    "equal_shares_points",
+    "greedy_walk",
+    "scores_of",
     "FUNDED",
     "NO_SUPPORTERS",
     "NOT_AFFORDABLE",

@@ -12,7 +12,7 @@ Semantics are those of pabutools 1.2.3
   money than its cost can never be funded later in the run and is dropped.
 * Projects nobody approved are never funded; approved zero-cost projects are funded up front.
 * Completion (add-one): if some approved, unfunded project still fits the real remaining budget,
-  rerun with every voter's starting budget raised by one currency unit; stop at the first run
+  rerun with every voter's starting budget raised by one currency unit (`unit`); stop at the first run
   that is exhaustive (keep it) or that costs more than the budget (keep the previous run).
   There is no greedy top-up afterwards.
 
@@ -111,6 +111,8 @@ class _Prepared:
     """... and the others, as (group, voters)."""
     candidates: list[int]
     free: list[int]
+    unit: int = 1
+    """The add-one increment of every voter's budget, in the units of the costs."""
 
 
 def _prepare(projects: Sequence[Project], ballots: list[frozenset[str]]) -> _Prepared:
@@ -272,9 +274,9 @@ class _State:
 
     @classmethod
     def fresh(cls, prep: _Prepared, budget: int, t: int) -> _State:
-        """Everyone holds budget / n + t = (budget + t * n) / n: scale n makes it whole."""
-        n = prep.n_voters
-        return cls(prep, n, [(0, 0), (budget + t * n, n)], [1] * len(prep.group_weight))
+        """Everyone holds budget / n + t * unit = (budget + t * unit * n) / n: scale n makes it whole."""
+        n, unit = prep.n_voters, prep.unit
+        return cls(prep, n, [(0, 0), (budget + t * unit * n, unit * n)], [1] * len(prep.group_weight))
 
     @classmethod
     def restore(cls, prep: _Prepared, checkpoint: _Checkpoint, t: int) -> _State:
@@ -505,7 +507,7 @@ class _Runs:
 
 def _funded_steps(prep: _Prepared, budget: int, run: _Run) -> list[Step]:
     """Step records of the funded projects, in order, valued at the run's increment."""
-    voter_budget = Fraction(budget, prep.n_voters) + run.t
+    voter_budget = Fraction(budget, prep.n_voters) + run.t * prep.unit
     steps: list[Step] = []
     spent = 0
     for j in prep.free:
@@ -573,7 +575,7 @@ def _outcome(prep: _Prepared, budget: int, run: _Run, runs: int, stop: str,
              rejected_cost: int | None) -> Outcome:
     """Assemble the public Outcome of the kept run."""
     steps: list[Step] = []
-    voter_budget = Fraction(budget, prep.n_voters) + run.t
+    voter_budget = Fraction(budget, prep.n_voters) + run.t * prep.unit
     if runs > 1:
         steps.append(Step(
             kind=COMPLETION_INCREMENT,
@@ -601,9 +603,17 @@ def _no_voters(prep: _Prepared, budget: int) -> Outcome:
 
 
 def equal_shares(budget: int, projects: Sequence[Project], ballots: Iterable[Collection[str]],
-                 *, skip_ahead: bool = True) -> Outcome:
-    """Method of Equal Shares with cost utilities, completed by add-one (see module docstring)."""
+                 *, skip_ahead: bool = True, unit: int = 1) -> Outcome:
+    """Method of Equal Shares with cost utilities, completed by add-one (see module docstring).
+
+    `unit` is one currency unit in the units of budget and costs (100 when they are in fen or
+    grosze): every add-one increment raises each voter's budget by that much, as pabutools'
+    `voter_budget_increment=1` does on amounts in currency units.
+    """
+    if isinstance(unit, bool) or not isinstance(unit, int) or unit < 1:
+        raise ValueError(f"unit must be a positive int, got {unit!r}")
     prep = _prepare(projects, normalise_inputs(budget, projects, ballots))
+    prep.unit = unit
     if prep.n_voters == 0:
         return _no_voters(prep, budget)
     runner = _Runs(prep, budget, skip_ahead)

@@ -20,8 +20,15 @@ NO_SUPPORTERS = "no_supporters"
 """Equal Shares: nobody approved the project, so nobody could pay for it."""
 COMPLETION_INCREMENT = "completion_increment"
 """Equal Shares: the per-voter budget was raised by whole units to use up more of the budget."""
+BELOW_THRESHOLD = "below_threshold"
+"""greedy-threshold: the project's score was below the minimum score, so it was not funded."""
+NOT_REACHED = "not_reached"
+"""greedy-no-skip: the count stopped at an earlier project that did not fit the budget left."""
+COMPARISON = "comparison"
+"""equalshares/add1-comparison: voters' preferences between the Equal Shares and greedy outcomes."""
 
-STEP_KINDS = (FUNDED, SKIPPED_DOES_NOT_FIT, NOT_AFFORDABLE, NO_SUPPORTERS, COMPLETION_INCREMENT)
+STEP_KINDS = (FUNDED, SKIPPED_DOES_NOT_FIT, NOT_AFFORDABLE, NO_SUPPORTERS, COMPLETION_INCREMENT,
+              BELOW_THRESHOLD, NOT_REACHED, COMPARISON)
 
 # Why the add-one completion stopped.
 STOP_EXHAUSTIVE = "exhaustive"
@@ -39,7 +46,8 @@ class Step:
     kind: str
     project_id: str | None = None
     approvals: int = 0
-    """Number of voters who approved the project."""
+    """The project's score (see `score`): approvals, points (cumulative), Borda points (ordinal),
+    or votes (choose-1). The name is kept from the approval-only days; `score` reads the same."""
     cost: int = 0
     remaining_before: int = 0
     """Real budget not yet spent before this step (budget minus cost of projects funded so far)."""
@@ -67,6 +75,21 @@ class Step:
     stop_reason: str | None = None
     rejected_cost: int | None = None
     """Cost of the next run's outcome that exceeded the budget, when that stopped the completion."""
+    # Comparison (COMPARISON) only -------------------------------------------------------------
+    prefer_equal_shares: int | None = None
+    """Voters with more of their supported projects funded by Equal Shares than by greedy."""
+    prefer_greedy: int | None = None
+    """Voters with more of their supported projects funded by greedy than by Equal Shares."""
+    kept: str | None = None
+    """Which outcome was kept: "equal_shares" (also on a tie) or "greedy"."""
+    # Thresholds (BELOW_THRESHOLD) only --------------------------------------------------------
+    threshold: int | None = None
+    """The minimum score a project needed to be funded."""
+
+    @property
+    def score(self) -> int:
+        """The project's score under the ballot type (stored in `approvals`)."""
+        return self.approvals
 
 
 @dataclass(frozen=True)

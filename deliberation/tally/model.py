@@ -12,7 +12,7 @@ ApprovalBallot = frozenset[str]
 
 @dataclass(frozen=True)
 class Project:
-    """A project on the ballot; cost is in whole currency units."""
+    """A project on the ballot; cost is an int of the election's money unit (yuan, fen, ...)."""
 
     id: str
     cost: int
@@ -21,7 +21,7 @@ class Project:
 
 @dataclass
 class Instance:
-    """A budget (whole currency units) and the projects competing for it."""
+    """A budget (an int, in the same unit as the costs) and the projects competing for it."""
 
     budget: int
     projects: list[Project] = field(default_factory=list)
@@ -40,14 +40,7 @@ def normalise_inputs(
 ) -> list[ApprovalBallot]:
     """Validate the inputs of a rule and return the ballots as frozensets."""
     _check_whole_number(budget, "budget")
-    seen: set[str] = set()
-    for project in projects:
-        if not isinstance(project.id, str):
-            raise TypeError(f"project id must be a str, got {project.id!r}")
-        _check_whole_number(project.cost, f"cost of project {project.id!r}")
-        if project.id in seen:
-            raise ValueError(f"duplicate project id {project.id!r}")
-        seen.add(project.id)
+    seen = check_projects(projects)
     result: list[ApprovalBallot] = []
     for index, ballot in enumerate(ballots):
         if isinstance(ballot, str):
@@ -59,6 +52,19 @@ def normalise_inputs(
             raise ValueError(f"ballot #{index} approves unknown project(s) {sorted(unknown)}")
         result.append(approved)
     return result
+
+
+def check_projects(projects: Sequence[Project]) -> set[str]:
+    """Validate ids (distinct strs) and costs (ints >= 0); returns the set of ids."""
+    seen: set[str] = set()
+    for project in projects:
+        if not isinstance(project.id, str):
+            raise TypeError(f"project id must be a str, got {project.id!r}")
+        _check_whole_number(project.cost, f"cost of project {project.id!r}")
+        if project.id in seen:
+            raise ValueError(f"duplicate project id {project.id!r}")
+        seen.add(project.id)
+    return seen
 
 
 def approval_counts(projects: Sequence[Project], ballots: Iterable[ApprovalBallot]) -> dict[str, int]:

@@ -11,24 +11,21 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .equal_shares import equal_shares
+from .count import EQUAL_SHARES, RULES, count
 from .explain import Outcome
-from .greedy import greedy
 from .model import ApprovalBallot, Instance, Project
 
 SECTIONS = ("meta", "projects", "votes")
 PROJECT_COLUMNS = ("project_id", "cost", "votes", "name", "selected")
 VOTER_COLUMNS = ("voter_id", "vote")
 
-RULES: dict[str, Callable[[int, Sequence[Project], Iterable[Collection[str]]], Outcome]] = {
-    "greedy": greedy,
-    "equal_shares": equal_shares,
-}
+# Names the platform and `flask tally` used before the Pabulib names.
+RULE_ALIASES = {"equal_shares": EQUAL_SHARES}
 
 
 class PbFormatError(ValueError):
@@ -277,6 +274,7 @@ def election_from_ballots(budget: int, projects: Sequence[Project],
 
 def tally_pb(path: str | Path, rule: str) -> Outcome:
     """Run a rule ("greedy" or "equal_shares") on an approval `.pb` file."""
+    rule = RULE_ALIASES.get(rule, rule)
     if rule not in RULES:
         raise ValueError(f"unknown rule {rule!r}; choose one of {', '.join(RULES)}")
     election = read_pb(path)
@@ -284,7 +282,7 @@ def tally_pb(path: str | Path, rule: str) -> Outcome:
     if vote_type != "approval":
         raise PbFormatError(f"only approval elections can be counted, this one is {vote_type!r}")
     instance = election.instance
-    return RULES[rule](instance.budget, instance.projects, election.ballots)
+    return count(instance.budget, instance.projects, election.ballots, rule=rule)
 
 
 def winners_from_pb(path: str | Path, rule: str) -> list[str]:

@@ -153,7 +153,7 @@ def test_winners_from_pb_for_both_rules() -> None:
     assert set(winners_from_pb(warszawa, "greedy")) == read_pb(warszawa).selected_ids
     assen = folder / "Netherlands_Assen_2024.pb"
     assert set(winners_from_pb(str(assen), "equal_shares")) == read_pb(assen).selected_ids
-    assert tally_pb(assen, "equal_shares").rule == "equal_shares"
+    assert tally_pb(assen, "equal_shares").rule == "equalshares/add1"
 
 
 def test_winners_from_pb_rejects_unknown_rule_and_other_vote_types(tmp_path: Path) -> None:
