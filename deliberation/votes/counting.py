@@ -10,8 +10,16 @@ from fractions import Fraction
 from deliberation.proposals.models import BallotType, CountingRule, Proposal, Round
 from deliberation.votes.models import Ballot, RoundResult
 
-# The Pabulib rule name of each counting rule a round may choose.
+# The counting package's rule for each counting rule a round may choose; cumulative points are shared
+# with cardinal utilities (a voter pays in proportion to the points they gave).
 PB_RULES = {CountingRule.greedy: "greedy", CountingRule.equal_shares: "equalshares/add1"}
+
+
+def tally_rule(round_: Round) -> str:
+    """The counting package's name of the rule that counts this round."""
+    if round_.counting_rule == CountingRule.equal_shares and round_.ballot_type == BallotType.cumulative:
+        return "equalshares-points/add1"
+    return PB_RULES[round_.counting_rule]
 
 
 def tally_ballots(round_: Round, ballots: list[Ballot]) -> list:
@@ -24,37 +32,24 @@ def tally_ballots(round_: Round, ballots: list[Ballot]) -> list:
     return [{str(pid) for pid in b.choices} for b in ballots]
 
 
-def scores(round_: Round, ballots: list[Ballot]) -> Counter:
-    """Per project id (text): approvals, points given, or — ranked — the number of ballots ranking it."""
-    total: Counter = Counter()
-    for b in ballots:
-        if round_.ballot_type == BallotType.cumulative:
-            for pid, n in b.choices:
-                total[str(pid)] += int(n)
-        else:
-            total.update(str(pid) for pid in b.choices)
-    return total
-
-
-def _count(budget: int, projects: list, ballots: list, *, vote_type: str, rule: str):
-    from deliberation import tally
-
-    if hasattr(tally, "count"):
-        return tally.count(budget, projects, ballots, vote_type=vote_type, rule=rule)
-    # Until the counting package's `count` is merged: approval ballots with today's rules.
-    approvals = [set(b) for b in ballots]
-    return (tally.greedy if rule == "greedy" else tally.equal_shares)(budget, projects, approvals)
+def max_rank(round_: Round) -> int | None:
+    """The Borda length of a ranked round: its k (a first choice gets k points, the k-th 1)."""
+    return round_.max_approvals if round_.ballot_type == BallotType.ranked else None
 
 
 def count_round(round_: Round, items: list[Proposal], ballots: list[Ballot]) -> RoundResult:
-    """Count the round's ballots with its vote type and rule."""
-    from deliberation.tally import Project
+    """Count the round's ballots with its vote type and rule (`deliberation.tally.count`). The result's
+    `approvals` hold each project's score: approvals, points given, or Borda points of the rankings."""
+    from deliberation.tally import Project, ballot_utilities, count, scores_of
 
     projects = [Project(str(p.id), p.cost, p.title) for p in items]
-    outcome = _count(round_.budget, projects, tally_ballots(round_, ballots),
-                     vote_type=round_.ballot_type.pb_vote_type, rule=PB_RULES[round_.counting_rule])
-    score = scores(round_, ballots)
-    supporters = Counter(str(pid if not isinstance(pid, list) else pid[0]) for b in ballots for pid in b.choices)
+    shaped = tally_ballots(round_, ballots)
+    vote_type = round_.ballot_type.pb_vote_type
+    outcome = count(round_.budget, projects, shaped, vote_type=vote_type, rule=tally_rule(round_),
+                    max_rank=max_rank(round_))
+    utilities = ballot_utilities(projects, shaped, vote_type, max_rank(round_))
+    score = scores_of(projects, utilities)
+    supporters = Counter(pid for ballot in utilities for pid in ballot)
     return RoundResult(
         round_id=round_.id, rule=round_.counting_rule, ballots_counted=len(ballots),
         approvals={str(p.id): score.get(str(p.id), 0) for p in items},
@@ -63,8 +58,7 @@ def count_round(round_: Round, items: list[Proposal], ballots: list[Ballot]) -> 
         details={"total_cost": outcome.total_cost, "remaining": outcome.remaining,
                  "voter_budget": _fraction(getattr(outcome, "voter_budget", None)),
                  "increments": getattr(outcome, "increments", 0), "runs": getattr(outcome, "runs", 0),
-                 "ballot_type": round_.ballot_type.value, "vote_type": round_.ballot_type.pb_vote_type,
-                 "pb_rule": PB_RULES[round_.counting_rule],
+                 "ballot_type": round_.ballot_type.value, "vote_type": vote_type, "pb_rule": tally_rule(round_),
                  "supporters": {str(p.id): supporters.get(str(p.id), 0) for p in items}},
     )
 

@@ -10,7 +10,7 @@ from deliberation.core.errors import DomainError
 from deliberation.proposals.models import BallotType, Round, RoundPhase
 from deliberation.votes import choices as ballot_choices
 from deliberation.votes import services
-from deliberation.votes.counting import PB_RULES
+from deliberation.votes.counting import tally_rule
 
 
 def _pb_date(moment) -> str | None:
@@ -25,13 +25,15 @@ def pb_meta(round_: Round, *, projects: int, votes: int) -> dict[str, str]:
     meta = {"description": round_.title, "country": "China", "unit": round_.community.name,
             "instance": str(round_.id), "num_projects": str(projects), "num_votes": str(votes),
             "budget": str(round_.budget), "vote_type": round_.ballot_type.pb_vote_type,
-            "rule": PB_RULES[round_.counting_rule]}
+            "rule": tally_rule(round_)}
     opened = next((s.started_at for s in round_.steps if s.phase == RoundPhase.voting), None)
     for key, moment in (("date_begin", opened), ("date_end", round_.voting_closed_at)):
         if _pb_date(moment):
             meta[key] = _pb_date(moment)
     if round_.ballot_type in (BallotType.k_approval, BallotType.ranked) and round_.max_approvals:
         meta["max_length"] = str(round_.max_approvals)
+    if round_.ballot_type == BallotType.ranked:
+        meta["scoring_fn"] = "Borda"
     if round_.ballot_type in (BallotType.approval, BallotType.k_approval) and round_.must_fit_budget:
         meta["max_sum_cost"] = str(round_.budget)
     if round_.ballot_type == BallotType.cumulative:
