@@ -104,7 +104,7 @@ def check(round_: Round, choices, items: list) -> BallotCheck:
 
 def _check_approvals(round_: Round, choices, by_id: dict) -> BallotCheck:
     wanted, problems = set(), []
-    if isinstance(choices, Mapping) or isinstance(choices, str):
+    if isinstance(choices, Mapping | str):
         choices = []
         problems.append(NOT_ON_BALLOT)
     for raw in choices or ():

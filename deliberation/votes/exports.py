@@ -20,7 +20,7 @@ def _pb_date(moment) -> str | None:
     return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%d.%m.%Y")
 
 
-def pb_meta(round_: Round, *, projects: int, votes: int) -> dict[str, str]:
+def pb_meta(round_: Round, *, projects: int, votes: int, costs: int | None = None) -> dict[str, str]:
     """The META section: what the round was, its ballot type with its limits, and its counting rule."""
     meta = {"description": round_.title, "country": "China", "unit": round_.community.name,
             "instance": str(round_.id), "num_projects": str(projects), "num_votes": str(votes),
@@ -41,6 +41,8 @@ def pb_meta(round_: Round, *, projects: int, votes: int) -> dict[str, str]:
         meta["max_sum_points"] = str(round_.points_total)
     meta["language"] = "zh"
     meta["currency"] = "CNY"
+    if costs is not None and costs <= round_.budget:
+        meta["fully_funded"] = "1"  # every project fits: Pabulib flags it rather than call the budget wrong
     return meta
 
 
@@ -71,6 +73,7 @@ def export_pb(round_: Round) -> str:
             extra["score"] = str(result.approvals.get(str(p.id), 0))
         projects.append(PbProject(str(p.id), p.cost, p.title, supporters.get(str(p.id), 0), int(p.id in selected),
                                   extra))
-    election = PbElection(meta=pb_meta(round_, projects=len(items), votes=len(ballots)), projects=projects,
+    election = PbElection(meta=pb_meta(round_, projects=len(items), votes=len(ballots),
+                                                costs=sum(p.cost for p in items)), projects=projects,
                           voters=voters)
     return write_pb(election)
