@@ -12,6 +12,7 @@ from sqlalchemy import select
 from deliberation.core.errors import DomainError
 from deliberation.core.inputs import INT_MAX
 from deliberation.extensions import db
+from deliberation.tally import RULES as TALLY_RULES
 
 
 def _fail(error: DomainError) -> None:
@@ -87,9 +88,10 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("tally")
     @click.option("--pb", "pb_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                  help="An approval-ballot Pabulib .pb file.")
-    @click.option("--rule", type=click.Choice(["greedy", "equal_shares"]), required=True, help="Counting rule.")
-    def tally(pb_file: Path, rule: str) -> None:
+                  help="A Pabulib .pb file (approval, cumulative, ordinal or choose-1 ballots).")
+    @click.option("--rule", type=click.Choice([*TALLY_RULES, "equal_shares"]), default=None,
+                  help="Counting rule; default: the file's META rule.")
+    def tally(pb_file: Path, rule: str | None) -> None:
         """Count a Pabulib election and print the winning project ids, one per line."""
         from deliberation.tally import PbFormatError, winners_from_pb
 

@@ -11,11 +11,16 @@ Every ballot gives each project a score; a project's score is the sum over the b
 
 * approval and choose-1: 1 for each project on the ballot;
 * cumulative: the points given;
-* ordinal: Borda points with the ballot length fixed at `max_rank` (Pabulib's `max_length`):
-  the project ranked k-th (k = 1, 2, ...) gets max_rank - k + 1 points, unranked projects 0.
-  This is the `scoring_fn` "Borda" of the Pabulib format, and reproduces the `score` column of
-  the ordinal files Pabulib publishes (e.g. Kraków 2018, max_length 3: 3, 2, 1 points). When
-  `max_rank` is None the longest ballot's length is used.
+* ordinal: Borda points counted on the ballot's own length: on a ballot ranking L projects, the
+  k-th (k = 1 .. L) gets L - k + 1 points, unranked projects 0 (a full ballot of 3 gives 3, 2, 1;
+  a ballot ranking one project gives it 1). Why: the Pabulib format says only that the ordinal
+  `scoring_fn` defaults to "Borda", without defining it; pabulib-checker, which Pabulib runs on
+  every file it publishes, computes a file's `score` column exactly this way when VOTES has no
+  `points` column (pabulib_helpers.utilities.create_points_based_on_vote_length), so this is the
+  scoring under which published ordinal files are consistent and under which our exports pass
+  the checker. Ordinal files that carry a `points` column (e.g. Ruda Śląska, 4/3/2/1 by position)
+  are counted with those points instead (see pabulib.tally_pb). `max_rank` (Pabulib's
+  `max_length`) is the most projects a ballot may rank; a longer ballot is refused.
 
 Rules (`RULES`), with Pabulib's names:
 
@@ -27,12 +32,16 @@ Rules (`RULES`), with Pabulib's names:
 * "equalshares/add1": Method of Equal Shares with cost utilities (a supporter values a project at
   its cost) completed by add-one; a project's supporters are the voters who gave it a positive
   score, whatever the vote type (see equal_shares.py);
-* "equalshares/add1-comparison": "equalshares/add1", then the comparison step used in
-  Wieliczka (see comparison.py): the plain greedy outcome replaces it when more voters prefer
-  greedy's outcome than prefer Equal Shares';
+* "equalshares/add1-comparison": the variant used in Wieliczka 2023 (Green Budget). Equal
+  Shares with cost utilities whose add-one completion does not stop at the first exhaustive
+  outcome: it raises every voter's budget by one unit at a time up to the last outcome that fits
+  the budget (pabutools: `exhaustion_by_budget_increase(..., exhaustive_stop=False)`); then the
+  comparison step (see comparison.py): the plain greedy outcome replaces it when more voters
+  prefer greedy's outcome than prefer Equal Shares'. This reproduces Wieliczka's `selected`
+  column exactly, while stopping at the first exhaustive outcome does not;
 * "equalshares-points/add1": Method of Equal Shares with cardinal utilities: a voter's utility
   for a project is the score their ballot gives it (points for cumulative ballots; 1 for
-  approval and choose-1; Borda points for ordinal), completed by add-one (see
+  approval and choose-1; the Borda points above for ordinal), completed by add-one (see
   equal_shares_points.py). This name is ours: Pabulib has no rule name for it.
 
 Amounts are ints. `unit` is one currency unit in the units of budget and costs (1 when they are
@@ -106,8 +115,7 @@ def ballot_utilities(projects: Sequence[Project], ballots: Iterable[Any], vote_t
                 raise ValueError(f"ordinal ballot #{index} ranks a project twice")
             if len(ballot) > max_rank:  # type: ignore[operator]
                 raise ValueError(f"ordinal ballot #{index} ranks more than {max_rank} projects")
-            utilities = {pid: max_rank - k for k, pid in enumerate(ballot)}  # type: ignore[operator]
-            utilities = {pid: u for pid, u in utilities.items() if u > 0}
+            utilities = {pid: len(ballot) - k for k, pid in enumerate(ballot)}
         else:
             chosen = frozenset(ballot)
             if vote_type == CHOOSE_1 and len(chosen) > 1:
@@ -156,8 +164,9 @@ def count(budget: int, projects: Sequence[Project], ballots: Iterable[Collection
     if rule == EQUAL_SHARES_POINTS:
         return _with_scores(equal_shares_points(budget, projects, utilities, unit=unit), scores)
     supports = [frozenset(u) for u in utilities]
-    outcome = _with_scores(dataclasses.replace(equal_shares(budget, projects, supports, unit=unit),
-                                               rule=rule), scores)
+    mes = equal_shares(budget, projects, supports, unit=unit,
+                       exhaustive_stop=rule != EQUAL_SHARES_COMPARISON)
+    outcome = _with_scores(dataclasses.replace(mes, rule=rule), scores)
     if rule == EQUAL_SHARES_COMPARISON:
         fallback = greedy_walk(budget, projects, scores, rule=rule)
         return compare_with_greedy(outcome, fallback, supports)

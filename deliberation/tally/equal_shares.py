@@ -603,12 +603,17 @@ def _no_voters(prep: _Prepared, budget: int) -> Outcome:
 
 
 def equal_shares(budget: int, projects: Sequence[Project], ballots: Iterable[Collection[str]],
-                 *, skip_ahead: bool = True, unit: int = 1) -> Outcome:
+                 *, skip_ahead: bool = True, unit: int = 1, exhaustive_stop: bool = True) -> Outcome:
     """Method of Equal Shares with cost utilities, completed by add-one (see module docstring).
 
     `unit` is one currency unit in the units of budget and costs (100 when they are in fen or
     grosze): every add-one increment raises each voter's budget by that much, as pabutools'
     `voter_budget_increment=1` does on amounts in currency units.
+
+    `exhaustive_stop=False` is the completion used in Wieliczka (equalshares.net's add1 there;
+    pabutools' `exhaustion_by_budget_increase(..., exhaustive_stop=False, budget_step=n * unit)`):
+    the increments go on past exhaustive outcomes, up to the last outcome that fits the budget
+    (or until every supported project is funded).
     """
     if isinstance(unit, bool) or not isinstance(unit, int) or unit < 1:
         raise ValueError(f"unit must be a positive int, got {unit!r}")
@@ -631,7 +636,10 @@ def equal_shares(budget: int, projects: Sequence[Project], ballots: Iterable[Col
             if previous_last_t != previous.t:
                 kept = _rerun_same(prep, budget, previous, previous_last_t)
             return _outcome(prep, budget, kept, runs, STOP_NEXT_OVER_BUDGET, run.total_cost)
-        if _is_exhaustive(prep, budget, run):
+        if (_is_exhaustive(prep, budget, run) if exhaustive_stop
+                else len(run.winners) == len(prep.candidates) + len(prep.free)):
+            # Without the exhaustive stop, a run funding every supported project is final: more
+            # money cannot change it.
             return _outcome(prep, budget, run, runs,
                             STOP_NOT_NEEDED if runs == 1 else STOP_EXHAUSTIVE, None)
         previous = run

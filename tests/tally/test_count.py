@@ -42,11 +42,11 @@ def test_cumulative_greedy_ranks_by_points_not_by_voters():
     assert {s.project_id: s.score for s in outcome.steps} == {"a": 5, "c": 3, "b": 2, "d": 1}
 
 
-def test_ordinal_scores_are_borda_points_up_to_max_rank():
+def test_ordinal_scores_are_borda_points_on_each_ballots_length():
     ballots = [["b", "a", "c"], ["a", "b"], ["c"]]
     outcome = count(200, PROJECTS, ballots, vote_type="ordinal", max_rank=3)
-    # b: 3 + 2, a: 2 + 3, c: 1 + 3, d: 0; a and b tie at 5, the cheaper b goes first.
-    assert [(s.project_id, s.score) for s in outcome.steps] == [("b", 5), ("a", 5), ("c", 4), ("d", 0)]
+    # b: 3 + 1, a: 2 + 2, c: 1 + 1, d: 0; a and b tie at 4, the cheaper b goes first.
+    assert [(s.project_id, s.score) for s in outcome.steps] == [("b", 4), ("a", 4), ("c", 2), ("d", 0)]
 
 
 def test_ordinal_ballot_longer_than_max_rank_is_refused():

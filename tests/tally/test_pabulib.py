@@ -16,6 +16,7 @@ from deliberation.tally import (
     election_from_ballots,
     parse_whole_number,
     read_pb,
+    scores_from_pb,
     tally_pb,
     winners_from_pb,
     write_pb,
@@ -119,7 +120,8 @@ def test_whole_amounts_in_any_notation_are_exact() -> None:
     [
         ("2;500000;1;Library", "1;500000;1;Library", "duplicate project"),
         ("c;1;", "c;1,7;", "unknown project"),
-        ("1;600000.00;", "1;600000.50;", "whole number"),
+        ("1;600000.00;", "1;600000.1234567;", "decimal places"),
+        ("1;600000.00;", "1;-600000;", "negative"),
         ("VOTES\r\n", "", "missing section"),
         ("c;1;", "c;1;;extra", "more fields"),
     ],
@@ -130,19 +132,30 @@ def test_malformed_files_fail_loudly(old: str, new: str, message: str) -> None:
         read_pb(SAMPLE.replace(old, new, 1))
 
 
-def test_budget_with_fraction_fails_when_used() -> None:
-    election = read_pb(SAMPLE.replace("budget;1000000.0", "budget;1000000.5"))
-    with pytest.raises(PbFormatError):
-        election.budget  # noqa: B018
+def test_decimal_amounts_are_kept_exact_in_minor_units() -> None:
+    # The example: a budget of 543715.64 used to be refused.
+    election = read_pb(SAMPLE.replace("budget;1000000.0", "budget;543715.64"))
+    assert election.scale == 100
+    assert election.budget == 54371564
+    assert [p.cost for p in election.projects] == [60000000, 50000000]
+    assert read_pb(write_pb(election)) == election
+    assert "1;600000.00;" in write_pb(election)
+    # One currency unit (100 minor units) is the add-one increment; winners are ids as before.
+    assert tally_pb(SAMPLE.replace("budget;1000000.0", "budget;543715.64"), "greedy").winners == ["2"]
+    assert tally_pb(SAMPLE.replace("budget;1000000.0", "budget;600000.01"), "greedy").winners == ["1"]
 
 
 def test_election_from_ballots_exports_readable_file() -> None:
     projects = [Project("1", 30, "Bench; park"), Project("2", 50, "Trees")]
     ballots = [{"1"}, {"1", "2"}, set()]
     election = election_from_ballots(80, projects, ballots, selected={"1"})
-    again = read_pb(write_pb(election))
+    text = write_pb(election)
+    again = read_pb(text)
     assert again.budget == 80
-    assert again.ballots == [frozenset(b) for b in ballots]
+    # The empty ballot is left out and said in a comment (pabulib-checker refuses empty votes).
+    assert again.ballots == [frozenset({"1"}), frozenset({"1", "2"})]
+    assert again.meta["num_votes"] == "2"
+    assert again.meta["comment"] == "#1: 1 ballot(s) chose no project and are not listed in VOTES."
     assert [(p.id, p.cost, p.name, p.votes, p.selected) for p in again.projects] == [
         ("1", 30, "Bench; park", 2, 1), ("2", 50, "Trees", 1, 0)]
 
@@ -156,13 +169,52 @@ def test_winners_from_pb_for_both_rules() -> None:
     assert tally_pb(assen, "equal_shares").rule == "equalshares/add1"
 
 
-def test_winners_from_pb_rejects_unknown_rule_and_other_vote_types(tmp_path: Path) -> None:
-    file = tmp_path / "cumulative.pb"
-    file.write_text(SAMPLE.replace("vote_type;approval", "vote_type;cumulative"), encoding="utf-8")
+def test_winners_from_pb_rejects_unknown_rules_and_vote_types(tmp_path: Path) -> None:
+    file = tmp_path / "scoring.pb"
+    file.write_text(SAMPLE.replace("vote_type;approval", "vote_type;scoring"), encoding="utf-8")
+    with pytest.raises(PbFormatError, match="not supported"):
+        winners_from_pb(file, "greedy")
+    file.write_text(SAMPLE, encoding="utf-8")
     with pytest.raises(ValueError, match="unknown rule"):
         winners_from_pb(file, "phragmen")
-    with pytest.raises(PbFormatError, match="approval"):
-        winners_from_pb(file, "greedy")
+    with pytest.raises(PbFormatError, match="no rule"):
+        winners_from_pb(file)
+    file.write_text(SAMPLE.replace("vote_type;approval", "vote_type;approval\r\nrule;equalshares"),
+                    encoding="utf-8")
+    with pytest.raises(PbFormatError, match="not implemented"):
+        winners_from_pb(file)
+
+
+CUMULATIVE = (
+    "META\nkey;value\nbudget;100.50\nvote_type;cumulative\nrule;greedy\n"
+    "PROJECTS\nproject_id;cost;votes;score;name;selected\n"
+    "a;60.25;2;5;A;1\nb;40.25;2;4;B;1\nc;10;1;3;C;0\n"
+    "VOTES\nvoter_id;vote;points\nv1;a,b;3,1\nv2;a,b,c;2,3,3\n"
+)
+
+
+def test_reads_cumulative_points_and_scores() -> None:
+    election = read_pb(CUMULATIVE)
+    assert election.ballots == [{"a": 3, "b": 1}, {"a": 2, "b": 3, "c": 3}]
+    assert [p.score for p in election.projects] == [5, 4, 3]
+    assert dict(scores_from_pb(election)) == {"a": 5, "b": 4, "c": 3}
+    assert read_pb(write_pb(election)) == election
+    assert "v2;a,b,c;2,3,3" in write_pb(election)
+    # greedy by points: a (5) then b (4) fill 100.50 exactly; c (3 points) does not fit.
+    assert tally_pb(CUMULATIVE).winners == ["a", "b"]
+    with pytest.raises(PbFormatError, match="3 project"):
+        read_pb(CUMULATIVE.replace("a,b,c;2,3,3", "a,b,c;2,3"))
+
+
+def test_reads_ordinal_ballots_in_rank_order() -> None:
+    text = (CUMULATIVE.replace("vote_type;cumulative", "vote_type;ordinal\nmax_length;3")
+            .replace("voter_id;vote;points", "voter_id;vote").replace(";3,1\n", "\n")
+            .replace(";2,3,3\n", "\n").replace("v2;a,b,c", "v2;c,b,a"))
+    election = read_pb(text)
+    assert election.ballots == [("a", "b"), ("c", "b", "a")]
+    assert dict(scores_from_pb(election)) == {"a": 2 + 1, "b": 1 + 2, "c": 3}
+    assert read_pb(write_pb(election)) == election
+    assert "v2;c,b,a" in write_pb(election)
 
 
 def absolute_imports(source: Path) -> list[str]:
