@@ -33,7 +33,7 @@ def tally_ballots(round_: Round, ballots: list[Ballot]) -> list:
 
 
 def max_rank(round_: Round) -> int | None:
-    """The Borda length of a ranked round: its k (a first choice gets k points, the k-th 1)."""
+    """The most projects a ranked ballot may rank (its k); Borda points follow each ballot's own length."""
     return round_.max_approvals if round_.ballot_type == BallotType.ranked else None
 
 

@@ -103,10 +103,10 @@ def rule_summary(result: RoundResult, round_: Round | None = None) -> str:
             return _("Projects are taken in order of the points they received (ties: the cheaper first); each one "
                      "is funded if it still fits in the budget that is left, otherwise it is skipped.")
         if kind == BallotType.ranked:
-            return _("Each ballot gives its first choice %(k)d ranking points, its second one point less, and so on "
-                     "(Borda). Projects are taken in order of their ranking points (ties: the cheaper first); each "
-                     "one is funded if it still fits in the budget that is left, otherwise it is skipped.",
-                     k=round_.max_approvals or 0)
+            return _("A ballot that ranks n projects gives its first choice n ranking points, its second n − 1, and so "
+                     "on down to 1 for its last (Borda). Projects are taken in order of their ranking points "
+                     "(ties: the cheaper first); each one is funded if it still fits in the budget that is left, "
+                     "otherwise it is skipped.")
         return _("Projects are taken in order of approvals (ties: the cheaper first); each one is funded if it "
                  "still fits in the budget that is left, otherwise it is skipped.")
     if kind == BallotType.cumulative:

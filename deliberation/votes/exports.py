@@ -8,9 +8,8 @@ from flask_babel import lazy_gettext as _l
 
 from deliberation.core.errors import DomainError
 from deliberation.proposals.models import BallotType, Round, RoundPhase
-from deliberation.votes import choices as ballot_choices
 from deliberation.votes import services
-from deliberation.votes.counting import tally_rule
+from deliberation.votes.counting import max_rank, tally_ballots, tally_rule
 
 
 def _pb_date(moment) -> str | None:
@@ -20,20 +19,17 @@ def _pb_date(moment) -> str | None:
     return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%d.%m.%Y")
 
 
-def pb_meta(round_: Round, *, projects: int, votes: int, costs: int | None = None) -> dict[str, str]:
-    """The META section: what the round was, its ballot type with its limits, and its counting rule."""
+def pb_meta(round_: Round, *, costs: int | None = None) -> dict[str, str]:
+    """The round's META (the writer adds counts, budget and vote type): what the round was, its ballot
+    type's limits, its counting rule and voting days."""
     meta = {"description": round_.title, "country": "China", "unit": round_.community.name,
-            "instance": str(round_.id), "num_projects": str(projects), "num_votes": str(votes),
-            "budget": str(round_.budget), "vote_type": round_.ballot_type.pb_vote_type,
-            "rule": tally_rule(round_)}
+            "instance": str(round_.id), "rule": tally_rule(round_)}
     opened = next((s.started_at for s in round_.steps if s.phase == RoundPhase.voting), None)
     for key, moment in (("date_begin", opened), ("date_end", round_.voting_closed_at)):
         if _pb_date(moment):
             meta[key] = _pb_date(moment)
     if round_.ballot_type in (BallotType.k_approval, BallotType.ranked) and round_.max_approvals:
         meta["max_length"] = str(round_.max_approvals)
-    if round_.ballot_type == BallotType.ranked:
-        meta["scoring_fn"] = "Borda"
     if round_.ballot_type in (BallotType.approval, BallotType.k_approval) and round_.must_fit_budget:
         meta["max_sum_cost"] = str(round_.budget)
     if round_.ballot_type == BallotType.cumulative:
@@ -47,33 +43,20 @@ def pb_meta(round_: Round, *, projects: int, votes: int, costs: int | None = Non
 
 
 def export_pb(round_: Round) -> str:
-    """The closed round in Pabulib format: projects, ballots by receipt hash, type, rule and `selected`.
-    A cumulative ballot's points go in the VOTES `points` column, in the order of its `vote` ids; a
-    ranked ballot's `vote` lists its ids best first."""
-    from deliberation.tally import PbElection, PbProject, PbVoter, write_pb
+    """The closed round in Pabulib format, written by the counting package: projects with their
+    supporters (and score for points and ranks), ballots by receipt hash (a cumulative ballot's points in
+    the `points` column, a ranked ballot's ids best first), type, rule and `selected` (the final result,
+    override included). Ballots that chose nothing are left out of VOTES and counted in a META comment."""
+    from deliberation.tally import Project, election_from_ballots, write_pb
 
     result = services.result_of(round_)
     if result is None:
         raise DomainError(_l("Only a counted round can be exported."))
     items = services.ballot_items_with_outcome(round_)
     ballots = services.round_ballots(round_)
-    selected = set(result.final_winners)
-    supporters = (result.details or {}).get("supporters") or result.approvals
-    voters = []
-    for b in ballots:
-        if round_.ballot_type == BallotType.cumulative:
-            voters.append(PbVoter(b.receipt_hash, tuple(str(pid) for pid, _n in b.choices),
-                                  {"points": ",".join(str(n) for _pid, n in b.choices)}))
-        else:
-            voters.append(PbVoter(b.receipt_hash, tuple(str(pid) for pid in b.choices)))
-    projects = []
-    for p in items:
-        extra = {}
-        if not ballot_choices.is_approval(round_):
-            extra["score"] = str(result.approvals.get(str(p.id), 0))
-        projects.append(PbProject(str(p.id), p.cost, p.title, supporters.get(str(p.id), 0), int(p.id in selected),
-                                  extra))
-    election = PbElection(meta=pb_meta(round_, projects=len(items), votes=len(ballots),
-                                                costs=sum(p.cost for p in items)), projects=projects,
-                          voters=voters)
+    election = election_from_ballots(
+        round_.budget, [Project(str(p.id), p.cost, p.title) for p in items], tally_ballots(round_, ballots),
+        vote_type=round_.ballot_type.pb_vote_type, meta=pb_meta(round_, costs=sum(p.cost for p in items)),
+        selected={str(w) for w in result.final_winners}, voter_ids=[b.receipt_hash for b in ballots],
+        max_rank=max_rank(round_))
     return write_pb(election)

@@ -50,6 +50,13 @@ def url(round_, path: str) -> str:
     return f"/c/taoyuan/rounds/{round_.id}/{path}"
 
 
+def assert_passes_the_pabulib_checker(text: str) -> None:
+    from pabulib.checker import Checker
+
+    report = Checker().process_files([text])
+    assert report["metadata"]["invalid"] == 0, report["summary"]
+
+
 def cast_via_pages(client, round_, data: dict) -> str:
     confirm = client.post(url(round_, "vote/confirm"), data=data)
     assert confirm.status_code == 200, confirm.get_data(as_text=True)[-2000:]
@@ -199,11 +206,11 @@ def test_cumulative_round_end_to_end(client, world, as_user, voters):
     csv = client.get(url(round_, "ballots.csv")).get_data(as_text=True)
     assert f"{ramp.id}:6,{lamp.id}:4" in csv
     text = client.get(url(round_, "ballots.pb")).get_data(as_text=True)
+    assert_passes_the_pabulib_checker(text)
     election = read_pb(text)
     assert election.meta["vote_type"] == "cumulative" and election.meta["max_sum_points"] == "10"
     assert "points" in text.split("VOTES")[1].splitlines()[1]
-    shaped = [dict(zip(v.vote, map(int, v.extra["points"].split(",")), strict=True)) if v.vote else {}
-              for v in election.voters]
+    shaped = [dict(zip(v.vote, v.points, strict=True)) for v in election.voters]
     recount = count(100_000, election.instance.projects, shaped, vote_type="cumulative", rule="greedy")
     assert recount.winners == [str(w) for w in result.winners] == sorted(election.selected_ids, key=recount.winners.index)
 
@@ -238,14 +245,17 @@ def test_ranked_round_end_to_end(client, world, as_user, voters):
     services.key_paper_sheet(round_, sheet="R1", choices={ramp.id: "1"}, operator=world.admin)
     round_services.advance_round(round_, actor=world.secretary)
     result = services.result_of(round_)
-    # Borda with k = 2: 1st = 2 points, 2nd = 1. 座椅 2+2 = 4, 坡道 1+1+2 = 4, 路灯 2.
-    assert result.approvals == {str(ramp.id): 4, str(bench.id): 4, str(lamp.id): 2}
-    assert result.winners == [bench.id, lamp.id]  # tie 4-4: the cheaper 座椅 first; 坡道 no longer fits
+    # Borda on each ballot's length: [路灯, 坡道] 2, 1; [座椅, 坡道] 2, 1; [座椅] 1; paper [坡道] 1.
+    assert result.approvals == {str(ramp.id): 3, str(bench.id): 3, str(lamp.id): 2}
+    assert result.winners == [bench.id, lamp.id]  # tie 3-3: the cheaper 座椅 first; 坡道 no longer fits
     results = client.get(url(round_, "results")).get_data(as_text=True)
-    assert "博达计分" in results and "座椅：排序得分 4，需 50,000 元" in results
+    assert "博达计分" in results and "座椅：排序得分 3，需 50,000 元" in results
+    assert "坡道：排序得分 3，但需 60,000 元" in results
     ballots = client.post(url(round_, "ballots"), data={"code": code}).get_data(as_text=True)
     assert "1. 路灯" in ballots and "2. 坡道" in ballots
-    election = read_pb(client.get(url(round_, "ballots.pb")).get_data(as_text=True))
+    text = client.get(url(round_, "ballots.pb")).get_data(as_text=True)
+    assert_passes_the_pabulib_checker(text)
+    election = read_pb(text)
     assert election.meta["vote_type"] == "ordinal" and election.meta["max_length"] == "2"
     mine = next(v for v in election.voters if v.vote == (str(lamp.id), str(ramp.id)))
     assert mine.vote == (str(lamp.id), str(ramp.id))  # best first
@@ -274,7 +284,9 @@ def test_approval_rounds_end_to_end(client, world, as_user, voters, ballot_type)
     assert result.winners == [lamp.id, bench.id] and result.ballots_counted == 3
     ballots = client.post(url(round_, "ballots"), data={"code": code}).get_data(as_text=True)
     assert 'data-testid="my-ballot"' in ballots
-    election = read_pb(client.get(url(round_, "ballots.pb")).get_data(as_text=True))
+    text = client.get(url(round_, "ballots.pb")).get_data(as_text=True)
+    assert_passes_the_pabulib_checker(text)
+    election = read_pb(text)
     assert election.meta["vote_type"] == "approval"
     assert ("max_length" in election.meta) == (ballot_type == BallotType.k_approval)
 
@@ -292,7 +304,6 @@ def test_cumulative_equal_shares_counts_with_points(world, voters):
 
 def test_demo_closed_rounds_export_and_pass_the_pabulib_checker(db_session):
     """The demo's closed rounds, exported, pass the `pabulib-checker` package."""
-    checker = pytest.importorskip("pabulib.checker")
     from deliberation.demo import load_demo
     from deliberation.proposals.models import Round
 
@@ -300,8 +311,7 @@ def test_demo_closed_rounds_export_and_pass_the_pabulib_checker(db_session):
     counted = [r for r in db.session.scalars(select(Round)) if services.result_of(r) is not None]
     assert len(counted) >= 2
     for round_ in counted:
-        report = checker.Checker().process_files([exports.export_pb(round_)])
-        assert report["metadata"]["invalid"] == 0, (round_.title, report["summary"])
+        assert_passes_the_pabulib_checker(exports.export_pb(round_))
 
 
 def test_no_ballot_of_any_type_can_be_cast_twice(world, voters):
