@@ -125,13 +125,15 @@ def test_the_rules_page_sets_the_ballot_type(client, world, as_user):
     ({"1": "x"}, "0 或正整数"),
     ({"1": "99999999999999999999"}, "0 或正整数"),
     ({"999": "1"}, "不在投票清单上"),
-    ([1, 2], "0 或正整数"),
+    (["1", "2"], "0 或正整数"),  # ids without points
 ])
 def test_cumulative_ballots_break_the_rules_with_a_reason(world, choices, problem):
     round_, items = typed_round(world, BallotType.cumulative)
     ids = {"1": items[0].id, "2": items[1].id}
     if isinstance(choices, dict):
         choices = {ids.get(k, k): v for k, v in choices.items()}
+    else:
+        choices = [ids[k] for k in choices]
     check = services.check_choices(round_, choices)
     assert not check.ok and problem in " ".join(str(p) for p in check.problems)
 
