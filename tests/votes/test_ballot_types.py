@@ -130,10 +130,8 @@ def test_the_rules_page_sets_the_ballot_type(client, world, as_user):
 def test_cumulative_ballots_break_the_rules_with_a_reason(world, choices, problem):
     round_, items = typed_round(world, BallotType.cumulative)
     ids = {"1": items[0].id, "2": items[1].id}
-    if isinstance(choices, dict):
-        choices = {ids.get(k, k): v for k, v in choices.items()}
-    else:
-        choices = [ids[k] for k in choices]
+    choices = ({ids.get(k, k): v for k, v in choices.items()} if isinstance(choices, dict)
+               else [ids[k] for k in choices])
     check = services.check_choices(round_, choices)
     assert not check.ok and problem in " ".join(str(p) for p in check.problems)
 
