@@ -252,9 +252,8 @@ def paper_sheet(slug: str, round_id: int):
     raw = _posted(round_, prefix="sheet-")
     if form.validate_on_submit():
         try:
-            status = services.key_paper_sheet(round_, sheet=form.sheet.data, operator=current_user,
-                                              choices=form.choices.data or [] if ballot_choices.is_approval(round_)
-                                              else raw)
+            ticked = (form.choices.data or []) if ballot_choices.is_approval(round_) else raw
+            status = services.key_paper_sheet(round_, sheet=form.sheet.data, choices=ticked, operator=current_user)
         except DomainError as error:
             fail_form(form, error)
         else:
