@@ -42,6 +42,7 @@ from .explain import (
 from .greedy import greedy, greedy_ranking, greedy_walk, project_id_key
 from .model import ApprovalBallot, Instance, Project, approval_counts
 from .pabulib import (
+    EXPORT_META,
     PbElection,
     PbFormatError,
     PbProject,
@@ -58,6 +59,7 @@ from .pabulib import (
 )
 
 __all__ = [
+    "EXPORT_META",
     "APPROVAL",
     "BELOW_THRESHOLD",
     "CHOOSE_1",

@@ -28,7 +28,8 @@ Rules (`RULES`), with Pabulib's names:
   still fits the budget left;
 * "greedy-no-skip": the same ranking, but the count stops at the first project that does not fit;
 * "greedy-threshold": as "greedy", but projects whose score is below `threshold` (Pabulib's
-  `min_project_score_threshold`) are not funded;
+  `min_project_score_threshold`) are not funded. A threshold given with "greedy" or
+  "greedy-no-skip" applies to them too (Gdynia counts with greedy-no-skip and a threshold);
 * "equalshares/add1": Method of Equal Shares with cost utilities (a supporter values a project at
   its cost) completed by add-one; a project's supporters are the voters who gave it a positive
   score, whatever the vote type (see equal_shares.py);
@@ -151,16 +152,18 @@ def count(budget: int, projects: Sequence[Project], ballots: Iterable[Collection
     check_projects(projects)
     if isinstance(unit, bool) or not isinstance(unit, int) or unit < 1:
         raise ValueError(f"unit must be a positive int, got {unit!r}")
-    if rule == GREEDY_THRESHOLD:
-        if threshold is None:
-            raise ValueError("greedy-threshold needs a threshold (the minimum score)")
+    if rule == GREEDY_THRESHOLD and threshold is None:
+        raise ValueError("greedy-threshold needs a threshold (the minimum score)")
+    if threshold is not None:
         _check_int(threshold, "threshold")
+        if rule in EQUAL_SHARES_RULES:
+            raise ValueError(f"{rule} takes no threshold")
     utilities = ballot_utilities(projects, ballots, vote_type, max_rank)
     scores = scores_of(projects, utilities)
     if rule in (GREEDY, GREEDY_NO_SKIP, GREEDY_THRESHOLD):
         return greedy_walk(budget, projects, scores, rule=rule,
                            stop_at_first_misfit=rule == GREEDY_NO_SKIP,
-                           threshold=threshold if rule == GREEDY_THRESHOLD else None)
+                           threshold=threshold)
     if rule == EQUAL_SHARES_POINTS:
         return _with_scores(equal_shares_points(budget, projects, utilities, unit=unit), scores)
     supports = [frozenset(u) for u in utilities]

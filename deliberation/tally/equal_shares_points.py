@@ -72,27 +72,46 @@ class _Election:
                 self.supporters[j].append((g, u))
                 self.points[j] += weight * u
                 self.voters[j] += weight
+        # Per project, its supporter groups by points given: (points, one-voter groups, (group, voters)).
+        self.by_points: list[list[tuple[int, tuple[int, ...], tuple[tuple[int, int], ...]]]] = []
+        for supporters in self.supporters:
+            points_given = sorted({u for _g, u in supporters})
+            self.by_points.append([
+                (u, tuple(g for g, v in supporters if v == u and self.weights[g] == 1),
+                 tuple((g, self.weights[g]) for g, v in supporters if v == u and self.weights[g] > 1))
+                for u in points_given])
+        self.lcm = 1  # least common multiple of all points given, for exact integer sort keys
+        for ballot in grouped:
+            for _j, u in ballot:
+                self.lcm = self.lcm * u // gcd(self.lcm, u)
         self.candidates = [j for j in range(len(self.ids)) if self.points[j] > 0 and self.costs[j] > 0]
         self.free = [j for j in range(len(self.ids)) if self.points[j] > 0 and self.costs[j] == 0]
 
 
 class _Run:
-    """One run at increment t: winners in order and, per funded project, its exact rho."""
+    """One run at increment t: winners in order and, per funded project, its exact rho.
+
+    Money is kept per "level": level_of[g] is the level of group g, levels[level] its money times
+    `scale` (an int); level 0 is no money. Groups that paid the same from the same level move to
+    the same new level, so counting a project's supporters per level is a C-speed Counter over
+    its groups (those of one voter; heavier groups are added by hand), and rescaling touches the
+    levels only.
+    """
 
     def __init__(self, election: _Election, budget: int, unit: int, t: int) -> None:
         e = self.election = election
         n = e.n_voters
         self.t = t
-        # money[g] / scale is what each voter of group g still has.
         self.scale = n
-        money = [budget + t * unit * n] * len(e.weights)
-        costs, ids, weights = e.costs, e.ids, e.weights
+        levels = [0, budget + t * unit * n]
+        level_of = [1] * len(e.weights)
+        costs, ids, lcm = e.costs, e.ids, e.lcm
         in_play = list(e.candidates)
         lower: dict[int, Fraction] = {}
         self.funded: list[tuple[int, Fraction, int, Fraction]] = []
         while in_play:
             in_play.sort(key=lambda j: lower.get(j, -1))
-            best_j, best_rho, best_ratio_items = -1, None, None
+            best_j, best_rho, best_money = -1, None, 0
             dropped = []
             scale = self.scale
             for j in in_play:
@@ -100,13 +119,21 @@ class _Run:
                 if best_rho is not None and bound is not None and bound > best_rho:
                     continue
                 cost = costs[j] * scale
-                items = [(money[g], u, weights[g]) for g, u in e.supporters[j] if money[g] > 0]
+                # Supporters with money: (money, points, voters) per level and points.
+                items = []
+                for u, singles, heavy in e.by_points[j]:
+                    at = Counter(map(level_of.__getitem__, singles))
+                    for g, w in heavy:
+                        at[level_of[g]] += w
+                    at.pop(0, None)
+                    items += [(levels[lvl], u, w) for lvl, w in at.items()]
                 total = sum([m * w for m, _u, w in items])
                 if total < cost:
                     dropped.append(j)
                     continue
-                # Poorest first in money per point: they pay all they have if below rho * points.
-                items.sort(key=lambda item: Fraction(item[0], item[1]))
+                # Poorest first in money per point (m / u, compared as m * (lcm / u), exact ints):
+                # they pay all they have if it is below rho * points.
+                items.sort(key=lambda item: item[0] * (lcm // item[1]))
                 paid, weight_left = 0, sum([u * w for _m, u, w in items])
                 for m, u, w in items:
                     if (cost - paid) * u <= m * weight_left:
@@ -116,7 +143,7 @@ class _Run:
                 rho = Fraction(cost - paid, weight_left * scale)  # money per point
                 lower[j] = rho
                 if best_rho is None or rho < best_rho or (rho == best_rho and ids[j] < ids[best_j]):
-                    best_j, best_rho, best_ratio_items = j, rho, total
+                    best_j, best_rho, best_money = j, rho, total
             for j in dropped:
                 in_play.remove(j)
                 lower.pop(j, None)
@@ -126,19 +153,30 @@ class _Run:
             factor = best_rho.denominator // gcd(best_rho.denominator, self.scale)
             if factor != 1:
                 self.scale *= factor
-                money = [m * factor for m in money]
+                levels = [m * factor for m in levels]
             per_point = best_rho * self.scale
-            assert per_point.denominator == 1
-            per_point = per_point.numerator
+            per_point = per_point.numerator // per_point.denominator
             payers = 0
-            for g, u in e.supporters[best_j]:
-                if money[g] > 0:
-                    payers += weights[g]
-                    money[g] = max(0, money[g] - per_point * u)
-            self.funded.append((best_j, best_rho, payers, Fraction(best_ratio_items, scale)))
+            for u, singles, heavy in e.by_points[best_j]:
+                moves: dict[int, int] = {}
+                for g, w in [*((g, 1) for g in singles), *heavy]:
+                    old = level_of[g]
+                    if not old:
+                        continue
+                    payers += w
+                    new = moves.get(old)
+                    if new is None:
+                        left = levels[old] - per_point * u
+                        new = 0
+                        if left > 0:
+                            new = len(levels)
+                            levels.append(left)
+                        moves[old] = new
+                    level_of[g] = new
+            self.funded.append((best_j, best_rho, payers, Fraction(best_money, scale)))
             in_play.remove(best_j)
             lower.pop(best_j)
-        self.money = money
+        self.money = [levels[level_of[g]] for g in range(len(level_of))]
         self.winners = [*e.free, *(f[0] for f in self.funded)]
         self.total_cost = sum(costs[j] for j in self.winners)
 

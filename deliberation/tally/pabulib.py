@@ -72,6 +72,10 @@ PROJECT_ORDER = (
 VOTER_ORDER = ("voter_id", "vote", "points", "age", "sex", "voting_method", "district",
                "neighborhood", "education")
 
+# META keys pabulib-checker requires that only the caller of an export knows (dates in
+# dd.mm.yyyy; the others are counted or given by election_from_ballots itself).
+EXPORT_META = ("description", "country", "unit", "instance", "rule", "date_begin", "date_end")
+
 # Names the platform and `flask tally` used before the Pabulib names.
 RULE_ALIASES = {"equal_shares": EQUAL_SHARES}
 
@@ -454,16 +458,22 @@ def election_from_ballots(budget: int, projects: Sequence[Project], ballots: Seq
                           max_rank: int | None = None) -> PbElection:
     """Build a PbElection to export: votes (and scores) counted, META completed.
 
+    `meta` must hold EXPORT_META (description, country, unit, instance, rule, date_begin and
+    date_end as dd.mm.yyyy); num_projects, num_votes, budget and vote_type are filled in here.
     Ballots are in `count`'s form for `vote_type`: sets of ids, point mappings (written most
     points first, with a points column; META must then hold `max_sum_points`) or rankings
-    (written best first). PROJECTS rows are written in the greedy ranking (score, cost, id). `scale` says how many
-    units of budget/cost make one currency unit (100 for fen); amounts are written as decimals.
+    (written best first). PROJECTS rows are written in the greedy ranking (score, cost, id).
+    `scale` says how many units of budget/cost make one currency unit (100 for fen); amounts are
+    written as decimals. `voter_ids` default to 1..n (e.g. receipt hashes instead).
 
     Empty ballots (a voter who chose nothing) are NOT written as voters: pabulib-checker rejects
     an empty `vote` field. Their number is said in a META `comment` ("#1: ..."), and `num_votes`
     counts the written voters only. So a count of the exported file with Equal Shares splits
     the budget between the voters who chose something.
     """
+    missing = [key for key in EXPORT_META if key not in (meta or {})]
+    if missing:
+        raise ValueError(f"an export needs META {', '.join(missing)} (pabulib-checker requires them)")
     if vote_type == CUMULATIVE and "max_sum_points" not in (meta or {}):
         raise ValueError("a cumulative export needs META max_sum_points (the points each voter had)")
     utilities = ballot_utilities(projects, ballots, vote_type, max_rank)

@@ -18,9 +18,9 @@ from pabutools.election import (
     Additive_Cardinal_Sat,
     ApprovalBallot,
     ApprovalProfile,
+    Cost_Sat,
     CumulativeBallot,
     CumulativeProfile,
-    Cost_Sat,
 )
 from pabutools.election import Instance as PabuInstance
 from pabutools.election import Project as PabuProject

@@ -148,7 +148,12 @@ def test_decimal_amounts_are_kept_exact_in_minor_units() -> None:
 def test_election_from_ballots_exports_readable_file() -> None:
     projects = [Project("1", 30, "Bench; park"), Project("2", 50, "Trees")]
     ballots = [{"1"}, {"1", "2"}, set()]
-    election = election_from_ballots(80, projects, ballots, selected={"1"})
+    with pytest.raises(ValueError, match="date_begin, date_end"):
+        election_from_ballots(80, projects, ballots, meta={"description": "x", "country": "China",
+                                                            "unit": "u", "instance": "1", "rule": "greedy"})
+    meta = {"description": "第一轮", "country": "China", "unit": "幸福里", "instance": "1",
+            "rule": "greedy", "date_begin": "01.11.2026", "date_end": "15.11.2026"}
+    election = election_from_ballots(80, projects, ballots, selected={"1"}, meta=meta)
     text = write_pb(election)
     again = read_pb(text)
     assert again.budget == 80
