@@ -24,10 +24,10 @@ def pb_meta(round_: Round, *, costs: int | None = None) -> dict[str, str]:
     type's limits, its counting rule and voting days."""
     meta = {"description": round_.title, "country": "China", "unit": round_.community.name,
             "instance": str(round_.id), "rule": tally_rule(round_)}
-    opened = next((s.started_at for s in round_.steps if s.phase == RoundPhase.voting), None)
-    for key, moment in (("date_begin", opened), ("date_end", round_.voting_closed_at)):
-        if _pb_date(moment):
-            meta[key] = _pb_date(moment)
+    # The voting days; a round that never recorded when voting opened falls back to its creation day.
+    opened = next((s.started_at for s in round_.steps if s.phase == RoundPhase.voting), None) or round_.created_at
+    meta["date_begin"] = _pb_date(opened)
+    meta["date_end"] = _pb_date(round_.voting_closed_at or opened)
     if round_.ballot_type in (BallotType.k_approval, BallotType.ranked) and round_.max_approvals:
         meta["max_length"] = str(round_.max_approvals)
     if round_.ballot_type in (BallotType.approval, BallotType.k_approval) and round_.must_fit_budget:
