@@ -110,7 +110,7 @@ def register_cli(app: Flask) -> None:
     def export_pb(round_id: int, output: Path | None) -> None:
         """Write a counted round in Pabulib .pb format (ballots by receipt hash)."""
         from deliberation.proposals.models import Round
-        from deliberation.votes.services import export_pb as export
+        from deliberation.votes.exports import export_pb as export
 
         round_ = db.session.get(Round, round_id)
         if round_ is None:

@@ -59,6 +59,32 @@ RULE_LABELS = {
 }
 
 
+class BallotType(enum.StrEnum):
+    """What a resident's ballot says: chosen before voting opens, then locked with the other ballot rules."""
+
+    approval = "approval"  # tick any projects; the budget meter shows their cost
+    k_approval = "k_approval"  # tick at most k projects (`Round.max_approvals`)
+    cumulative = "cumulative"  # spread `points_total` points, at most `points_per_project` on one project
+    ranked = "ranked"  # rank up to k projects (`Round.max_approvals`), 1 = best
+
+    @property
+    def label(self):
+        return BALLOT_TYPE_LABELS[self]
+
+    @property
+    def pb_vote_type(self) -> str:
+        """The Pabulib `vote_type` of ballots of this type."""
+        return {BallotType.cumulative: "cumulative", BallotType.ranked: "ordinal"}.get(self, "approval")
+
+
+BALLOT_TYPE_LABELS = {
+    BallotType.approval: _l("Approval: tick any projects (with the budget meter)"),
+    BallotType.k_approval: _l("k-approval: tick at most k projects"),
+    BallotType.cumulative: _l("Cumulative: spread points over the projects"),
+    BallotType.ranked: _l("Ranked: rank your top k projects"),
+}
+
+
 class RoundPhase(enum.StrEnum):
     collecting = "collecting"
     screening = "screening"
@@ -143,7 +169,12 @@ class Round(TimestampMixin, db.Model):
     publicity_started_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Ballot rules: set before voting opens, locked afterwards.
     ballot_per_household: Mapped[bool] = mapped_column(Boolean, default=False)
+    ballot_type: Mapped[BallotType] = mapped_column(string_enum(BallotType), default=BallotType.approval)
+    # k of a k-approval or ranked ballot (the most projects one ballot may tick or rank); None otherwise.
     max_approvals: Mapped[int | None] = mapped_column(Integer)
+    # A cumulative ballot: the points each voter spreads, and the most on one project.
+    points_total: Mapped[int | None] = mapped_column(Integer)
+    points_per_project: Mapped[int | None] = mapped_column(Integer)
     must_fit_budget: Mapped[bool] = mapped_column(Boolean, default=True)
     counting_rule: Mapped[CountingRule] = mapped_column(string_enum(CountingRule), default=CountingRule.greedy)
     voting_closed_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -16,7 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from deliberation.core.forms import BoundedIntegerField, max_length, required
 from deliberation.core.inputs import bounded_int
-from deliberation.proposals.models import RULE_LABELS
+from deliberation.proposals.models import BALLOT_TYPE_LABELS, RULE_LABELS
 
 
 def _checkboxes(label):
@@ -30,9 +30,18 @@ class BallotForm(FlaskForm):
 
 class BallotRulesForm(FlaskForm):
     per_household = BooleanField(_l("One ballot per household (otherwise one per verified resident)"))
-    max_approvals = BoundedIntegerField(_l("Most projects one ballot may approve"), validators=[
+    ballot_type = SelectField(_l("Ballot type"), choices=[SelectChoice(t.value, label) for t, label in
+                                                         BALLOT_TYPE_LABELS.items()])
+    max_approvals = BoundedIntegerField(_l("k: most projects one ballot may tick or rank"), validators=[
         Optional(), NumberRange(min=1, message=_l("At least 1, or leave empty for no limit."))],
-        description=_l("Leave empty for no limit"))
+        description=_l("For k-approval and ranked ballots; an approval ballot with a limit is a k-approval "
+                       "ballot"))
+    points_total = BoundedIntegerField(_l("Points each voter spreads"), validators=[
+        Optional(), NumberRange(min=1, max=1000, message=_l("Between 1 and 1,000."))],
+        description=_l("For cumulative ballots, for example 10"))
+    points_per_project = BoundedIntegerField(_l("Most points on one project"), validators=[
+        Optional(), NumberRange(min=1, max=1000, message=_l("Between 1 and 1,000."))],
+        description=_l("For cumulative ballots, for example 5"))
     must_fit_budget = BooleanField(_l("The chosen projects must fit the budget together"))
     counting_rule = SelectField(_l("Counting rule"), choices=[SelectChoice(r.value, label) for r, label in
                                                              RULE_LABELS.items()])

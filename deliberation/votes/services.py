@@ -13,7 +13,6 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, insert, select, text
@@ -26,8 +25,10 @@ from deliberation.core import audit, secrecy
 from deliberation.core.errors import DomainError
 from deliberation.core.models import dialect_name, insert_unless_duplicate, utcnow
 from deliberation.extensions import db
-from deliberation.proposals.models import CountingRule, Proposal, ProposalStatus, Round, RoundPhase
-from deliberation.tally import Project, equal_shares, greedy
+from deliberation.proposals.models import BallotType, CountingRule, Proposal, ProposalStatus, Round, RoundPhase
+from deliberation.votes import choices as ballot_choices
+from deliberation.votes import counting
+from deliberation.votes.choices import BallotCheck
 from deliberation.votes.models import Ballot, BallotParticipation, Channel, PaperEntry, RoundResult
 
 log = logging.getLogger(__name__)
@@ -41,21 +42,45 @@ _PG_PAPER_LOCK = 0x7061_7072  # "papr": with the round's id, serialises the keyi
 PHASES_BEFORE_VOTING = (RoundPhase.collecting, RoundPhase.screening, RoundPhase.branch_review)
 
 
-def set_ballot_rules(round_: Round, *, per_household: bool, max_approvals: int | None, must_fit_budget: bool,
-                     counting_rule: CountingRule, actor: User) -> None:
-    """Set how residents vote and how ballots are counted; locked once voting opens."""
+def set_ballot_rules(round_: Round, *, per_household: bool, ballot_type: BallotType = BallotType.approval,
+                     max_approvals: int | None = None, points_total: int | None = None,
+                     points_per_project: int | None = None, must_fit_budget: bool, counting_rule: CountingRule,
+                     actor: User) -> None:
+    """Set the ballot type, how residents vote and how ballots are counted; locked once voting opens.
+
+    k is `max_approvals`: required for k-approval and ranked ballots, unused by the others (an approval
+    ballot with a limit is a k-approval ballot). Points are required for cumulative ballots only."""
     if round_.phase not in PHASES_BEFORE_VOTING:
         raise DomainError(_l("The ballot rules are locked once voting has opened."))
-    if max_approvals is not None and max_approvals < 1:
-        raise DomainError(_l("Allow at least one approval, or leave the field empty for no limit."),
+    if ballot_type == BallotType.approval and max_approvals is not None:
+        ballot_type = BallotType.k_approval  # an approval ballot with a limit is a k-approval ballot
+    needs_k = ballot_type in (BallotType.k_approval, BallotType.ranked)
+    if needs_k and (max_approvals is None or max_approvals < 1):
+        raise DomainError(_l("Say how many projects one ballot may choose or rank (at least 1)."),
                           field="max_approvals", status_code=422)
+    if ballot_type == BallotType.cumulative:
+        if points_total is None or points_total < 1:
+            raise DomainError(_l("Say how many points each voter spreads (at least 1)."), field="points_total",
+                              status_code=422)
+        if points_per_project is None or not 1 <= points_per_project <= points_total:
+            raise DomainError(_l("The most points on one project is between 1 and the points each voter spreads."),
+                              field="points_per_project", status_code=422)
+    if ballot_type == BallotType.ranked and counting_rule != CountingRule.greedy:
+        raise DomainError(_l("Ranked ballots are counted greedily: the Method of Equal Shares needs approvals "
+                             "or points."), field="counting_rule", status_code=422)
     round_.ballot_per_household = per_household
-    round_.max_approvals = max_approvals
-    round_.must_fit_budget = must_fit_budget
+    round_.ballot_type = ballot_type
+    round_.max_approvals = max_approvals if needs_k else None
+    round_.points_total = points_total if ballot_type == BallotType.cumulative else None
+    round_.points_per_project = points_per_project if ballot_type == BallotType.cumulative else None
+    # The budget meter binds approval ballots only: points and ranks say how much, not what fits.
+    round_.must_fit_budget = must_fit_budget and ballot_type in (BallotType.approval, BallotType.k_approval)
     round_.counting_rule = counting_rule
     db.session.flush()
     audit.record("round.ballot_rules", round_, actor=actor, community=round_.community,
-                 summary=f"household={per_household} max={max_approvals} fit={must_fit_budget} rule={counting_rule}")
+                 summary=f"type={ballot_type} household={per_household} k={round_.max_approvals} "
+                         f"points={round_.points_total}/{round_.points_per_project} fit={round_.must_fit_budget} "
+                         f"rule={counting_rule}")
 
 
 def set_voting_close(round_: Round, *, closes_at: datetime | None, actor: User, now: datetime | None = None) -> None:
@@ -93,41 +118,10 @@ def ballot_options(round_: Round) -> list:
     return list(db.session.execute(_BALLOT_OPTIONS, {"round_id": round_.id}))
 
 
-@dataclass
-class BallotCheck:
-    chosen: list  # the chosen proposals (or `ballot_options` rows), in id order
-    total_cost: int
-    problems: list = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
 def check_choices(round_: Round, choices, items: list | None = None) -> BallotCheck:
-    """Apply the round's ballot rules to a set of proposal ids; say what is wrong, if anything.
-    `items` are the ballot's proposals, or `ballot_options` rows."""
-    items = ballot_items(round_) if items is None else items
-    by_id = {p.id: p for p in items}
-    wanted = set()
-    problems = []
-    for raw in choices:
-        try:
-            wanted.add(int(raw))
-        except (TypeError, ValueError):
-            problems.append(_l("The ballot names a project that is not on the ballot."))
-    unknown = wanted - by_id.keys()
-    if unknown:
-        problems.append(_l("The ballot names a project that is not on the ballot."))
-    chosen = [by_id[i] for i in sorted(wanted & by_id.keys())]
-    total = sum(p.cost for p in chosen)
-    if round_.max_approvals is not None and len(wanted) > round_.max_approvals:
-        problems.append(_l("You may choose at most %(n)d projects; you chose %(k)d.",
-                           n=round_.max_approvals, k=len(wanted)))
-    if round_.must_fit_budget and total > round_.budget:
-        problems.append(_l("The chosen projects cost %(total)s yuan, more than the budget of %(budget)s yuan.",
-                           total=f"{total:,}", budget=f"{round_.budget:,}"))
-    return BallotCheck(chosen, total, problems)
+    """Apply the round's ballot rules to raw choices (`choices.from_form`, or a stored ballot); say what
+    is wrong, if anything. `items` are the ballot's proposals, or `ballot_options` rows."""
+    return ballot_choices.check(round_, choices, ballot_items(round_) if items is None else items)
 
 
 # --- who may vote ---------------------------------------------------------------------
@@ -218,18 +212,13 @@ def ballot_scope(round_: Round) -> str:
     return f"ballots:{round_.id}"
 
 
-def _ballot_capacity(options: int) -> int:
-    """The longest sealed ballot of a round with this many options: a receipt hash and every id."""
-    return 96 + 12 * options
-
-
-def _seal_ballot(round_: Round, choices: list[int], *, options: int) -> str:
+def _seal_ballot(round_: Round, choices: list, *, options: int) -> str:
     """Seal what the ballot chose under a new receipt; returns the receipt code."""
     while True:  # a receipt repeats with probability ~n/2^60; then draw another
         code = new_receipt_code()
         digest = receipt_hash(round_.id, code)
         if secrecy.seal(ballot_scope(round_), {"receipt_hash": digest, "choices": choices},
-                        capacity=_ballot_capacity(options), unique=digest):
+                        capacity=ballot_choices.capacity(round_, options), unique=digest):
             return code
 
 
@@ -240,7 +229,7 @@ def cast_ballot(round_: Round, voter: User, *, choices, items: list | None = Non
     if not check.ok:
         raise DomainError(check.problems[0], status_code=422)
     participation_id = _participate(round_, voter, channel=Channel.web, recorded_by=None)
-    code = _seal_ballot(round_, [p.id for p in check.chosen], options=len(items))
+    code = _seal_ballot(round_, check.stored, options=len(items))
     audit.record("ballot.participation", audit.Ref("BallotParticipation", participation_id), actor=voter,
                  community=round_.community, summary="web")
     log.info("ballot cast in round %s (channel web)", round_.id)
@@ -316,7 +305,7 @@ def key_paper_sheet(round_: Round, *, sheet: str, choices, operator: User) -> Sh
     sheet = (sheet or "").strip().upper()
     if not sheet or len(sheet) > 30:
         raise DomainError(_l("Enter the sheet number printed on the paper ballot."), field="sheet", status_code=422)
-    ids = sorted({int(c) for c in choices if str(c).isdigit()})
+    ids = ballot_choices.keyed(round_, choices)
     _check_sheet_fits(round_, sheet)
     try:
         with db.session.begin_nested():
@@ -360,7 +349,7 @@ def _reconcile(round_: Round, sheet: str) -> SheetStatus:
     exists = db.session.scalar(select(Ballot.id).where(Ballot.receipt_hash == digest))
     if status.state == "counted" and exists is None:
         db.session.add(Ballot(round_id=round_.id, receipt_hash=digest, channel=Channel.paper,
-                              choices=list(entries[0].choices)))
+                              choices=check_choices(round_, entries[0].choices).stored))
     elif status.state != "counted" and exists is not None:
         db.session.execute(delete(Ballot).where(Ballot.id == exists))
     db.session.flush()
@@ -371,7 +360,7 @@ def sheet_status(round_: Round, sheet: str, entries: list[PaperEntry], items: li
                  ) -> SheetStatus:
     if len(entries) < 2:
         return SheetStatus(sheet, entries, "waiting", [_l("Waiting for the second keying by another operator.")])
-    if len(entries) > 2 or len({tuple(e.choices) for e in entries}) > 1:
+    if len(entries) > 2 or not ballot_choices.same(entries[0].choices, entries[1].choices):
         return SheetStatus(sheet, entries, "mismatch",
                            [_l("The keyings differ: check the paper sheet, delete the wrong entry and key it again.")])
     check = check_choices(round_, entries[0].choices, items)
@@ -383,6 +372,8 @@ def sheet_status(round_: Round, sheet: str, entries: list[PaperEntry], items: li
 def _sheet_problems(round_: Round, choices: list, check: BallotCheck, items: list | None) -> list:
     """Why a sheet's ballot breaks the rules, said to the operators (`check_choices` speaks to the voter)."""
     items = ballot_items(round_) if items is None else items
+    if not ballot_choices.is_approval(round_):  # these messages name the ballot, not the voter
+        return list(check.problems)
     problems = []
     if set(choices) - {p.id for p in items}:
         problems.append(_l("The sheet names a project that is not on the ballot."))
@@ -508,7 +499,7 @@ def close_voting(round_: Round, *, actor: User) -> RoundResult:
                              todo=" ".join(str(p) for p in reconciliation.problems)))
     round_.voting_closed_at = utcnow()
     _reshuffle_ballots(round_)
-    result = count_round(round_)
+    result = counting.count_round(round_, ballot_items(round_), round_ballots(round_))
     db.session.add(result)
     db.session.flush()
     audit.record("round.counted", round_, actor=actor, community=round_.community,
@@ -540,37 +531,6 @@ def ballot_count(round_: Round) -> int:
 def round_ballots(round_: Round) -> list[Ballot]:
     return list(db.session.scalars(select(Ballot).where(Ballot.round_id == round_.id)
                                    .order_by(Ballot.receipt_hash)))
-
-
-def count_round(round_: Round) -> RoundResult:
-    """Count the round's ballots with its rule (pure functions in deliberation.tally)."""
-    items = ballot_items(round_)
-    projects = [Project(str(p.id), p.cost, p.title) for p in items]
-    ballots = [[str(i) for i in b.choices] for b in round_ballots(round_)]
-    rule = greedy if round_.counting_rule == CountingRule.greedy else equal_shares
-    outcome = rule(round_.budget, projects, ballots)
-    approvals = Counter(pid for ballot in ballots for pid in ballot)
-    return RoundResult(
-        round_id=round_.id, rule=round_.counting_rule, ballots_counted=len(ballots),
-        approvals={str(p.id): approvals.get(str(p.id), 0) for p in items},
-        winners=[int(w) for w in outcome.winners],
-        steps=[_step_json(step) for step in outcome.steps],
-        details={"total_cost": outcome.total_cost, "remaining": outcome.remaining,
-                 "voter_budget": _fraction(outcome.voter_budget), "increments": outcome.increments,
-                 "runs": outcome.runs},
-    )
-
-
-def _fraction(value: Fraction | None) -> str | None:
-    return None if value is None else f"{value.numerator}/{value.denominator}"
-
-
-def _step_json(step) -> dict:
-    data = {}
-    for name in step.__dataclass_fields__:
-        value = getattr(step, name)
-        data[name] = _fraction(value) if isinstance(value, Fraction) else value
-    return data
 
 
 def result_of(round_: Round) -> RoundResult | None:
@@ -610,29 +570,3 @@ def ballot_items_with_outcome(round_: Round) -> list[Proposal]:
         Proposal.status.in_([ProposalStatus.on_ballot, ProposalStatus.funded, ProposalStatus.not_funded,
                              ProposalStatus.in_progress, ProposalStatus.completed]))
         .order_by(Proposal.id)))
-
-
-def export_pb(round_: Round) -> str:
-    """The closed round in Pabulib format: projects, ballots by receipt hash, rule and `selected`."""
-    from deliberation.tally import PbElection, PbProject, PbVoter, write_pb
-
-    result = result_of(round_)
-    if result is None:
-        raise DomainError(_l("Only a counted round can be exported."))
-    items = ballot_items_with_outcome(round_)
-    ballots = round_ballots(round_)
-    selected = set(result.final_winners)
-    meta = {"description": round_.title, "country": "China", "unit": round_.community.name,
-            "instance": str(round_.id), "num_projects": str(len(items)), "num_votes": str(len(ballots)),
-            "budget": str(round_.budget), "vote_type": "approval",
-            "rule": "greedy" if result.rule == CountingRule.greedy else "equalshares/add1",
-            "currency": "CNY"}
-    if round_.max_approvals:
-        meta["max_length"] = str(round_.max_approvals)
-    election = PbElection(
-        meta=meta,
-        projects=[PbProject(str(p.id), p.cost, p.title, result.approvals.get(str(p.id), 0), int(p.id in selected))
-                  for p in items],
-        voters=[PbVoter(b.receipt_hash, tuple(str(c) for c in b.choices)) for b in ballots],
-    )
-    return write_pb(election)

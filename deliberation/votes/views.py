@@ -23,9 +23,10 @@ from deliberation.core.permissions import require
 from deliberation.core.text import spreadsheet_cell
 from deliberation.core.transactions import reads_first, start_writing
 from deliberation.extensions import db
-from deliberation.proposals.models import CountingRule, Round
+from deliberation.proposals.models import BallotType, CountingRule, Round
 from deliberation.proposals.views import get_round
-from deliberation.votes import confirmations, explain, services
+from deliberation.votes import choices as ballot_choices
+from deliberation.votes import confirmations, explain, exports, services
 from deliberation.votes.forms import (
     BallotForm,
     BallotRulesForm,
@@ -47,8 +48,13 @@ def _ballot_form(round_: Round, items: list) -> BallotForm:
     return form
 
 
-def _ballot_page(round_: Round, form: BallotForm, items, *, status_code: int = 200):
-    check = services.check_choices(round_, form.choices.data or [], items)
+def _posted(round_: Round, *, prefix: str = ""):
+    """The raw choices of the posted ballot or sheet, whatever the round's ballot type."""
+    return ballot_choices.from_form(round_, request.form, prefix=prefix)
+
+
+def _ballot_page(round_: Round, form: BallotForm, items, *, raw=(), status_code: int = 200):
+    check = services.check_choices(round_, raw, items)
     return render_page("votes/ballot.html", "votes/_ballot_meter.html", community=round_.community, round=round_,
                        form=form, items=items, check=check, status_code=status_code)
 
@@ -93,10 +99,8 @@ def check(slug: str, round_id: int):
     round_ = get_round(slug, round_id)
     require(perm.can_vote(current_user, round_))
     options = services.ballot_options(round_)  # every tick asks: ids, titles and costs are enough
-    form = _ballot_form(round_, options)
-    form.validate_on_submit()
     return render_page("votes/_ballot_meter.html", "votes/_ballot_meter.html", round=round_,
-                       check=services.check_choices(round_, form.choices.data or [], options))
+                       check=services.check_choices(round_, _posted(round_), options))
 
 
 @bp.post("/vote/confirm")
@@ -108,9 +112,10 @@ def confirm(slug: str, round_id: int):
     items = services.ballot_items(round_)
     form = _ballot_form(round_, items)
     form.validate_on_submit()
-    check_ = services.check_choices(round_, form.choices.data or [], items)
+    raw = _posted(round_)
+    check_ = services.check_choices(round_, raw, items)
     if not check_.ok or request.form.get("change"):
-        return _ballot_page(round_, form, items, status_code=422 if not check_.ok else 200)
+        return _ballot_page(round_, form, items, raw=raw, status_code=422 if not check_.ok else 200)
     return render_page("votes/confirm.html", "votes/confirm.html", community=round_.community, round=round_,
                        form=form, check=check_)
 
@@ -126,9 +131,9 @@ def cast(slug: str, round_id: int):
     form = _ballot_form(round_, options)
     if not form.validate_on_submit():
         _require_can_cast(round_)
-        return _ballot_page(round_, form, services.ballot_items(round_), status_code=422)
+        return _ballot_page(round_, form, services.ballot_items(round_), raw=_posted(round_), status_code=422)
     start_writing()  # the checks above read without SQLite's write lock; the service re-checks under it
-    code = services.cast_ballot(round_, current_user, choices=form.choices.data or [], items=options)
+    code = services.cast_ballot(round_, current_user, choices=_posted(round_), items=options)
     db.session.commit()
     response = render_page("votes/receipt.html", "votes/receipt.html", community=round_.community, round=round_,
                            code=services.format_receipt(code))
@@ -145,11 +150,15 @@ def ballot_rules(slug: str, round_id: int):
     form = BallotRulesForm(obj=round_)
     if request.method == "GET":
         form.per_household.data = round_.ballot_per_household
+        form.ballot_type.data = round_.ballot_type.value
         form.counting_rule.data = round_.counting_rule.value
     if form.validate_on_submit():
         try:
             services.set_ballot_rules(round_, per_household=form.per_household.data,
-                                      max_approvals=form.max_approvals.data, must_fit_budget=form.must_fit_budget.data,
+                                      ballot_type=BallotType(form.ballot_type.data),
+                                      max_approvals=form.max_approvals.data, points_total=form.points_total.data,
+                                      points_per_project=form.points_per_project.data,
+                                      must_fit_budget=form.must_fit_budget.data,
                                       counting_rule=CountingRule(form.counting_rule.data), actor=current_user)
         except DomainError as error:
             fail_form(form, error)
@@ -184,15 +193,19 @@ def voting_close(slug: str, round_id: int):
                        round=round_, form=form, status_code=form_status(form))
 
 
-def _paper_page(round_: Round, voter_form: PaperVoterForm, sheet_form: PaperSheetForm, *, status_code: int = 200):
+def _paper_page(round_: Round, voter_form: PaperVoterForm, sheet_form: PaperSheetForm, *, status_code: int = 200,
+                sheet_values: dict | None = None):
     items = services.ballot_items(round_)
     sheet_form.choices.choices = [SelectChoice(p.id, f"#{p.id} {p.title}") for p in items]
     sheets = services.paper_sheets(round_)
+    titles = {p.id: p.title for p in items}
     return render_page("votes/paper.html", "votes/paper.html", community=round_.community, round=round_,
-                       voter_form=voter_form, sheet_form=sheet_form, sheets=sheets,
+                       voter_form=voter_form, sheet_form=sheet_form, sheets=sheets, items=items,
+                       sheet_values=sheet_values or {},
+                       ballot_lines=lambda choices: ballot_choices.lines(round_, choices, titles),
                        reconciliation=services.paper_reconciliation(round_, sheets),
                        paper_voters=services.paper_voters(round_),
-                       turnout=services.turnout(round_), titles={p.id: p.title for p in items},
+                       turnout=services.turnout(round_), titles=titles,
                        sheet_state_label=sheet_state_label, status_code=status_code)
 
 
@@ -261,10 +274,11 @@ def paper_sheet(slug: str, round_id: int):
     require(perm.can_manage_ballots(current_user, round_))
     form = PaperSheetForm(prefix="sheet")
     form.choices.choices = [SelectChoice(p.id, p.title) for p in services.ballot_items(round_)]
+    raw = _posted(round_, prefix="sheet-")
     if form.validate_on_submit():
         try:
-            status = services.key_paper_sheet(round_, sheet=form.sheet.data, choices=form.choices.data or [],
-                                              operator=current_user)
+            ticked = (form.choices.data or []) if ballot_choices.is_approval(round_) else raw
+            status = services.key_paper_sheet(round_, sheet=form.sheet.data, choices=ticked, operator=current_user)
         except DomainError as error:
             fail_form(form, error)
         else:
@@ -272,7 +286,8 @@ def paper_sheet(slug: str, round_id: int):
             flash(_("Sheet %(sheet)s keyed: %(state)s", sheet=status.sheet, state=sheet_state_label(status.state)),
                   "success" if status.state in ("counted", "waiting") else "error")
             return redirect_to(url_for("votes.paper", slug=slug, round_id=round_id))
-    return _paper_page(round_, PaperVoterForm(prefix="voter", formdata=None), form, status_code=422)
+    return _paper_page(round_, PaperVoterForm(prefix="voter", formdata=None), form, status_code=422,
+                       sheet_values=raw if isinstance(raw, dict) else None)
 
 
 def sheet_state_label(state: str) -> str:
@@ -308,8 +323,9 @@ def _result_context(round_: Round) -> dict:
     ranked = sorted(items, key=lambda p: (-approvals.get(p.id, 0), p.cost, p.id))
     return dict(community=round_.community, round=round_, result=result, items=items, ranked=ranked, titles=titles,
                 approvals=approvals, max_approvals=max(approvals.values(), default=0) or 1,
-                winners=set(result.final_winners), explanation=explain.describe(result, titles),
-                rule_summary=explain.rule_summary(result), turnout=services.turnout(round_))
+                winners=set(result.final_winners), explanation=explain.describe(result, titles, round_),
+                rule_summary=explain.rule_summary(result, round_), score_label=explain.score_label(round_),
+                turnout=services.turnout(round_))
 
 
 @bp.get("/results")
@@ -370,10 +386,11 @@ def ballots(slug: str, round_id: int):
     pages = max(1, -(-len(listed) // BALLOTS_PER_PAGE))
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     shown = listed[(page - 1) * BALLOTS_PER_PAGE:page * BALLOTS_PER_PAGE]
-    items = services.ballot_items_with_outcome(round_)
+    titles = {p.id: p.title for p in services.ballot_items_with_outcome(round_)}
     return render_page("votes/ballots.html", "votes/ballots.html", community=round_.community, round=round_,
                        form=form, ballots=shown, total=len(every), matching=len(listed), query=query,
-                       page=page, pages=pages, mine=mine, titles={p.id: p.title for p in items},
+                       page=page, pages=pages, mine=mine, titles=titles,
+                       ballot_lines=lambda choices: ballot_choices.lines(round_, choices, titles),
                        status_code=422 if form.code.errors else 200)
 
 
@@ -387,7 +404,7 @@ def ballots_csv(slug: str, round_id: int):
     writer = csv.writer(out)
     writer.writerow(["receipt_hash", "channel", "choices"])
     for b in services.round_ballots(round_):
-        writer.writerow([b.receipt_hash, b.channel.value, ",".join(str(c) for c in b.choices)])
+        writer.writerow([b.receipt_hash, b.channel.value, ballot_choices.csv_text(round_, b.choices)])
     out.write(audit_stamp.csv_trailer())
     return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=round-{round_.id}-ballots.csv"})
@@ -399,7 +416,7 @@ def ballots_pb(slug: str, round_id: int):
     round_ = get_round(slug, round_id)
     if not perm.can_see_results(round_):
         abort(403)
-    return Response(services.export_pb(round_), content_type="text/plain; charset=utf-8",
+    return Response(exports.export_pb(round_), content_type="text/plain; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=round-{round_.id}.pb"})
 
 
@@ -410,7 +427,7 @@ def results_export(slug: str, round_id: int, fmt: str):
     if not perm.can_see_results(round_):
         abort(403)
     context = _result_context(round_)
-    header = ["编号", "项目名称", "预算（元）", "赞成票", "结果"]
+    header = ["编号", "项目名称", "预算（元）", explain.SCORE_COLUMN[round_.ballot_type], "结果"]
     rows = [[p.id, spreadsheet_cell(p.title), p.cost, context["approvals"].get(p.id, 0),
              "入选" if p.id in context["winners"] else "未入选"] for p in context["items"]]
     if fmt == "csv":

@@ -65,6 +65,7 @@ def live_app(tmp_path_factory):
         services.grant_role(community, user=stand_in, role=Role.council_secretary, actor=admin)
         make_round(community, secretary, title="2027年度民生微实事")
         _voting_round(community, secretary, party)
+        _typed_voting_rounds(community, secretary, party)
         _seed_evaluations(community, admin)
         _seed_council(community, admin, secretary)
         _completed_project(community, secretary, party)
@@ -83,6 +84,29 @@ def _voting_round(community, secretary, party) -> None:
     move_to(round_, RoundPhase.voting, secretary, party=party)
     for login, phone in [("voter-c", "13611110005"), ("voter-d", "13611110006")]:
         make_resident(community, login=login, phone=phone, password=PASSWORD, display_name=login)
+
+
+CUMULATIVE_ROUND = "2026年度积分投票"
+RANKED_ROUND = "2026年度排序投票"
+
+
+def _typed_voting_rounds(community, secretary, party) -> None:
+    """Two rounds open for voting with other ballot types: 10 points to spread (at most 6 on one project),
+    and a ranking of the top 2; voter-e votes in both."""
+    from deliberation.proposals.models import BallotType, CountingRule, RoundPhase
+    from deliberation.votes.services import set_ballot_rules
+    from tests.proposals.factories import make_proposal, move_to
+
+    for title, rules in [(CUMULATIVE_ROUND, {"ballot_type": BallotType.cumulative, "points_total": 10,
+                                             "points_per_project": 6}),
+                         (RANKED_ROUND, {"ballot_type": BallotType.ranked, "max_approvals": 2})]:
+        round_ = make_round(community, secretary, title=title, budget=100_000, project_cap=100_000)
+        for name, cost in [("凉亭修缮", 60_000), ("快递柜", 50_000), ("路灯更换", 30_000)]:
+            make_proposal(round_, secretary, title=name, cost=cost)
+        set_ballot_rules(round_, per_household=False, must_fit_budget=False, counting_rule=CountingRule.greedy,
+                         actor=secretary, **rules)
+        move_to(round_, RoundPhase.voting, secretary, party=party)
+    make_resident(community, login="voter-e", phone="13611110007", password=PASSWORD, display_name="voter-e")
 
 
 def _seed_evaluations(community, admin) -> None:

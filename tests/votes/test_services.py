@@ -15,7 +15,7 @@ from deliberation.extensions import db
 from deliberation.proposals import services as round_services
 from deliberation.proposals.models import CountingRule, RoundPhase
 from deliberation.tally import read_pb
-from deliberation.votes import services
+from deliberation.votes import exports, services
 from deliberation.votes.models import Ballot, BallotParticipation, Channel
 from tests.factories import make_resident
 from tests.proposals.factories import make_proposal, make_round, move_to
@@ -205,7 +205,7 @@ def test_export_pb_recounts_to_the_same_result(world, voting, voters, tmp_path):
         services.cast_ballot(round_, voter, choices=choices)
     round_services.advance_round(round_, actor=world.secretary)
     path = tmp_path / "round.pb"
-    path.write_text(services.export_pb(round_), encoding="utf-8")
+    path.write_text(exports.export_pb(round_), encoding="utf-8")
     election = read_pb(path)
     assert len(election.voters) == 4 and all(len(v.id) == 64 for v in election.voters)
     assert election.selected_ids == {str(w) for w in services.result_of(round_).winners}
