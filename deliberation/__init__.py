@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, session
+from flask import Flask, g, session
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -225,9 +226,6 @@ def _template_translations():
     time, and a page calls it dozens of times (half the cost of rendering the ballot receipt).
     The memo is kept beside flask_babel's own locale and checked against it, so `refresh()` and
     `force_locale()` (which replace or drop that locale) are followed."""
-    from flask import g
-    from flask_babel import get_translations
-
     ctx = g.get("_flask_babel") if g else None
     if ctx is not None:
         memo = getattr(ctx, "template_translations", None)

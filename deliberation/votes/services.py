@@ -133,6 +133,7 @@ def load_voter_residencies(user: User) -> None:
 
 
 def voter_residency(round_: Round, user: User) -> Residency:
+    load_voter_residencies(user)
     residency = next((r for r in user.residencies if r.community_id == round_.community_id
                       and r.status == ResidencyStatus.verified), None)
     if residency is None:
