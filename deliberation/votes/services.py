@@ -17,8 +17,8 @@ from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, insert, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy import inspect as inspect_object
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import attributes, joinedload, lazyload
 
 from deliberation.auth.models import User
