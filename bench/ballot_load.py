@@ -16,9 +16,19 @@ the ratio of the two throughputs,
 then checks the database: one ballot and one participation per successful cast, every receipt
 code shown matches a stored ballot, no voter twice, no second attempt accepted.
 Targets, printed as PASS/FAIL: zero lost or duplicate ballots; cast throughput at least 25% of
-/healthz's; cast p99 under 250 ms. Only a failed integrity check makes the exit code 1.
+/healthz's; cast p99 under 250 ms; a cast costs the server at most twice the CPU of the logged-in
+no-op POST (both measured in the same run). Only a failed integrity check makes the exit code 1.
+
+With --before-tree PATH (a checkout of other code, e.g. `git archive <rev> | tar -x -C PATH`, with
+its translations compiled), each backend is loaded twice in the same run, first with gunicorn serving
+that tree and then this one, each on a fresh database seeded by this tree (the schema must be the
+same): before and after, on the same machine at the same time.
+
+The last line sums it up: per backend (and tree), cast p99, lost and duplicate ballots, the server
+CPU of a cast and of the no-op POST, and their ratio.
 
 Run: .venv/bin/python bench/ballot_load.py [--voters 400] [--connections 32] [--backends sqlite,postgres]
+     [--before-tree PATH]
 """
 
 from __future__ import annotations
@@ -194,13 +204,13 @@ def csrf_token(html: str) -> str:
 
 # --- gunicorn ---------------------------------------------------------------------------
 
-def start_gunicorn(port: int, url: str, instance_dir: Path, log_path: Path) -> subprocess.Popen:
-    """gunicorn with two workers on 127.0.0.1, configured through the environment."""
+def start_gunicorn(port: int, url: str, instance_dir: Path, log_path: Path, tree: Path = ROOT) -> subprocess.Popen:
+    """gunicorn with two workers on 127.0.0.1, serving the code in `tree`, configured through the environment."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "DELIBERATION_INSTANCE": str(instance_dir),
            "LOGIN_RATE_LIMIT": "100000 per minute", "HTMX_USE_CDN": "0", "SESSION_COOKIE_SECURE": "0"}
     with open(log_path, "wb") as log:
         return subprocess.Popen([str(GUNICORN), "--workers", "2", "--bind", f"{HOST}:{port}", BENCH_APP],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                                cwd=tree, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def wait_until_up(server: subprocess.Popen, port: int, log_path: Path) -> None:
@@ -280,6 +290,12 @@ class Phase:
     statuses: Counter = field(default_factory=Counter)
     server_cpu: float | None = None  # CPU seconds gunicorn's workers used during the phase
     client_cpu: float = 0.0  # CPU seconds this load generator used during the phase
+    lost: int = 0  # casts: set by the integrity checks
+    duplicates: int = 0
+
+    def server_ms(self) -> float | None:
+        """Server CPU milliseconds per request sent."""
+        return self.server_cpu * 1000 / (len(self.outcomes) or 1) if self.server_cpu is not None else None
 
     def latencies(self) -> list[float]:
         return sorted(o.ms for o in self.outcomes if o.ms is not None)
@@ -403,6 +419,11 @@ def integrity_checks(seeded: Seeded, casts: Phase, voters: list[Voter], again: P
     twice = [uid for uid, n in Counter(user_ids).items() if n > 1]
     missing = [r for r in receipts if receipt_hash(seeded.round_id, r) not in stored]
     expected_ids = {seeded.voters[login] for login in cast_ok}
+    # Lost: a cast the voter was told succeeded whose ballot is not there. Duplicate: a ballot, vote
+    # or receipt more than the successful casts account for.
+    casts.lost = len(missing) + max(0, len(cast_ok) - ballots) + len(expected_ids - set(user_ids))
+    casts.duplicates = (max(0, ballots - len(cast_ok)) + len(twice) + len(receipts) - len(set(receipts))
+                        + len(set(user_ids) - expected_ids) + again.ok)
     return [
         (f"ballots in the round == successful casts: {ballots} == {len(cast_ok)}", ballots == len(cast_ok)),
         (f"participations == successful casts: {len(user_ids)} == {len(cast_ok)}", len(user_ids) == len(cast_ok)),
@@ -446,6 +467,23 @@ class Result:
     integrity_ok: bool
     ratio: float
     p99: float
+    lost: int = 0
+    duplicates: int = 0
+    cast_ms: float | None = None  # server CPU per cast
+    noop_ms: float | None = None  # server CPU per logged-in no-op POST
+
+    @property
+    def cost_ratio(self) -> float | None:
+        return self.cast_ms / self.noop_ms if self.cast_ms is not None and self.noop_ms else None
+
+    def summary(self) -> str:
+        cpu = (f"cast CPU {self.cast_ms:.2f} ms, no-op CPU {self.noop_ms:.2f} ms, ratio {self.cost_ratio:.2f}"
+               if self.cost_ratio is not None else "CPU n/a")
+        return f"{self.backend} p99 {self.p99:.0f} ms, lost {self.lost}, duplicates {self.duplicates}, {cpu}"
+
+
+def fmt_ms(value: float | None) -> str:
+    return f"{value:.2f} ms" if value is not None else "n/a"
 
 
 def report(backend: str, run: Load, checks: list[tuple[str, bool]]) -> Result:
@@ -467,11 +505,17 @@ def report(backend: str, run: Load, checks: list[tuple[str, bool]]) -> Result:
         print(f"  {'ok  ' if ok else 'FAIL'} {text}")
     integrity_ok = all(ok for _, ok in checks)
     p99 = percentile(casts.latencies(), 99)
+    result = Result(backend, integrity_ok, ratio, p99, casts.lost, casts.duplicates, casts.server_ms(),
+                    run.references["logged-in POST"].server_ms())
     print("targets:")
-    print(f"  {verdict(integrity_ok)} zero lost or duplicate ballots")
+    print(f"  {verdict(integrity_ok)} zero lost or duplicate ballots"
+          f" (lost {casts.lost}, duplicates {casts.duplicates})")
     print(f"  {verdict(ratio >= 0.25)} cast throughput >= 25% of /healthz ({ratio:.1%})")
     print(f"  {verdict(p99 < 250)} cast p99 < 250 ms ({p99:.0f} ms)")
-    return Result(backend, integrity_ok, ratio, p99)
+    if result.cost_ratio is not None:
+        print(f"  {verdict(result.cost_ratio <= 2)} cast server CPU <= 2x the logged-in no-op POST's"
+              f" ({fmt_ms(result.cast_ms)} vs {fmt_ms(result.noop_ms)}: {result.cost_ratio:.2f}x)")
+    return result
 
 
 # --- one backend ------------------------------------------------------------------------
@@ -510,13 +554,13 @@ def load(seeded: Seeded, port: int, workers: list[int], args) -> Load:
     return Load(voters, casts, again, health, references)
 
 
-def run_backend(backend: str, url: str, tmp: Path, args) -> Result:
-    """Seed, serve with gunicorn, load, stop gunicorn, check the database, report."""
+def run_backend(backend: str, url: str, tmp: Path, args, tree: Path = ROOT) -> Result:
+    """Seed, serve the tree's code with gunicorn, load, stop gunicorn, check the database, report."""
     started = time.perf_counter()
     seeded = seed(url, tmp, args.voters)
     print(f"seeded {args.voters} verified voters and {len(PROJECTS)} projects in {time.perf_counter() - started:.1f} s")
     port, log_path = free_port(), tmp / "gunicorn.log"
-    server = start_gunicorn(port, url, tmp, log_path)
+    server = start_gunicorn(port, url, tmp, log_path, tree)
     try:
         started = time.perf_counter()
         wait_until_up(server, port, log_path)
@@ -528,22 +572,42 @@ def run_backend(backend: str, url: str, tmp: Path, args) -> Result:
     return report(backend, run, integrity_checks(seeded, run.casts, run.voters, run.again))
 
 
-def run_sqlite(args) -> Result:
-    with tempfile.TemporaryDirectory(prefix="ballot-load-") as tmp:
-        return run_backend("sqlite", f"sqlite:///{tmp}/ballots.sqlite3", Path(tmp), args)
+def trees(args) -> list[tuple[str, Path]]:
+    """The code to serve, labelled: the --before-tree first (when given), then this tree."""
+    return ([("before", Path(args.before_tree).resolve())] if args.before_tree else []) + [("", ROOT)]
 
 
-def run_postgres(args) -> Result:
+def labelled(backend: str, label: str) -> str:
+    return f"{backend} ({label})" if label else backend
+
+
+def run_sqlite(args) -> list[Result]:
+    results = []
+    for label, tree in trees(args):
+        with tempfile.TemporaryDirectory(prefix="ballot-load-") as tmp:
+            if label:
+                print(f"--- serving {tree} ({label}) ---")
+            results.append(run_backend(labelled("sqlite", label), f"sqlite:///{tmp}/ballots.sqlite3", Path(tmp),
+                                       args, tree))
+    return results
+
+
+def run_postgres(args) -> list[Result]:
     bin_dir = find_pg_bin()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL binaries (initdb, pg_ctl, createdb) not found")
-    cluster = ThrowawayCluster(bin_dir)
-    try:
-        url = cluster.start()
-        with tempfile.TemporaryDirectory(prefix="ballot-load-") as tmp:
-            return run_backend("postgres", url, Path(tmp), args)
-    finally:
-        cluster.stop()
+    results = []
+    for label, tree in trees(args):  # a fresh cluster each: the same starting point for both trees
+        cluster = ThrowawayCluster(bin_dir)
+        try:
+            url = cluster.start()
+            with tempfile.TemporaryDirectory(prefix="ballot-load-") as tmp:
+                if label:
+                    print(f"--- serving {tree} ({label}) ---")
+                results.append(run_backend(labelled("postgres", label), url, Path(tmp), args, tree))
+        finally:
+            cluster.stop()
+    return results
 
 
 BACKENDS = {"sqlite": ("SQLite", run_sqlite), "postgres": ("PostgreSQL", run_postgres)}
@@ -555,6 +619,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--backends", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     parser.add_argument("--timeout", type=float, default=300, help="seconds after which a phase stops")
+    parser.add_argument("--before-tree", help="also serve this checkout of other code, first, for a before/after")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # progress shows as it happens, even through a pipe
     names = [name.strip() for name in args.backends.split(",") if name.strip()]
@@ -565,11 +630,14 @@ def main() -> int:
     for name in names:
         title, run = BACKENDS[name]
         print(f"\n=== {title}: {args.voters} voters, {args.connections} connections, gunicorn 2 workers ===")
-        results.append(run(args))
+        results.extend(run(args))
     print("\n=== summary ===")
     for r in results:
-        print(f"{r.backend:<10} integrity {verdict(r.integrity_ok)}   ratio {r.ratio:.3f} {verdict(r.ratio >= 0.25)}"
-              f"   p99 {r.p99:.0f} ms {verdict(r.p99 < 250)}")
+        cost = f"{r.cost_ratio:.2f} {verdict(r.cost_ratio <= 2)}" if r.cost_ratio is not None else "n/a"
+        print(f"{r.backend:<19} integrity {verdict(r.integrity_ok)}   ratio {r.ratio:.3f} {verdict(r.ratio >= 0.25)}"
+              f"   p99 {r.p99:.0f} ms {verdict(r.p99 < 250)}   cast CPU {fmt_ms(r.cast_ms)}, no-op CPU"
+              f" {fmt_ms(r.noop_ms)}: {cost}")
+    print("cast cost: " + "; ".join(r.summary() for r in results))
     return 0 if all(r.integrity_ok for r in results) else 1
 
 

@@ -6,9 +6,7 @@ import enum
 import functools
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Enum, Table
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.sqlite.dml import Insert
+from sqlalchemy import Column, DateTime, Enum, Insert, Table, insert, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from deliberation.extensions import db
@@ -38,12 +36,17 @@ def insert_unless_duplicate(table: Table, *returning: Column) -> Insert:
     """`INSERT ... ON CONFLICT DO NOTHING [RETURNING ...]` on SQLite or PostgreSQL: a duplicate inserts
     nothing (and returns no row) instead of failing the transaction. Pass the row's values as
     execution parameters."""
-    return _insert_unless_duplicate(table, dialect_name(), returning)
+    return _insert_unless_duplicate(table, returning)
+
+
+_ON_CONFLICT_DO_NOTHING = text("ON CONFLICT DO NOTHING")  # the same words on SQLite and PostgreSQL
 
 
 @functools.cache
-def _insert_unless_duplicate(table: Table, dialect_name: str, returning: tuple) -> Insert:
-    # Built once per table and database, so its SQL and cache key are reused.
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(table).on_conflict_do_nothing()
+def _insert_unless_duplicate(table: Table, returning: tuple) -> Insert:
+    # Built once per table. A plain INSERT carrying the clause, not the dialects' `on_conflict_do_nothing()`:
+    # SQLAlchemy 2.0 gives those no cache key, so each execution compiled its SQL again (casting a
+    # ballot runs two). The clause is the statement's "post values" part, which its cache key includes.
+    statement = insert(table)
+    statement._post_values_clause = _ON_CONFLICT_DO_NOTHING
     return statement.returning(*returning) if returning else statement

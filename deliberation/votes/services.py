@@ -7,6 +7,7 @@ the plain `ballots` table in receipt-hash order.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
@@ -16,8 +17,9 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, insert, select, text
+from sqlalchemy import inspect as inspect_object
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import attributes, joinedload, lazyload
 
 from deliberation.auth.models import User
 from deliberation.communities.models import Residency, ResidencyStatus
@@ -126,7 +128,24 @@ def check_choices(round_: Round, choices, items: list | None = None) -> BallotCh
 
 # --- who may vote ---------------------------------------------------------------------
 
+@functools.cache
+def _voter_residencies():
+    # Built once (after every mapper is configured): its SQL and cache key are reused.
+    return select(Residency).where(Residency.user_id == bindparam("user_id")).order_by(Residency.id).options(
+        lazyload(Residency.community), lazyload(Residency.building))
+
+
+def load_voter_residencies(user: User) -> None:
+    """Load the user's residencies for the ballot's checks, which read only their own columns: without
+    the community and building that loading them through `user.residencies` joins in (three times the
+    work on the casting path). Does nothing when they are loaded already."""
+    if "residencies" in inspect_object(user).unloaded:
+        rows = db.session.scalars(_voter_residencies(), {"user_id": user.id}).all()
+        attributes.set_committed_value(user, "residencies", rows)
+
+
 def voter_residency(round_: Round, user: User) -> Residency:
+    load_voter_residencies(user)
     residency = next((r for r in user.residencies if r.community_id == round_.community_id
                       and r.status == ResidencyStatus.verified), None)
     if residency is None:

@@ -62,6 +62,7 @@ def _ballot_page(round_: Round, form: BallotForm, items, *, raw=(), status_code:
 def _require_can_vote(round_: Round) -> None:
     if not perm.is_voting_open(round_):
         raise DomainError(_("Voting is not open in this round."))
+    services.load_voter_residencies(current_user._get_current_object())
     if perm.is_pending_resident(current_user, round_.community):
         raise DomainError(_("Your residency in %(community)s is waiting for the community office to verify it; "
                             "you can vote once it is verified. If it takes more than a few days, visit the "

@@ -90,3 +90,25 @@ def test_the_chosen_language_wins_over_the_browser(client):
     client.post("/prefs/locale", data={"locale": "zh_Hans"})
     page = client.get("/login", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
     assert '<html lang="zh-Hans"' in page
+
+
+def test_a_page_looks_its_translations_up_once_and_follows_a_locale_change(app, db_session, monkeypatch):
+    """Templates' `_()` found flask_babel's translations afresh at every call (through half a dozen
+    context proxies; dozens of calls a page): once per request now, and still the right language when
+    the request's locale changes (`refresh()`) or is forced (`force_locale()`)."""
+    import flask_babel
+    from flask import render_template_string, session
+
+    lookups = []
+    real = flask_babel.Domain.get_translations
+    monkeypatch.setattr(flask_babel.Domain, "get_translations", lambda self: lookups.append(1) or real(self))
+    page = "{{ _('Log out') }} {{ _('Inbox') }} {{ _('Log in') }} {{ _('Skip to content') }}"
+    with app.test_request_context("/"):
+        assert render_template_string(page).split() == ["退出", "消息", "登录", "跳到正文"]
+        assert len(lookups) == 1
+        session["locale"] = "en"
+        flask_babel.refresh()
+        assert render_template_string(page) == "Log out Inbox Log in Skip to content"
+        with flask_babel.force_locale("zh_Hans"):
+            assert render_template_string("{{ _('Log out') }}") == "退出"
+        assert render_template_string("{{ _('Log out') }}") == "Log out"
