@@ -20,9 +20,11 @@ def _fail(error: DomainError) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from deliberation.grids.cli import register_requests_commands
     from deliberation.notifications.cli import register_worker_command
 
     register_worker_command(app)
+    register_requests_commands(app)
 
     @app.cli.command("create-admin")
     @click.option("--login", prompt=True, help="Login name of the site administrator.")

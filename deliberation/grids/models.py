@@ -425,6 +425,7 @@ class ResidentRequest(TimestampMixin, db.Model):
     entered_by: Mapped[User | None] = relationship(foreign_keys=[entered_by_id])
     signed_by: Mapped[User | None] = relationship(foreign_keys=[signed_by_id])
     answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+    rated_by: Mapped[User | None] = relationship(foreign_keys=[rated_by_id])
     handling_unit: Mapped[HandlingUnit | None] = relationship()
     photos: Mapped[list[RequestPhoto]] = relationship(back_populates="request", cascade="all, delete-orphan",
                                                       order_by="RequestPhoto.id")
