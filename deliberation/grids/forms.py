@@ -9,6 +9,7 @@ from wtforms import (
     IntegerField,
     MultipleFileField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -30,8 +31,8 @@ from deliberation.grids.models import (
 )
 
 
-def _choices(labels: dict) -> list[tuple[str, object]]:
-    return [(key.value, label) for key, label in labels.items()]
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(key.value, label) for key, label in labels.items()]
 
 
 class GridForm(FlaskForm):
@@ -92,7 +93,8 @@ class EnteredRequestForm(RequestForm):
     """The office or a grid worker enters a request for a resident who phoned or walked in."""
 
     channel = SelectField(_l("How the resident reached us"),
-                          choices=[(c.value, label) for c, label in CHANNEL_LABELS.items() if c != Channel.app],
+                          choices=[SelectChoice(c.value, label) for c, label in CHANNEL_LABELS.items()
+                                   if c != Channel.app],
                           validators=[required()])
     requester_name = StringField(_l("Resident's name"), validators=[required(), max_length(50)])
     requester_phone = StringField(_l("Resident's phone (for the call-back)"), validators=[required(), max_length(20)])
@@ -117,10 +119,12 @@ class ReclassifyForm(FlaskForm):
 
 
 class OutcomeForm(FlaskForm):
-    resolved = RadioField(_l("Was the problem resolved?"), choices=[("yes", _l("Yes")), ("no", _l("No"))],
+    resolved = RadioField(_l("Was the problem resolved?"),
+                          choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
                           validators=[required()])
     satisfaction = RadioField(_l("How satisfied are you with the handling?"), coerce=bounded_int,
                               validators=[required()],
-                              choices=[(1, _l("1 – very poor")), (2, _l("2 – poor")), (3, _l("3 – fair")),
-                                       (4, _l("4 – good")), (5, _l("5 – very good"))])
+                              choices=[SelectChoice(1, _l("1 – very poor")), SelectChoice(2, _l("2 – poor")),
+                                       SelectChoice(3, _l("3 – fair")), SelectChoice(4, _l("4 – good")),
+                                       SelectChoice(5, _l("5 – very good"))])
     comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), max_length(500)])

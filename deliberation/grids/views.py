@@ -197,8 +197,8 @@ def enter(slug: str):
     stash = _keep_photos(form)
     if form.is_submitted():
         channel = Channel.walk_in if form.channel.data == Channel.walk_in.value else Channel.phone
-        req = _file(form, community, stash, channel=channel, entered_by=current_user, requester_name=form.requester_name.data or "",
-                    requester_phone=form.requester_phone.data or "")
+        req = _file(form, community, stash, channel=channel, entered_by=current_user,
+                    requester_name=form.requester_name.data or "", requester_phone=form.requester_phone.data or "")
         if req is not None:
             flash(_("The request is filed for the resident."), "success")
             return redirect_to(url_for("grids.request_detail", slug=slug, request_id=req.id))
