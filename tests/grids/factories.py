@@ -42,7 +42,8 @@ class Grids:
     street_rep: User   # listed representative of the street department
 
 
-def make_grids(w: World) -> Grids:
+def make_grids(w: World, *, firm: Organisation | None = None, firm_rep: User | None = None) -> Grids:
+    """The grid tree; `firm` and `firm_rep` reuse an organisation and its org_rep that exist already."""
     c, admin = w.community, w.admin
     root = services.create_grid(c, level=GridLevel.community, name="桃源社区网格", actor=admin)
     estates = {e.name: e for e in c.estates}
@@ -61,10 +62,11 @@ def make_grids(w: World) -> Grids:
     services.assign_worker(market, worker, actor=admin)
     other_worker = make_user(login="other-worker", display_name="李网格")
     services.assign_worker(other_micro, other_worker, actor=admin)
-    firm = make_organisation(c, actor=admin)
+    firm = firm or make_organisation(c, actor=admin)
     firm_unit = services.create_unit(c, kind=UnitKind.property_firm, organisation=firm, actor=admin)
-    firm_rep = make_user(login="firm-rep")
-    community_services.grant_role(c, user=firm_rep, role=Role.org_rep, organisation=firm, actor=admin)
+    if firm_rep is None:
+        firm_rep = make_user(login="firm-rep")
+        community_services.grant_role(c, user=firm_rep, role=Role.org_rep, organisation=firm, actor=admin)
     street = services.create_unit(c, kind=UnitKind.street_department, name="桃源街道城管科", actor=admin)
     street_rep = make_user(login="street-rep")
     services.add_representative(street, street_rep, actor=admin)
