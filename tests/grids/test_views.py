@@ -145,3 +145,52 @@ def test_tick_cli(app, world, g):
     assert "1" in result.output
     db.session.expire_all()
     assert req.overdue
+
+
+def test_todo_lists_what_waits_for_the_worker_the_unit_and_the_resident(client, world, g):
+    from deliberation.grids import requests as handling
+
+    new = file(world, text="待签收")
+    whistled = file(world)
+    handling.sign(whistled, actor=g.worker)
+    handling.whistle(whistled, g.street, actor=g.worker)
+    done = answered(world, g)
+    login_as(client, g.worker)
+    text = page(client.get("/todo"))
+    assert f"/c/taoyuan/requests/{new.id}" in text and f"/c/taoyuan/requests/{whistled.id}" not in text
+    login_as(client, g.street_rep)
+    text = page(client.get("/todo"))
+    assert f"/c/taoyuan/requests/{whistled.id}" in text and f"/c/taoyuan/requests/{new.id}" not in text
+    login_as(client, world.resident)
+    text = page(client.get("/todo"))
+    assert f"/c/taoyuan/requests/{done.id}" in text and "请说明是否解决" in text
+
+
+def test_lists_run_a_fixed_number_of_queries(client, world, g, count_queries):
+    from deliberation.grids import requests as handling
+
+    def counts():
+        result = []
+        for user in (None, world.admin, g.worker, g.firm_rep):
+            if user is None:
+                with client.session_transaction() as session:
+                    session.pop("_user_id", None)
+            else:
+                login_as(client, user)
+            for url in ("/c/taoyuan/requests", "/c/taoyuan/requests/queue", "/c/taoyuan/grids"):
+                if user is None and url.endswith("queue"):
+                    continue
+                db.session.commit()
+                with count_queries() as counter:
+                    assert client.get(url).status_code == 200
+                result.append(counter.count)
+        return result
+
+    req = answered(world, g)
+    first = counts()
+    for _ in range(5):
+        req = file(world)
+        handling.sign(req, actor=g.worker)
+        handling.whistle(req, g.firm_unit, actor=g.worker)
+    file(world, building_name="A座")
+    assert counts() == first
