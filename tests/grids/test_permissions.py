@@ -55,7 +55,7 @@ def user(world, g, role):
     return world.user(role)
 
 
-OUTCOME = {"resolved": "yes", "satisfaction": "4"}
+OUTCOME = {"resolved": "yes", "satisfaction": "4", "confirmed": "1"}
 REQUEST = lambda o: {"type": "help", "category": "repairs", "place": f"b{o.g.micro.buildings[0].id}",  # noqa: E731
                      "text": "楼道灯坏了"}
 ENTERED = lambda o: {**REQUEST(o), "channel": "phone", "requester_name": "张", "requester_phone": "13900000000"}  # noqa: E731
@@ -75,8 +75,8 @@ ROUTES = [
     ("POST", lambda o: f"/c/taoyuan/requests/{o.unit_signed.id}/contact", {"note": "已联系"}, FIRST | {"firm_rep"}),
     ("POST", lambda o: f"/c/taoyuan/requests/{o.signed.id}/whistle", lambda o: {"unit": o.g.street.id}, FIRST),
     ("POST", lambda o: f"/c/taoyuan/requests/{o.whistled.id}/unit-sign", None, {"street_rep"}),
-    ("POST", lambda o: f"/c/taoyuan/requests/{o.signed.id}/answer", {"answer": "已处理"}, FIRST),
-    ("POST", lambda o: f"/c/taoyuan/requests/{o.unit_signed.id}/answer", {"answer": "已处理"}, {"firm_rep"}),
+    ("POST", lambda o: f"/c/taoyuan/requests/{o.signed.id}/answer", {"answer": "已处理", "confirmed": "1"}, FIRST),
+    ("POST", lambda o: f"/c/taoyuan/requests/{o.unit_signed.id}/answer", {"answer": "已处理", "confirmed": "1"}, {"firm_rep"}),
     ("POST", lambda o: f"/c/taoyuan/requests/{o.new.id}/reclassify", {"deadline_class": "complex"}, FIRST),
     ("POST", lambda o: f"/c/taoyuan/requests/{o.answered.id}/rate", OUTCOME, {"resident"}),
     ("POST", lambda o: f"/c/taoyuan/requests/{o.answered.id}/callback", OUTCOME, OFFICE),

@@ -43,11 +43,12 @@ def test_journey_file_whistle_answer_rate(client, world, g):
     login_as(client, g.firm_rep)
     assert str(req.id) in page(client.get("/c/taoyuan/requests/queue"))
     assert client.post(f"{url}/unit-sign").status_code == 303
-    assert client.post(f"{url}/answer", data={"answer": "已更换灯泡"}).status_code == 303
+    assert client.post(f"{url}/answer", data={"answer": "已更换灯泡", "confirmed": "1"}).status_code == 303
 
     login_as(client, world.resident)
     assert "已更换灯泡" in page(client.get(url))
-    assert client.post(f"{url}/rate", data={"resolved": "yes", "satisfaction": "5", "comment": "谢谢"}).status_code == 303
+    assert client.post(f"{url}/rate", data={"resolved": "yes", "satisfaction": "5", "comment": "谢谢",
+                                               "confirmed": "1"}).status_code == 303
     db.session.expire_all()
     assert req.status == RequestStatus.closed and req.satisfaction == 5 and req.resolved is True
 
@@ -111,8 +112,8 @@ def test_office_callback_and_invalid_rating(client, world, g):
     req = answered(world, g)
     login_as(client, world.admin)
     url = f"/c/taoyuan/requests/{req.id}/callback"
-    assert client.post(url, data={"resolved": "maybe", "satisfaction": "9"}).status_code == 422
-    assert client.post(url, data={"resolved": "no", "satisfaction": "2"}).status_code == 303
+    assert client.post(url, data={"resolved": "maybe", "satisfaction": "9", "confirmed": "1"}).status_code == 422
+    assert client.post(url, data={"resolved": "no", "satisfaction": "2", "confirmed": "1"}).status_code == 303
     db.session.expire_all()
     assert req.rating_channel.value == "phone_callback" and req.resolved is False
 
