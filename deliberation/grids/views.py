@@ -154,9 +154,10 @@ def _keep_photos(form: RequestForm) -> str | None:
 
 def _file(form: RequestForm, community: Community, stash: str | None, **who):
     """Validate and file; returns the request, or None with the form's errors set."""
-    valid = form.validate() and not form.photos.errors
-    if not valid:
-        form.photos.errors = list(dict.fromkeys(form.photos.errors))
+    refused = list(form.photos.errors)  # photos put aside refused before validation resets the errors
+    valid = form.validate()
+    form.photos.errors = list(dict.fromkeys([*form.photos.errors, *refused]))
+    if not valid or form.photos.errors:
         return None
     try:
         req = handling.file_request(community, fields=_fields(form, community),

@@ -195,3 +195,20 @@ def test_lists_run_a_fixed_number_of_queries(client, world, g, count_queries):
         handling.whistle(req, g.firm_unit, actor=g.worker)
     file(world, building_name="A座")
     assert counts() == first
+
+
+def test_a_file_that_is_not_a_photo_is_refused_with_its_reason(client, world, g):
+    login_as(client, world.resident)
+    response = client.post("/c/taoyuan/requests/new", content_type="multipart/form-data",
+                           data=form(world, photos=[(io.BytesIO(b"not an image at all"), "a.jpg")]))
+    assert response.status_code == 422 and "不是可读取的 JPEG、PNG 或 WebP 照片" in page(response)
+    assert db.session.scalar(select(func.count(ResidentRequest.id))) == 0
+
+
+def test_more_than_three_photos_are_refused(client, world, g):
+    login_as(client, world.resident)
+    photos = [(io.BytesIO(jpeg_bytes()), f"{n}.jpg") for n in range(4)]
+    response = client.post("/c/taoyuan/requests/new", content_type="multipart/form-data",
+                           data=form(world, photos=photos))
+    assert response.status_code == 422 and "最多" in page(response)
+    assert db.session.scalar(select(func.count(ResidentRequest.id))) == 0
