@@ -212,3 +212,10 @@ def test_more_than_three_photos_are_refused(client, world, g):
                            data=form(world, photos=photos))
     assert response.status_code == 422 and "最多" in page(response)
     assert db.session.scalar(select(func.count(ResidentRequest.id))) == 0
+
+
+def test_the_roles_page_does_not_grant_grid_worker_without_a_grid(client, world):
+    login_as(client, world.admin)
+    response = client.post("/c/taoyuan/admin/roles", data={"user": "secretary", "role": "grid_worker"})
+    assert response.status_code == 422
+    assert not any(grant.role.value == "grid_worker" for grant in world.secretary.role_grants)
