@@ -152,6 +152,7 @@ def _register_blueprints(app: Flask) -> None:
     from deliberation.core.uploads import bp as uploads_bp
     from deliberation.councils.views import bp as councils_bp
     from deliberation.evaluations.views import bp as evaluations_bp
+    from deliberation.grids.views import bp as grids_bp
     from deliberation.notifications.views import bp as notifications_bp
     from deliberation.proposals.views import bp as proposals_bp
     from deliberation.todo.views import bp as todo_bp
@@ -167,6 +168,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(uploads_bp)
     app.register_blueprint(todo_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(grids_bp)
 
     @app.get("/healthz")
     def healthz():

@@ -21,10 +21,12 @@ def _fail(error: DomainError) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from deliberation.grids.cli import register_requests_commands
     from deliberation.notifications.cli import notifications_group, register_worker_command
 
     register_worker_command(app)
     app.cli.add_command(notifications_group)
+    register_requests_commands(app)
 
     @app.cli.command("create-admin")
     @click.option("--login", prompt=True, help="Login name of the site administrator.")

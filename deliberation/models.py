@@ -36,6 +36,19 @@ from deliberation.evaluations.models import (  # noqa: F401
     SurveyRating,
     SurveyResponse,
 )
+from deliberation.grids.models import (  # noqa: F401
+    DeadlineSettings,
+    Grid,
+    GridBuilding,
+    GridPartyMember,
+    GridWorker,
+    HandlingUnit,
+    MonthlyTopic,
+    RequestPhoto,
+    RequestStep,
+    ResidentRequest,
+    UnitRepresentative,
+)
 from deliberation.notifications.models import (  # noqa: F401
     InboxItem,
     NotificationPreference,

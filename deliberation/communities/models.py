@@ -181,6 +181,7 @@ class Role(enum.StrEnum):
     party_branch = "party_branch"
     community_admin = "community_admin"
     org_rep = "org_rep"
+    grid_worker = "grid_worker"
 
     @property
     def label(self):
@@ -193,6 +194,7 @@ ROLE_LABELS = {
     Role.party_branch: _l("Party branch"),
     Role.community_admin: _l("Community administrator"),
     Role.org_rep: _l("Organisation representative"),
+    Role.grid_worker: _l("Grid worker"),
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import abort
 from flask_login import current_user
+from sqlalchemy import select
 
 from deliberation.communities.models import Community, ResidencyStatus, Role
 from deliberation.evaluations.models import Evaluation, EvaluationStatus, Organisation, SatisfactionSurvey
@@ -348,6 +349,112 @@ def can_read_minutes(user, session) -> bool:
     """Published minutes are public; the secretary previews them once the session has adjourned."""
     return session.status.value == "minutes_published" or (
         session.status.value == "adjourned" and can_run_session(user, session))
+
+
+# --- grids and resident requests ----------------------------------------------------------
+# Imported lazily: the grids package imports core modules.
+
+def can_manage_grids(user, community: Community) -> bool:
+    """Draw the grid tree, assign grid workers and Party groups, list units, set deadlines (the office)."""
+    return has_role(user, community, Role.community_admin)
+
+
+def is_worker_of(user, grid) -> bool:
+    """The user is a grid worker assigned to this grid."""
+    if not _authenticated(user) or not has_role(user, grid.community, Role.grid_worker):
+        return False
+    from deliberation.extensions import db
+    from deliberation.grids.models import GridWorker
+
+    return bool(db.session.scalar(
+        select(GridWorker.id).where(GridWorker.grid_id == grid.id, GridWorker.user_id == user.id)))
+
+
+def represents_unit(user, unit) -> bool:
+    """The user reports for the unit: a listed representative, or the organisation's `org_rep`."""
+    if not _authenticated(user) or unit is None:
+        return False
+    if unit.organisation is not None and represents(user, unit.organisation):
+        return True
+    return any(rep.user_id == user.id for rep in unit.representatives)
+
+
+def can_file_request(user, community: Community) -> bool:
+    """A verified resident files a request online."""
+    return is_verified_resident(user, community)
+
+
+def can_enter_request(user, community: Community) -> bool:
+    """A grid worker or the office enters a request for a resident who phoned or walked in."""
+    return has_role(user, community, Role.grid_worker) or has_role(user, community, Role.community_admin)
+
+
+def can_see_request_queue(user, community: Community) -> bool:
+    """The handlers' list: the office, grid workers and the units' representatives."""
+    if can_enter_request(user, community):
+        return True
+    if not _authenticated(user):
+        return False
+    from deliberation.extensions import db
+    from deliberation.grids.models import HandlingUnit, UnitRepresentative
+
+    if any(g.role == Role.org_rep and g.community_id == community.id for g in user.role_grants):
+        return True
+    return bool(db.session.scalar(select(UnitRepresentative.user_id).join(HandlingUnit).where(
+        UnitRepresentative.user_id == user.id, HandlingUnit.community_id == community.id).limit(1)))
+
+
+def handles_request(user, req) -> bool:
+    """The office, the first-responsible grid's worker, or the unit it was whistled to."""
+    return (has_role(user, req.community, Role.community_admin) or is_worker_of(user, req.grid)
+            or represents_unit(user, req.handling_unit))
+
+
+def can_see_requester(user, req) -> bool:
+    """The requester's identity and the request's own words: those handling it, and the requester."""
+    return (_authenticated(user) and req.requester_id == user.id) or handles_request(user, req)
+
+
+def _first_responsible(user, req) -> bool:
+    return is_worker_of(user, req.grid) or has_role(user, req.community, Role.community_admin)
+
+
+def can_sign_request(user, req) -> bool:
+    return req.status.value == "new" and _first_responsible(user, req)
+
+
+def can_contact_requester(user, req) -> bool:
+    status = req.status.value
+    return ((status in ("signed", "whistled", "unit_signed") and _first_responsible(user, req))
+            or (status == "unit_signed" and represents_unit(user, req.handling_unit)))
+
+
+def can_whistle(user, req) -> bool:
+    return req.status.value in ("signed", "whistled", "unit_signed") and _first_responsible(user, req)
+
+
+def can_unit_sign(user, req) -> bool:
+    return req.status.value == "whistled" and represents_unit(user, req.handling_unit)
+
+
+def can_answer_request(user, req) -> bool:
+    """The first-responsible worker answers what they handle alone; a unit what it signed for."""
+    status = req.status.value
+    return ((status == "signed" and _first_responsible(user, req))
+            or (status == "unit_signed" and represents_unit(user, req.handling_unit)))
+
+
+def can_reclassify_request(user, req) -> bool:
+    return req.status.is_open and _first_responsible(user, req)
+
+
+def can_rate_request(user, req) -> bool:
+    return req.status.value == "answered" and _authenticated(user) and req.requester_id == user.id
+
+
+def can_record_callback(user, req) -> bool:
+    return req.status.value == "answered" and has_role(user, req.community, Role.community_admin)
+
 
 
 def require(allowed: bool) -> None:

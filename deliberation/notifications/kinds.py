@@ -35,6 +35,10 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     Kind("objection_answered", _l("My objection was answered"), email=True, sms=False),
     Kind("verification_approved", _l("My residency was verified"), email=True, sms=False),
     Kind("verification_rejected", _l("My residency was not verified"), email=True, sms=False),
+    Kind("request_assigned", _l("A resident request arrived in my grid"), email=True, sms=True),
+    Kind("request_whistled", _l("A resident request was whistled to my unit"), email=True, sms=True),
+    Kind("request_overdue", _l("A resident request is past its deadline"), email=True, sms=False),
+    Kind("request_answered", _l("My request was answered"), email=True, sms=True),
 )}
 
 # Not a kind of event one subscribes to: the e-mail with the link that proves an address

@@ -22,6 +22,7 @@ INTERVAL_SECONDS = 60
 # "module:function"; imported when run, so that a job's area may import the notifications freely.
 JOBS: list[str] = [
     "deliberation.notifications.jobs:voting_closing_reminders",
+    "deliberation.grids.services:tick",
 ]
 
 

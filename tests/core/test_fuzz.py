@@ -26,6 +26,8 @@ from deliberation.communities.models import Role
 from deliberation.consultations import services as sessions
 from deliberation.evaluations import services as evaluation_services
 from deliberation.extensions import db
+from deliberation.grids import requests as handling
+from deliberation.grids import services as grid_services
 from deliberation.notifications.mail import unsubscribe_token
 from deliberation.notifications.models import OutboxMessage
 from deliberation.proposals import services as proposal_services
@@ -34,6 +36,9 @@ from tests.conftest import login_as
 from tests.councils.factories import make_council, make_session, start
 from tests.evaluations.factories import default_rubric, make_evaluation, make_organisation, make_survey
 from tests.factories import make_user
+from tests.grids.factories import answered as answered_request_of
+from tests.grids.factories import file as file_request
+from tests.grids.factories import make_grids
 from tests.proposals.factories import make_proposal, make_round, move_to
 
 ROLES = ["anonymous", "unverified", "resident", "secretary", "party", "admin", "org_rep", "site_admin"]
@@ -89,6 +94,12 @@ def build_scene(world) -> Scene:
     survey = make_survey(firm, actor=w.party)
     evaluation = make_evaluation(firm, actor=w.party)
     rubric = evaluation_services.copy_rubric(default_rubric(w.community), actor=w.party)
+    g = make_grids(w, firm=firm, firm_rep=org_rep)
+    grid_services.add_party_member(g.micro, w.party, actor=w.admin)
+    new_request, answered_request = file_request(w), answered_request_of(w, g)
+    whistled = file_request(w)
+    handling.sign(whistled, actor=g.worker)
+    handling.whistle(whistled, g.street, actor=g.worker)
     users = {role: (None if role == "anonymous" else getattr(w, role, None)) for role in ROLES}
     users["org_rep"] = org_rep
     return Scene(users, {
@@ -103,6 +114,9 @@ def build_scene(world) -> Scene:
         "message_id": [db.session.scalar(select(OutboxMessage.id).where(
             OutboxMessage.community_id == w.community.id).limit(1)) or MISSING_ID],
         "token": [unsubscribe_token(w.resident.id, "voting_opened")],
+        "grid_id": [g.micro.id, g.area.id], "unit_id": [g.street.id, g.firm_unit.id],
+        "worker_id": [g.micro.workers[0].id], "user_id": [w.party.id, g.street_rep.id],
+        "request_id": [new_request.id, answered_request.id, whistled.id],
     })
 
 

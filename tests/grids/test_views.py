@@ -1,0 +1,221 @@
+"""The area through the browser's eyes: filing, handling, rating; what the public and handlers see."""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import func, select
+
+from deliberation.extensions import db
+from deliberation.grids.models import RequestStatus, ResidentRequest
+from tests.conftest import login_as
+from tests.factories import building
+from tests.grids.factories import answered, file
+from tests.proposals.factories import jpeg_bytes
+
+
+def form(world, **overrides):
+    data = {"type": "help", "category": "repairs", "place": f"b{building(world.community, '1栋').id}",
+            "place_text": "3单元楼道", "text": "三单元楼道灯坏了，晚上很黑。"}
+    data.update(overrides)
+    return data
+
+
+def page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_journey_file_whistle_answer_rate(client, world, g):
+    login_as(client, world.resident)
+    response = client.post("/c/taoyuan/requests/new", content_type="multipart/form-data",
+                           data=form(world, photos=[(io.BytesIO(jpeg_bytes()), "灯.jpg")]))
+    assert response.status_code == 303
+    req = db.session.scalars(select(ResidentRequest)).one()
+    assert len(req.photos) == 1 and req.grid_id == g.micro.id
+    url = f"/c/taoyuan/requests/{req.id}"
+
+    login_as(client, g.worker)
+    assert "三单元楼道灯坏了" in page(client.get("/c/taoyuan/requests/queue"))[:0] + page(client.get(url))
+    assert client.post(f"{url}/sign").status_code == 303
+    assert client.post(f"{url}/contact", data={"note": "已电话联系"}).status_code == 303
+    assert client.post(f"{url}/whistle", data={"unit": g.firm_unit.id, "note": "请物业更换"}).status_code == 303
+
+    login_as(client, g.firm_rep)
+    assert str(req.id) in page(client.get("/c/taoyuan/requests/queue"))
+    assert client.post(f"{url}/unit-sign").status_code == 303
+    assert client.post(f"{url}/answer", data={"answer": "已更换灯泡", "confirmed": "1"}).status_code == 303
+
+    login_as(client, world.resident)
+    assert "已更换灯泡" in page(client.get(url))
+    assert client.post(f"{url}/rate", data={"resolved": "yes", "satisfaction": "5", "comment": "谢谢",
+                                               "confirmed": "1"}).status_code == 303
+    db.session.expire_all()
+    assert req.status == RequestStatus.closed and req.satisfaction == 5 and req.resolved is True
+
+
+def test_public_sees_requests_anonymised(client, world, g):
+    req = file(world, text="隔壁张三家漏水")
+    for url in ("/c/taoyuan/requests", f"/c/taoyuan/requests/{req.id}"):
+        text = page(client.get(url))
+        assert "隔壁张三家漏水" not in text and world.resident.display_name not in text
+        assert g.micro.name in text
+    login_as(client, g.worker)
+    text = page(client.get(f"/c/taoyuan/requests/{req.id}"))
+    assert "隔壁张三家漏水" in text and world.resident.display_name in text
+    login_as(client, g.other_worker)
+    text = page(client.get(f"/c/taoyuan/requests/{req.id}"))
+    assert "隔壁张三家漏水" not in text and world.resident.display_name not in text
+
+
+def test_bad_input_gets_translated_errors_and_keeps_the_photo(client, world, g):
+    login_as(client, world.resident)
+    response = client.post("/c/taoyuan/requests/new", content_type="multipart/form-data",
+                           data=form(world, text="", place="", photos=[(io.BytesIO(jpeg_bytes()), "a.jpg")]))
+    assert response.status_code == 422
+    assert "必填" in page(response) and 'name="photo_stash"' in page(response)
+    assert db.session.scalar(select(func.count(ResidentRequest.id))) == 0
+    stash = page(response).split('name="photo_stash" value="')[1].split('"')[0]
+    response = client.post("/c/taoyuan/requests/new", content_type="multipart/form-data",
+                           data=form(world, photo_stash=stash))
+    assert response.status_code == 303
+    assert len(db.session.scalars(select(ResidentRequest)).one().photos) == 1
+
+
+def test_a_building_without_grid_is_a_form_error(client, world, g):
+    login_as(client, world.resident)
+    response = client.post("/c/taoyuan/requests/new", data=form(world, place="b999999"))
+    assert response.status_code == 422
+    assert db.session.scalar(select(func.count(ResidentRequest.id))) == 0
+
+
+def test_worker_enters_a_phoned_in_request(client, world, g):
+    login_as(client, g.worker)
+    response = client.post("/c/taoyuan/requests/enter", data=form(world, channel="phone", requester_name="张阿姨",
+                                                                  requester_phone="13900000000"))
+    assert response.status_code == 303
+    req = db.session.scalars(select(ResidentRequest)).one()
+    assert req.channel.value == "phone" and req.entered_by_id == g.worker.id and req.requester_name == "张阿姨"
+
+
+def test_resident_sees_their_grid_and_worker_phone(client, world, g):
+    login_as(client, world.resident)
+    text = page(client.get("/c/taoyuan/grids"))
+    assert 'data-testid="my-grid"' in text and "王网格" in text and "13800000001" in text
+    client.get("/")  # anonymous visitors see the tree without phones
+    with client.session_transaction() as session:
+        session.pop("_user_id", None)
+    text = page(client.get("/c/taoyuan/grids"))
+    assert "王网格" in text and "13800000001" not in text
+
+
+def test_office_callback_and_invalid_rating(client, world, g):
+    req = answered(world, g)
+    login_as(client, world.admin)
+    url = f"/c/taoyuan/requests/{req.id}/callback"
+    assert client.post(url, data={"resolved": "maybe", "satisfaction": "9", "confirmed": "1"}).status_code == 422
+    assert client.post(url, data={"resolved": "no", "satisfaction": "2", "confirmed": "1"}).status_code == 303
+    db.session.expire_all()
+    assert req.rating_channel.value == "phone_callback" and req.resolved is False
+
+
+def test_office_draws_the_tree(client, world, g):
+    login_as(client, world.admin)
+    assert client.post("/c/taoyuan/grids/new", data={"level": "special", "name": "桃源小学", "parent": g.root.id,
+                                                     "estate": "", "description": "学校"}).status_code == 303
+    response = client.post("/c/taoyuan/grids/new", data={"level": "micro", "name": "错层", "parent": g.root.id})
+    assert response.status_code == 422 and "下" in page(response)
+    assert client.post(f"/c/taoyuan/grids/{g.micro.id}/workers", data={"user": "other-worker"}).status_code == 303
+    response = client.post(f"/c/taoyuan/grids/{g.micro.id}/workers", data={"user": "nobody-here"})
+    assert response.status_code == 422
+    assert client.post("/c/taoyuan/units/new", data={"kind": "other", "name": "供电所", "organisation": ""}
+                       ).status_code == 303
+    assert client.post("/c/taoyuan/requests/deadlines", data={"emergency_hours": "1", "utilities_hours": "12",
+                                                              "general_hours": "100", "complex_hours": "300"}
+                       ).status_code == 303
+    assert client.get("/c/taoyuan/grids/manage").status_code == 200
+
+
+def test_tick_cli(app, world, g):
+    from datetime import datetime, timedelta
+
+    req = file(world, now=datetime(2026, 1, 1))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["requests", "tick", "--now",
+                                                (datetime(2026, 1, 1) + timedelta(days=8)).isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "1" in result.output
+    db.session.expire_all()
+    assert req.overdue
+
+
+def test_todo_lists_what_waits_for_the_worker_the_unit_and_the_resident(client, world, g):
+    from deliberation.grids import requests as handling
+
+    new = file(world, text="待签收")
+    whistled = file(world)
+    handling.sign(whistled, actor=g.worker)
+    handling.whistle(whistled, g.street, actor=g.worker)
+    done = answered(world, g)
+    login_as(client, g.worker)
+    text = page(client.get("/todo"))
+    assert f"/c/taoyuan/requests/{new.id}" in text and f"/c/taoyuan/requests/{whistled.id}" not in text
+    login_as(client, g.street_rep)
+    text = page(client.get("/todo"))
+    assert f"/c/taoyuan/requests/{whistled.id}" in text and f"/c/taoyuan/requests/{new.id}" not in text
+    login_as(client, world.resident)
+    text = page(client.get("/todo"))
+    assert f"/c/taoyuan/requests/{done.id}" in text and "请说明是否解决" in text
+
+
+def test_lists_run_a_fixed_number_of_queries(client, world, g, count_queries):
+    from deliberation.grids import requests as handling
+
+    def counts():
+        result = []
+        for user in (None, world.admin, g.worker, g.firm_rep):
+            if user is None:
+                with client.session_transaction() as session:
+                    session.pop("_user_id", None)
+            else:
+                login_as(client, user)
+            for url in ("/c/taoyuan/requests", "/c/taoyuan/requests/queue", "/c/taoyuan/grids"):
+                if user is None and url.endswith("queue"):
+                    continue
+                db.session.commit()
+                with count_queries() as counter:
+                    assert client.get(url).status_code == 200
+                result.append(counter.count)
+        return result
+
+    req = answered(world, g)
+    first = counts()
+    for _ in range(5):
+        req = file(world)
+        handling.sign(req, actor=g.worker)
+        handling.whistle(req, g.firm_unit, actor=g.worker)
+    file(world, building_name="A座")
+    assert counts() == first
+
+
+def test_a_file_that_is_not_a_photo_is_refused_with_its_reason(client, world, g):
+    login_as(client, world.resident)
+    response = client.post("/c/taoyuan/requests/new", content_type="multipart/form-data",
+                           data=form(world, photos=[(io.BytesIO(b"not an image at all"), "a.jpg")]))
+    assert response.status_code == 422 and "不是可读取的 JPEG、PNG 或 WebP 照片" in page(response)
+    assert db.session.scalar(select(func.count(ResidentRequest.id))) == 0
+
+
+def test_more_than_three_photos_are_refused(client, world, g):
+    login_as(client, world.resident)
+    photos = [(io.BytesIO(jpeg_bytes()), f"{n}.jpg") for n in range(4)]
+    response = client.post("/c/taoyuan/requests/new", content_type="multipart/form-data",
+                           data=form(world, photos=photos))
+    assert response.status_code == 422 and "最多" in page(response)
+    assert db.session.scalar(select(func.count(ResidentRequest.id))) == 0
+
+
+def test_the_roles_page_does_not_grant_grid_worker_without_a_grid(client, world):
+    login_as(client, world.admin)
+    response = client.post("/c/taoyuan/admin/roles", data={"user": "secretary", "role": "grid_worker"})
+    assert response.status_code == 422
+    assert not any(grant.role.value == "grid_worker" for grant in world.secretary.role_grants)
