@@ -148,6 +148,7 @@ def _keep_photos(form: RequestForm) -> str | None:
     upload_stash.drop(token, request.form.getlist("drop_photo"))
     uploads = [f.read() for f in (form.photos.data or []) if isinstance(f, FileStorage) and f.filename]
     token, refused = upload_stash.put_aside(token, uploads)
+    db.session.commit()  # kept whatever happens next, and whichever host gets the next try
     form.photos.errors = [*form.photos.errors, *(error.message for error in refused)]
     return token
 
@@ -165,8 +166,8 @@ def _file(form: RequestForm, community: Community, stash: str | None, **who):
     except DomainError as error:
         fail_form(form, error)
         return None
+    upload_stash.clear(stash)  # in the same transaction as the request that now holds the photos
     db.session.commit()
-    upload_stash.clear(stash)
     return req
 
 
