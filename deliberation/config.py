@@ -157,6 +157,18 @@ class Config:
     SMS_ALIYUN_TEMPLATE_CODE = os.environ.get("SMS_ALIYUN_TEMPLATE_CODE", "")
     SMS_TIMEOUT = int(os.environ.get("SMS_TIMEOUT", "15"))
     NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "6"))
+    # Live meetings (core/live.py). Server-Sent Events hold one connection per open page: they need a
+    # server that serves many connections at once (gunicorn --worker-class gthread or gevent, or the
+    # threaded Flask dev server). On gunicorn's sync workers set LIVE_EVENTS=0: pages then poll
+    # conditionally (304 while nothing changed).
+    LIVE_EVENTS = _env_flag("LIVE_EVENTS", True)
+    LIVE_CHECK_SECONDS = float(os.environ.get("LIVE_CHECK_SECONDS", "1"))  # a stream's database check
+    LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "15"))
+    LIVE_STREAM_SECONDS = float(os.environ.get("LIVE_STREAM_SECONDS", "300"))  # then the browser reconnects
+    LIVE_RETRY_MS = int(os.environ.get("LIVE_RETRY_MS", "1000"))  # the browser's reconnection delay
+    # Redis (redis://host:6379/0) wakes streams at once on every host; without it they check the database.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+
     NOTIFY_BACKOFF_SECONDS = int(os.environ.get("NOTIFY_BACKOFF_SECONDS", "60"))  # doubles after each failure
     # A claimed delivery whose worker died is taken again after this; longer than any send's timeout.
     NOTIFY_LEASE_SECONDS = int(os.environ.get("NOTIFY_LEASE_SECONDS", "300"))

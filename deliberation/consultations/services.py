@@ -29,7 +29,7 @@ from deliberation.consultations.models import (
     SpeakerSlot,
     VoteChoice,
 )
-from deliberation.core import audit
+from deliberation.core import audit, live
 from deliberation.core.errors import DomainError
 from deliberation.core.models import utcnow
 from deliberation.councils.models import PASS_BASIS_LABELS, Council
@@ -54,6 +54,30 @@ def _text(value: str | None, field: str, message, *, max_length: int = MAX_TEXT,
 
 def _is_verified(user: User, community_id: int) -> bool:
     return any(r.community_id == community_id and r.status == ResidencyStatus.verified for r in user.residencies)
+
+
+# --- the live version -------------------------------------------------------------------
+
+def bump_live_version(session: ConsultationSession) -> None:
+    """Every change that the room, the phones or the console show moves the session's version on, in the
+    changing transaction and as one atomic increment (two changes at once both count): the live partials'
+    ETag and the events streamed to open pages follow it (core/live.py)."""
+    session.live_version = ConsultationSession.live_version + 1
+    db.session.flush()
+    live.announce(live_topic(session.id))
+
+
+def live_topic(session_id: int) -> str:
+    return f"session:{session_id}"
+
+
+def live_version(session_id: int) -> tuple[int, SessionStatus, str] | None:
+    """(version, status, community slug) of a session in one indexed read, or None: all a conditional
+    poll or an event stream reads before answering."""
+    row = db.session.execute(select(ConsultationSession.live_version, ConsultationSession.status, Community.slug)
+                             .join(Community, Community.id == ConsultationSession.community_id)
+                             .where(ConsultationSession.id == session_id)).first()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 # --- sessions and agenda ----------------------------------------------------------------
@@ -102,6 +126,7 @@ def update_session(session: ConsultationSession, *, fields: SessionFields, actor
     session.kind, session.title, session.starts_at, session.place = (
         fields.kind, fields.title.strip(), fields.starts_at, fields.place.strip())
     db.session.flush()
+    bump_live_version(session)
     audit.record("session.updated", session, actor=actor, community=session.community,
                  summary=f"{session.title} at {session.starts_at:%Y-%m-%d %H:%M} UTC, {session.place}")
     notification_events.meeting_changed(session)
@@ -141,6 +166,7 @@ def add_item(session: ConsultationSession, *, fields: ItemFields, actor: User) -
                       proposal_id=fields.proposal_id, round_id=fields.round_id)
     db.session.add(item)
     db.session.flush()
+    bump_live_version(session)
     audit.record("agenda.item_added", item, actor=actor, community=session.community,
                  summary=f"{item.position}. {item.title}")
     return item
@@ -153,6 +179,7 @@ def update_item(item: AgendaItem, *, fields: ItemFields, actor: User) -> AgendaI
                                                            fields.minutes_allotted)
     item.proposal_id, item.round_id = fields.proposal_id, fields.round_id
     db.session.flush()
+    bump_live_version(item.session)
     audit.record("agenda.item_updated", item, actor=actor, community=item.session.community,
                  summary=f"{item.position}. {item.title} ({item.minutes_allotted} min)")
     return item
@@ -174,6 +201,7 @@ def remove_item(item: AgendaItem, *, actor: User) -> None:
     db.session.delete(item)
     _renumber(session)
     db.session.flush()
+    bump_live_version(session)
     audit.record("agenda.item_removed", removed, actor=actor, community=session.community, summary=title)
 
 
@@ -188,6 +216,7 @@ def move_item(item: AgendaItem, *, offset: int, actor: User) -> None:
     for position, each in enumerate(items, start=1):
         each.position = position
     db.session.flush()
+    bump_live_version(session)
     audit.record("agenda.item_moved", item, actor=actor, community=session.community,
                  summary=f"{item.title} -> {item.position}")
     db.session.expire(session, ["items"])
@@ -206,6 +235,7 @@ def notice_session(session: ConsultationSession, *, actor: User) -> None:
         raise DomainError(_l("Add at least one agenda item before publishing the notice."))
     session.notice()
     db.session.flush()
+    bump_live_version(session)
     audit.record("session.noticed", session, actor=actor, community=session.community,
                  summary=f"{session.title} at {session.starts_at:%Y-%m-%d %H:%M} UTC")
     notification_events.meeting_noticed(session)
@@ -219,6 +249,7 @@ def start_session(session: ConsultationSession, *, urgent_reason: str = "", acto
     if session.current_item_id is None and session.items:
         session.current_item_id = session.items[0].id
     db.session.flush()
+    bump_live_version(session)
     audit.record("session.started", session, actor=actor, community=session.community,
                  summary=f"urgent: {reason}" if reason else "")
 
@@ -231,6 +262,7 @@ def adjourn_session(session: ConsultationSession, *, actor: User) -> None:
             slot.ended_at = utcnow()
     session.adjourn()
     db.session.flush()
+    bump_live_version(session)
     audit.record("session.adjourned", session, actor=actor, community=session.community)
 
 
@@ -239,6 +271,7 @@ def set_current_item(session: ConsultationSession, item: AgendaItem, *, actor: U
     session._require(SessionStatus.in_session)
     session.current_item_id = item.id
     db.session.flush()
+    bump_live_version(session)
     audit.record("session.current_item", session, actor=actor, community=session.community,
                  summary=f"{item.position}. {item.title}")
 
@@ -265,6 +298,7 @@ def sign_in(session: ConsultationSession, user: User, *, recorded_by: User | Non
         if recorded_by is not None and existing.without_phone != without_phone:
             existing.without_phone = without_phone
             db.session.flush()
+            bump_live_version(session)
             audit.record("attendance.updated", existing, actor=recorded_by, community=session.community,
                          summary=f"{user.login}: {'without' if without_phone else 'with'} a phone")
         return existing
@@ -275,6 +309,7 @@ def sign_in(session: ConsultationSession, user: User, *, recorded_by: User | Non
             db.session.add(attendance)
     except IntegrityError:  # signed in twice at once: the first one stands
         return attendance_of(session, user)
+    bump_live_version(session)
     if recorded_by is not None:
         audit.record("attendance.ticked", attendance, actor=recorded_by, community=session.community,
                      summary=f"{user.login}{' without a phone' if without_phone else ''}")
@@ -292,6 +327,7 @@ def sign_out(session: ConsultationSession, user: User, *, actor: User) -> None:
         removed = audit.Ref("Attendance", attendance.id)
         db.session.delete(attendance)
         db.session.flush()
+        bump_live_version(session)
         audit.record("attendance.unticked", removed, actor=actor, community=session.community, summary=user.login)
 
 
@@ -346,6 +382,7 @@ def request_to_speak(session: ConsultationSession, user: User) -> SpeakerSlot:
     slot = SpeakerSlot(session_id=session.id, user_id=user.id, item_id=session.current_item_id, position=position)
     db.session.add(slot)
     db.session.flush()
+    bump_live_version(session)
     audit.record("speaker.requested", slot, actor=user, community=session.community, summary=user.login)
     return slot
 
@@ -358,6 +395,7 @@ def withdraw_request(slot: SpeakerSlot, user: User) -> None:
     removed = audit.Ref("SpeakerSlot", slot.id)
     db.session.delete(slot)
     db.session.flush()
+    bump_live_version(session)
     audit.record("speaker.withdrawn", removed, actor=user, community=session.community, summary=user.login)
 
 
@@ -370,6 +408,7 @@ def remove_speaker(slot: SpeakerSlot, *, actor: User) -> None:
     removed, login = audit.Ref("SpeakerSlot", slot.id), slot.user.login
     db.session.delete(slot)
     db.session.flush()
+    bump_live_version(session)
     audit.record("speaker.removed", removed, actor=actor, community=session.community, summary=login)
 
 
@@ -387,6 +426,7 @@ def move_speaker(slot: SpeakerSlot, *, offset: int, actor: User) -> None:
     for each, position in zip(waiting, positions, strict=True):
         each.position = position
     db.session.flush()
+    bump_live_version(session)
     audit.record("speaker.moved", slot, actor=actor, community=session.community,
                  summary=f"{slot.user.login} -> {target + 1} of {len(waiting)}")
 
@@ -406,6 +446,7 @@ def start_speaker(slot: SpeakerSlot, *, seconds: int = DEFAULT_SPEAKER_SECONDS, 
             other.ended_at = now
     slot.started_at, slot.seconds_allowed = now, seconds
     db.session.flush()
+    bump_live_version(session)
     audit.record("speaker.granted", slot, actor=actor, community=session.community,
                  summary=f"{slot.user.login}, {seconds} s")
 
@@ -417,6 +458,7 @@ def end_speaker(slot: SpeakerSlot, *, actor: User) -> None:
     slot.ended_at = utcnow()
     db.session.flush()
     session = db.session.get(ConsultationSession, slot.session_id)
+    bump_live_version(session)
     audit.record("speaker.finished", slot, actor=actor, community=session.community, summary=slot.user.login)
 
 
@@ -469,6 +511,7 @@ def open_motion(item: AgendaItem, *, text: str, actor: User, funded_ids: list[in
     db.session.add(motion)
     db.session.flush()
     db.session.expire(item, ["motions"])
+    bump_live_version(session)
     audit.record("motion.opened", motion, actor=actor, community=session.community, summary=text[:200])
     return motion
 
@@ -512,6 +555,7 @@ def cast_vote(motion: Motion, voter: User, choice: VoteChoice, *, recorded_by: U
     except IntegrityError as error:  # the member and the secretary at the same moment: the first one stands
         raise _already_voted(voter, None) from error
     entered = f", entered by {recorded_by.login}" if recorded_by is not None else ""
+    bump_live_version(motion.session)
     audit.record("motion.vote", vote, actor=recorded_by or voter, community=motion.session.community,
                  summary=f"motion {motion.id}: {voter.login} {choice.value}{entered}")
     log.info("vote on motion %s recorded (roll call: %s)", motion.id, recorded_by is not None)
@@ -564,6 +608,7 @@ def close_motion(motion: Motion, *, actor: User, hands: tuple[int, int, int] | N
                                                                        decision.yes_required, decision.basis_count)
     motion.outcome = decision.outcome
     db.session.flush()
+    bump_live_version(session)
     audit.record("motion.closed", motion, actor=actor, community=session.community,
                  summary=f"{decision.outcome.value}: {yes} yes, {no} no, {abstain} abstain, {present} present")
     if decision.outcome == Outcome.passed and motion.round is not None and not motion.advisory:
@@ -629,6 +674,7 @@ def publish_minutes(session: ConsultationSession, *, actor: User, summary: str |
         session.minutes_summary = _text(summary, "minutes_summary", None, optional=True)
     session.publish_minutes()
     db.session.flush()
+    bump_live_version(session)
     audit.record("minutes.published", session, actor=actor, community=session.community, summary=session.title)
 
 
