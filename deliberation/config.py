@@ -187,5 +187,7 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     HTMX_USE_CDN = False
     DEMO_MODE = False
+    LIVE_STREAM_SECONDS = 0  # an event stream answers once and ends (tests read it to the end)
+    REDIS_URL = ""
     # Content-addressed names: every test app can share one build folder.
     STATIC_BUILD_DIR = Path(tempfile.gettempdir()) / f"deliberation-static-test-{os.getuid()}"

@@ -24,8 +24,9 @@ _PENDING = "live_topics"  # Session.info key: topics bumped in the open transact
 
 
 def etag_for(*parts) -> str:
-    """A strong ETag from what decides a partial's bytes (object, version, viewer, language)."""
-    return '"' + "-".join(str(p) for p in (*parts, get_locale())) + '"'
+    """A strong ETag (its value, unquoted) from what decides a partial's bytes (object, version, viewer,
+    language)."""
+    return "-".join(str(p) for p in (*parts, get_locale()))
 
 
 def not_modified(etag: str) -> Response | None:
@@ -38,7 +39,7 @@ def not_modified(etag: str) -> Response | None:
 
 def conditional(response: Response, etag: str) -> Response:
     """Tag a partial so the next poll can be answered with 304; never cached by shared caches."""
-    response.set_etag(etag.strip('"'))
+    response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.add("HX-Request")
     response.vary.add("Cookie")
@@ -56,6 +57,8 @@ def announce(topic: str) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _publish(db_session: Session) -> None:
+    if db_session.in_nested_transaction():  # a savepoint: the change is not committed yet
+        return
     topics = db_session.info.pop(_PENDING, None)
     if not topics:
         return
