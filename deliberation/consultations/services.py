@@ -3,13 +3,14 @@ DomainError on refusal; none reads the request or the current user."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from deliberation.auth.models import User
@@ -74,10 +75,17 @@ def live_topic(session_id: int) -> str:
 def live_version(session_id: int) -> tuple[int, SessionStatus, str] | None:
     """(version, status, community slug) of a session in one indexed read, or None: all a conditional
     poll or an event stream reads before answering."""
-    row = db.session.execute(select(ConsultationSession.live_version, ConsultationSession.status, Community.slug)
-                             .join(Community, Community.id == ConsultationSession.community_id)
-                             .where(ConsultationSession.id == session_id)).first()
+    # On the session's connection, past the ORM: this runs on every poll and every stream check.
+    row = db.session.connection().execute(_live_version_query(), {"session_id": session_id}).first()
     return None if row is None else (row[0], row[1], row[2])
+
+
+@functools.cache
+def _live_version_query():
+    # Built once: a constant statement reuses its compiled SQL.
+    return (select(ConsultationSession.live_version, ConsultationSession.status, Community.slug)
+            .join(Community, Community.id == ConsultationSession.community_id)
+            .where(ConsultationSession.id == bindparam("session_id")))
 
 
 # --- sessions and agenda ----------------------------------------------------------------

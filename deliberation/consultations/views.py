@@ -44,7 +44,7 @@ from deliberation.core.htmx import is_htmx_request, redirect_to, render_page
 from deliberation.core.inputs import int_param
 from deliberation.core.permissions import require
 from deliberation.councils.services import current_council
-from deliberation.extensions import db
+from deliberation.extensions import db, limiter
 from deliberation.proposals.models import Proposal, Round
 
 bp = Blueprint("consultations", __name__, url_prefix="/c/<slug>/sessions")
@@ -246,6 +246,7 @@ def detail(slug: str, session_id: int):
 
 
 @bp.get("/<int:session_id>/live")
+@limiter.exempt
 def live(slug: str, session_id: int):
     """The polled part of the session page (quorum, current item, speaker, open motion); 304 after reading
     only the session's version while nothing changed."""
@@ -259,6 +260,7 @@ def live(slug: str, session_id: int):
 
 
 @bp.get("/<int:session_id>/events")
+@limiter.exempt
 def events(slug: str, session_id: int):
     """Server-Sent Events: a `version` event whenever the session's live version moves (the page then
     fetches its partial once), `end` when the session is no longer running."""
@@ -280,14 +282,15 @@ def events(slug: str, session_id: int):
 
 def _live_etag(slug: str, session_id: int, part: str) -> str | None:
     """The ETag of a live partial, from the session's version, the viewer (the vote buttons and the queue
-    place are theirs) and the language, read before anything renders; None for a full page or a session
-    that is not public yet (those are rendered, after the permission check)."""
-    if not is_htmx_request():
+    place are theirs: see core/live.viewer_key) and the language, read before anything renders and with
+    no other query; None for a full page or a session that is not public yet (those are rendered, after
+    the permission check)."""
+    viewer = live_updates.viewer_key()
+    if not is_htmx_request() or viewer is None:
         return None
     found = services.live_version(session_id)
     if found is None or found[2] != slug or found[1] == SessionStatus.draft:
         return None
-    viewer = current_user.id if current_user.is_authenticated else 0
     return live_updates.etag_for(part, session_id, found[0], viewer)
 
 
@@ -419,6 +422,7 @@ def adjourn(slug: str, session_id: int):
 # --- console --------------------------------------------------------------------------
 
 @bp.get("/<int:session_id>/console")
+@limiter.exempt
 @login_required
 def console(slug: str, session_id: int):
     """The secretary's live console; the page fetches the partial when the session's version moves (304

@@ -10,6 +10,7 @@ published after the commit so that streams wake at once instead of at their next
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +28,18 @@ def etag_for(*parts) -> str:
     """A strong ETag (its value, unquoted) from what decides a partial's bytes (object, version, viewer,
     language)."""
     return "-".join(str(p) for p in (*parts, get_locale()))
+
+
+def viewer_key() -> str | None:
+    """Whom a personalised partial is for, from the session cookie alone (no query): a digest of the login
+    session, "anon" for a visitor, or None when only loading the user can tell (a remember-me cookie
+    without a session). A login ended elsewhere keeps its key until the next change, so a page may show
+    for up to that long what it already showed: never anything new."""
+    login = session.get("_user_id")
+    if login is None:
+        remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        return None if remember in request.cookies else "anon"
+    return hashlib.blake2b(str(login).encode(), digest_size=8, key=current_app.secret_key.encode()[:64]).hexdigest()
 
 
 def not_modified(etag: str) -> Response | None:
