@@ -62,7 +62,8 @@
     var tag = etags[el.getAttribute("hx-get")];
     if (tag) { e.detail.headers["If-None-Match"] = tag; }
   });
-  document.addEventListener("htmx:afterRequest", function (e) {
+  // Before the swap: the element is still in the page, so the event reaches the document.
+  document.addEventListener("htmx:beforeSwap", function (e) {
     var el = e.detail.elt, xhr = e.detail.xhr;
     if (!el.hasAttribute || !el.hasAttribute("data-live") || !xhr) { return; }
     if (xhr.status === 200 && xhr.getResponseHeader("ETag")) {
