@@ -159,9 +159,10 @@ class Config:
     NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "6"))
     # Live meetings (core/live.py). Server-Sent Events hold one connection per open page: they need a
     # server that serves many connections at once (gunicorn --worker-class gthread or gevent, or the
-    # threaded Flask dev server). On gunicorn's sync workers set LIVE_EVENTS=0: pages then poll
-    # conditionally (304 while nothing changed).
-    LIVE_EVENTS = _env_flag("LIVE_EVENTS", True)
+    # threaded Flask dev server). "auto": streams only where the server says it is multithreaded
+    # (wsgi.multithread; gunicorn's sync workers are not); "1" always, "0" never. Without streams the
+    # pages poll conditionally (304 while nothing changed).
+    LIVE_EVENTS = os.environ.get("LIVE_EVENTS", "auto")
     LIVE_CHECK_SECONDS = float(os.environ.get("LIVE_CHECK_SECONDS", "1"))  # a stream's database check
     LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "15"))
     LIVE_STREAM_SECONDS = float(os.environ.get("LIVE_STREAM_SECONDS", "300"))  # then the browser reconnects
@@ -187,6 +188,7 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     HTMX_USE_CDN = False
     DEMO_MODE = False
+    LIVE_EVENTS = "1"  # the test client is not multithreaded
     LIVE_STREAM_SECONDS = 0  # an event stream answers once and ends (tests read it to the end)
     REDIS_URL = ""
     # Content-addressed names: every test app can share one build folder.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user, login_required
@@ -109,6 +109,7 @@ def live_context(session: ConsultationSession) -> dict:
         "speaking": next((s for s in queue if s.speaking), None),
         "waiting": [s for s in queue if s.waiting], "me_present": me_present, "me_voted": me_voted,
         "my_queue_place": _queue_place(queue), "explain": services.explain,
+        "live_events": live_updates.events_supported(),
     }
 
 
@@ -266,8 +267,8 @@ def events(slug: str, session_id: int):
     fetches its partial once), `end` when the session is no longer running."""
     session = get_session(slug, session_id)
     require(perm.can_view_session(current_user, session))
-    if not current_app.config["LIVE_EVENTS"]:
-        abort(404)
+    if not live_updates.events_supported():
+        return Response(status=204)  # an EventSource stops on 204: the page polls conditionally instead
 
     def read_version() -> int | None:
         found = services.live_version(session_id)

@@ -114,6 +114,14 @@ def redis_client():
 
 # --- Server-Sent Events -------------------------------------------------------------------
 
+def events_supported() -> bool:
+    """Whether this server may hold event streams open (LIVE_EVENTS: "auto" asks the WSGI server)."""
+    setting = str(current_app.config["LIVE_EVENTS"]).strip().lower()
+    if setting == "auto":
+        return bool(request.environ.get("wsgi.multithread"))
+    return setting in ("1", "true", "yes", "on")
+
+
 def last_event_id() -> int | None:
     """The version a reconnecting EventSource saw last (its Last-Event-ID), if any."""
     value = request.headers.get("Last-Event-ID", "") or request.args.get("last", "")

@@ -28,10 +28,15 @@
   function connect(url) {
     var old = streams[url];
     if (old) { old.source.close(); }
-    var s = {source: new EventSource(url), alive: Date.now()};
+    var s = {source: new EventSource(url), alive: Date.now(), opened: false, failed: 0};
     streams[url] = s;
     function alive() { s.alive = Date.now(); }
-    s.source.addEventListener("open", function () { alive(); askAll(url); });
+    s.source.addEventListener("open", function () { s.opened = true; alive(); askAll(url); });
+    // A stream refused from the start (a server without streams answers 204, a proxy that blocks them):
+    // poll, and try again only a minute later.
+    s.source.addEventListener("error", function () {
+      if (!s.opened) { s.source.close(); s.failed = Date.now(); }
+    });
     s.source.addEventListener("ping", alive);
     s.source.addEventListener("version", function () { alive(); askAll(url); });
     s.source.addEventListener("end", function () { s.source.close(); askAll(url); });
@@ -43,7 +48,8 @@
         var s = streams[url];
         // A closed stream, or one silent past its heartbeat, is opened again (with Last-Event-ID when
         // the browser reconnects by itself; from scratch here, which sends the current version).
-        if (!s || s.source.readyState === 2 || Date.now() - s.alive >= STALE_MS) { connect(url); }
+        var resting = s && s.failed && Date.now() - s.failed < 60000;
+        if (!resting && (!s || s.source.readyState === 2 || Date.now() - s.alive >= STALE_MS)) { connect(url); }
       }
       if (healthy(url)) { return; }
       var every = Number(el.getAttribute("data-live-poll") || 2000);

@@ -266,12 +266,16 @@ def test_the_stream_says_when_the_meeting_has_ended(client, world, council, runn
     assert "event: end" in body and "event: version" not in body
 
 
-def test_the_stream_can_be_switched_off_for_servers_without_it(app, client, world, council, running, monkeypatch):
-    monkeypatch.setitem(app.config, "LIVE_EVENTS", False)
+def test_servers_that_cannot_hold_streams_get_none_and_pages_poll(app, client, world, council, running, monkeypatch):
+    monkeypatch.setitem(app.config, "LIVE_EVENTS", "auto")  # the test client is not multithreaded
     login_as(client, members(council)[0])
-    assert client.get(url(running, "/events")).status_code == 404
+    assert client.get(url(running, "/events")).status_code == 204  # an EventSource gives up on 204
     page = client.get(url(running)).get_data(as_text=True)
     assert "data-live-events" not in page and 'data-live-poll="2000"' in page
+    threaded = client.get(url(running), environ_overrides={"wsgi.multithread": True}).get_data(as_text=True)
+    assert "data-live-events" in threaded
+    monkeypatch.setitem(app.config, "LIVE_EVENTS", "0")
+    assert client.get(url(running, "/events"), environ_overrides={"wsgi.multithread": True}).status_code == 204
 
 
 def test_the_stream_keeps_a_page_alive_and_gives_up_at_its_limit(app, client, world, council, running,

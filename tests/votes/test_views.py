@@ -242,11 +242,10 @@ def test_the_paper_page_lists_paper_voters_and_withdraws_one_with_a_reason(clien
 
 def test_the_turnout_answers_304_until_someone_votes(client, world):
     """The polled turnout is a bodiless 304 while nobody new has voted; a ballot changes it."""
-    from tests.factories import make_resident
-    from tests.proposals.factories import make_proposal, make_round, move_to
-
     from deliberation.proposals.models import RoundPhase
     from deliberation.votes import services as voting
+    from tests.factories import make_resident
+    from tests.proposals.factories import make_proposal, make_round, move_to
 
     proposer, _ = make_resident(world.community, login="turnout-proposer")
     round_ = make_round(world.community, world.secretary)
