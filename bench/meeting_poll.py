@@ -154,7 +154,7 @@ class Meeting:
 
     def streamed(self) -> tuple[float, dict]:
         """CPU seconds of an hour of event streams, from the measured cost of each operation."""
-        from deliberation.consultations.services import live_version
+        from deliberation.consultations.live import live_version
 
         config = self.app.config
         pages = len(self.member_ids) + 1
@@ -199,7 +199,7 @@ class Meeting:
                                   "changes": n_changes}
 
     def version(self) -> int:
-        from deliberation.consultations.services import live_version
+        from deliberation.consultations.live import live_version
 
         with self.app.app_context():
             return live_version(self.session_id)[0]

@@ -3,18 +3,18 @@ DomainError on refusal; none reads the request or the current user."""
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from deliberation.auth.models import User
 from deliberation.communities.models import Community, ResidencyStatus
+from deliberation.consultations.live import bump_live_version
 from deliberation.consultations.models import (
     DEFAULT_SPEAKER_SECONDS,
     AgendaItem,
@@ -30,7 +30,7 @@ from deliberation.consultations.models import (
     SpeakerSlot,
     VoteChoice,
 )
-from deliberation.core import audit, live
+from deliberation.core import audit
 from deliberation.core.errors import DomainError
 from deliberation.core.models import utcnow
 from deliberation.councils.models import PASS_BASIS_LABELS, Council
@@ -55,37 +55,6 @@ def _text(value: str | None, field: str, message, *, max_length: int = MAX_TEXT,
 
 def _is_verified(user: User, community_id: int) -> bool:
     return any(r.community_id == community_id and r.status == ResidencyStatus.verified for r in user.residencies)
-
-
-# --- the live version -------------------------------------------------------------------
-
-def bump_live_version(session: ConsultationSession) -> None:
-    """Every change that the room, the phones or the console show moves the session's version on, in the
-    changing transaction and as one atomic increment (two changes at once both count): the live partials'
-    ETag and the events streamed to open pages follow it (core/live.py)."""
-    session.live_version = ConsultationSession.live_version + 1
-    db.session.flush()
-    live.announce(live_topic(session.id))
-
-
-def live_topic(session_id: int) -> str:
-    return f"session:{session_id}"
-
-
-def live_version(session_id: int) -> tuple[int, SessionStatus, str] | None:
-    """(version, status, community slug) of a session in one indexed read, or None: all a conditional
-    poll or an event stream reads before answering."""
-    # On the session's connection, past the ORM: this runs on every poll and every stream check.
-    row = db.session.connection().execute(_live_version_query(), {"session_id": session_id}).first()
-    return None if row is None else (row[0], row[1], row[2])
-
-
-@functools.cache
-def _live_version_query():
-    # Built once: a constant statement reuses its compiled SQL.
-    return (select(ConsultationSession.live_version, ConsultationSession.status, Community.slug)
-            .join(Community, Community.id == ConsultationSession.community_id)
-            .where(ConsultationSession.id == bindparam("session_id")))
 
 
 # --- sessions and agenda ----------------------------------------------------------------

@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 from deliberation.auth.models import User
 from deliberation.communities.loaders import get_community
 from deliberation.consultations import confirmations, services
+from deliberation.consultations import live as session_live
 from deliberation.consultations import notice_board as _notice_board  # noqa: F401  (registers the section)
 from deliberation.consultations.forms import (
     CorrectionForm,
@@ -271,11 +272,11 @@ def events(slug: str, session_id: int):
         return Response(status=204)  # an EventSource stops on 204: the page polls conditionally instead
 
     def read_version() -> int | None:
-        found = services.live_version(session_id)
+        found = session_live.live_version(session_id)
         db.session.rollback()  # end the read: the connection goes back to the pool between checks
         return found[0] if found is not None and found[1] == SessionStatus.in_session else None
 
-    stream = live_updates.event_stream(services.live_topic(session_id), read_version,
+    stream = live_updates.event_stream(session_live.live_topic(session_id), read_version,
                                        since=live_updates.last_event_id())
     db.session.rollback()
     return live_updates.stream_response(stream_with_context(stream))
@@ -289,7 +290,7 @@ def _live_etag(slug: str, session_id: int, part: str) -> str | None:
     viewer = live_updates.viewer_key()
     if not is_htmx_request() or viewer is None:
         return None
-    found = services.live_version(session_id)
+    found = session_live.live_version(session_id)
     if found is None or found[2] != slug or found[1] == SessionStatus.draft:
         return None
     return live_updates.etag_for(part, session_id, found[0], viewer)

@@ -114,8 +114,8 @@ def remove_member(member: CouncilMember, *, actor: User) -> None:
 
 def _council_changed(council: Council) -> None:
     """Members and rules decide the quorum that running meetings show: their live version moves on."""
+    from deliberation.consultations.live import bump_live_version
     from deliberation.consultations.models import ConsultationSession, SessionStatus
-    from deliberation.consultations.services import bump_live_version
 
     for session in db.session.scalars(select(ConsultationSession).where(
             ConsultationSession.council_id == council.id, ConsultationSession.status == SessionStatus.in_session)):

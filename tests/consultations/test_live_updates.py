@@ -11,6 +11,7 @@ import pytest
 from flask import template_rendered
 from sqlalchemy import event, select
 
+from deliberation.consultations import live as consultation_live
 from deliberation.consultations import services
 from deliberation.consultations.models import ConsultationSession, CountMethod, SessionStatus, VoteChoice
 from deliberation.councils import services as councils
@@ -314,7 +315,7 @@ def test_a_commit_publishes_the_change_to_redis(app, world, council, running, mo
 
 
 def test_status_of_the_version_read(world, council, running):
-    found = services.live_version(running.id)
+    found = consultation_live.live_version(running.id)
     assert found == (version(running), SessionStatus.in_session, "taoyuan")
-    assert services.live_version(999_999) is None
+    assert consultation_live.live_version(999_999) is None
 
