@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user, login_required
@@ -271,15 +271,18 @@ def events(slug: str, session_id: int):
     if not live_updates.events_supported():
         return Response(status=204)  # an EventSource stops on 204: the page polls conditionally instead
 
+    app = current_app._get_current_object()
+
     def read_version() -> int | None:
-        found = session_live.live_version(session_id)
-        db.session.rollback()  # end the read: the connection goes back to the pool between checks
+        # Its own application context: the stream outlives the request, and the connection goes back to
+        # the pool after each check.
+        with app.app_context():
+            found = session_live.live_version(session_id)
         return found[0] if found is not None and found[1] == SessionStatus.in_session else None
 
     stream = live_updates.event_stream(session_live.live_topic(session_id), read_version,
                                        since=live_updates.last_event_id())
-    db.session.rollback()
-    return live_updates.stream_response(stream_with_context(stream))
+    return live_updates.stream_response(stream)
 
 
 def _live_etag(slug: str, session_id: int, part: str) -> str | None:

@@ -132,12 +132,19 @@ def event_stream(topic: str, read_version: Callable[[], int | None], *, since: i
     """Yield a `version` event (id = the version) whenever the version differs from the last one sent, a
     `ping` event as a heartbeat, and end after LIVE_STREAM_SECONDS so the browser reconnects (with
     Last-Event-ID) and no worker is held for ever. A reconnecting page that missed a change gets it at
-    once, since the version is compared with the one it names. `read_version` returns None when the
-    object is gone or no longer live: the stream then says `end` and stops."""
+    once, since the version is compared with the one it names. `read_version` runs outside the request
+    (it opens its own application context) and returns None when the object is gone or no longer live:
+    the stream then says `end` and stops. Settings are read now, in the request."""
     config = current_app.config
     check, heartbeat = config["LIVE_CHECK_SECONDS"], config["LIVE_HEARTBEAT_SECONDS"]
-    deadline = time.monotonic() + config["LIVE_STREAM_SECONDS"]
+    lifetime, retry = config["LIVE_STREAM_SECONDS"], int(config["LIVE_RETRY_MS"])
     client = redis_client()
+    return _stream(topic, read_version, since, client, check=check, heartbeat=heartbeat, lifetime=lifetime,
+                   retry=retry)
+
+
+def _stream(topic, read_version, since, client, *, check, heartbeat, lifetime, retry) -> Iterator[str]:
+    deadline = time.monotonic() + lifetime
     pubsub = None
     if client is not None:
         try:
@@ -148,7 +155,7 @@ def event_stream(topic: str, read_version: Callable[[], int | None], *, since: i
             log.warning("live: Redis unavailable, streams check the database", exc_info=True)
             pubsub = None
     sent = since
-    yield f"retry: {int(config['LIVE_RETRY_MS'])}\n\n"
+    yield f"retry: {retry}\n\n"
     last_beat = time.monotonic()
     try:
         while True:
