@@ -232,7 +232,7 @@ def main() -> None:
     streamed, parts = meeting.streamed()
     print(f"live, Server-Sent Events: connect {parts['connect'] * 1000:.2f} ms × {parts['reconnects']:.0f}, "
           f"version check {parts['check'] * 1000:.3f} ms × {args.minutes * 60 / app.config['LIVE_CHECK_SECONDS']:.0f}, "
-          f"refetch {parts['refetch'] * 1000:.2f} ms × {parts['changes']} per page and hour; "
+          f"refetch {parts['refetch'] * 1000:.2f} ms × {parts['changes']} per page over the meeting; "
           f"{streamed / member_hours:.2f} s per member-hour (ratio {polling / streamed:.1f})")
     live = fallback
     print(f"member-hour CPU: polling {polling / member_hours:.2f} s, live {live / member_hours:.2f} s, "
