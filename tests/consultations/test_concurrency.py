@@ -82,8 +82,9 @@ def test_concurrent_votes_each_move_the_live_version_on(app, meeting_with_voters
     with app.app_context():
         after = db.session.scalar(select(ConsultationSession.live_version).where(ConsultationSession.id == session_id))
         votes = db.session.scalar(select(func.count(MotionVote.id)).where(MotionVote.motion_id == motion_id))
+        dialect = db.engine.dialect.name
         db.session.remove()
     assert outcomes.count("done") == votes
     assert after - before == votes, (outcomes, before, after)
-    if db.engine.dialect.name == "postgresql":  # SQLite may refuse a concurrent writer (database locked)
+    if dialect == "postgresql":  # SQLite may refuse a concurrent writer (database locked)
         assert votes == len(voter_ids), outcomes
