@@ -23,9 +23,7 @@
   }
   function healthy(url) {
     var s = url && streams[url];
-    if (!s) { return false; }
-    if (s.source.readyState === 0 && !s.opened) { return Date.now() - s.alive < 3000; }  // connecting
-    return s.source.readyState === 1 && Date.now() - s.alive < STALE_MS;
+    return !!s && s.source.readyState === 1 && Date.now() - s.alive < STALE_MS;
   }
   function connect(url) {
     var old = streams[url];
