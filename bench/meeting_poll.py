@@ -1,11 +1,23 @@
-"""Benchmark: the server's CPU cost of a live council meeting polled by phones.
+"""Benchmark: the server's CPU cost of a live council meeting, polled as today and live, in one run.
 
-Simulates a 20-member meeting in session (quorum met, a speaker on the clock, an open motion
-being voted on) in which every member's phone polls the room partial every 2 seconds for an
-hour, and the secretary's console polls its partial at the same rate. Time is compressed: the
-same number of requests (20 × 1,800 plus the console's 1,800) is issued as fast as possible
-through the Flask test client, and the process CPU time (time.process_time) is measured.
-Reports CPU seconds per member-hour. Run: .venv/bin/python bench/meeting_poll.py [--minutes 60]
+Simulates a 20-member meeting in session (quorum met, a speaker on the clock, an open motion being
+voted on) for an hour, with a change every --change-every seconds (a member ticked in or out by the
+secretary, so the quorum line changes). Time is compressed: the requests are issued as fast as possible
+through the Flask test client and the process CPU time (time.process_time) is measured; the changes
+themselves (the secretary's work, the same in every approach) are not counted.
+
+- polling (today): every phone GETs the room partial every 2 s and the console its partial; each is
+  rendered.
+- live, conditional polling (the fallback where Server-Sent Events are off or broken): the same GETs
+  carry the ETag of the copy shown; the server answers 304 after reading only the version, and renders
+  once per change.
+- live, Server-Sent Events: each page holds a stream that checks the version every LIVE_CHECK_SECONDS
+  (without Redis) and reconnects every LIVE_STREAM_SECONDS; a page fetches its partial once per change.
+  Measured per operation (the stream's real connect request, its real version check, the real refetch)
+  and multiplied by how often each happens in the hour.
+
+The last line compares today's polling with the live approach's worst case on this machine, the
+conditional-polling fallback. Run: .venv/bin/python bench/meeting_poll.py [--minutes 60] [--change-every 60]
 """
 
 from __future__ import annotations
@@ -85,36 +97,146 @@ def client_for(app, user_id: str):
     return client
 
 
+def change(app, session_id: int, member_id: str, n: int, secretary_id: str) -> None:
+    """The n-th change of the meeting: the secretary ticks the last member in, then out again."""
+    from deliberation.auth.models import User
+    from deliberation.consultations.models import ConsultationSession
+
+    with app.app_context():
+        session = db.session.get(ConsultationSession, session_id)
+        member = db.session.get(User, int(member_id.split(":")[0]))
+        secretary = db.session.get(User, int(secretary_id.split(":")[0]))
+        if n % 2 == 0:
+            sessions.sign_in(session, member, recorded_by=secretary)
+        else:
+            sessions.sign_out(session, member, actor=secretary)
+        db.session.commit()
+
+
+class Meeting:
+    """Runs the simulated hour for one approach and returns the CPU seconds of the server's answers."""
+
+    def __init__(self, app, args, session_id, member_ids, secretary_id, urls):
+        self.app, self.args, self.session_id = app, args, session_id
+        self.member_ids, self.secretary_id = member_ids, secretary_id
+        self.urls = urls
+        self.changes = 0
+
+    def _change(self) -> float:
+        """Apply the next change; returns its CPU so the caller can leave it out."""
+        start = time.process_time()
+        change(self.app, self.session_id, self.member_ids[-1], self.changes, self.secretary_id)
+        self.changes += 1
+        return time.process_time() - start
+
+    def polled(self, *, conditional: bool) -> tuple[float, int, int]:
+        """(CPU seconds, requests, full renders) of an hour of polling every 2 s."""
+        clients = [client_for(self.app, uid) for uid in self.member_ids] + [client_for(self.app, self.secretary_id)]
+        addresses = [self.urls["live"]] * len(self.member_ids) + [self.urls["console"]]
+        etags = [None] * len(clients)
+        polls = self.args.minutes * 60 // POLL_SECONDS
+        every = max(self.args.change_every // POLL_SECONDS, 1)
+        excluded, renders, requests = 0.0, 0, 0
+        start = time.process_time()
+        for tick in range(polls):
+            if tick and tick % every == 0:
+                excluded += self._change()
+            for n, (client, address) in enumerate(zip(clients, addresses, strict=True)):
+                headers = {"HX-Request": "true"}
+                if conditional and etags[n]:
+                    headers["If-None-Match"] = etags[n]
+                response = client.get(address, headers=headers)
+                requests += 1
+                if response.status_code == 200:
+                    renders += 1
+                    etags[n] = response.headers.get("ETag")
+        return time.process_time() - start - excluded, requests, renders
+
+    def streamed(self) -> tuple[float, dict]:
+        """CPU seconds of an hour of event streams, from the measured cost of each operation."""
+        from deliberation.consultations.live import live_version
+
+        config = self.app.config
+        pages = len(self.member_ids) + 1
+        hour = self.args.minutes * 60
+        clients = [client_for(self.app, uid) for uid in self.member_ids] + [client_for(self.app, self.secretary_id)]
+        addresses = [self.urls["live"]] * len(self.member_ids) + [self.urls["console"]]
+        # Connecting: the real request (login, session, permission, one version check), once per page.
+        current = str(self.version())
+        lifetime, config["LIVE_STREAM_SECONDS"] = config["LIVE_STREAM_SECONDS"], 0  # answer once and end
+        start = time.process_time()
+        for client in clients:
+            body = client.get(self.urls["events"], headers={"Last-Event-ID": current}).get_data()
+            assert body.startswith(b"retry:"), body
+        connect = (time.process_time() - start) / pages
+        config["LIVE_STREAM_SECONDS"] = lifetime
+        # Checking: the stream's real version read, repeated.
+        checks = 2000
+        with self.app.app_context():
+            start = time.process_time()
+            for _ in range(checks):
+                live_version(self.session_id)
+                db.session.rollback()
+            check = (time.process_time() - start) / checks
+        # Refetching: after each change every page fetches its partial once (with its ETag: a 200).
+        etags = [client.get(address, headers={"HX-Request": "true"}).headers.get("ETag")
+                 for client, address in zip(clients, addresses, strict=True)]
+        n_changes = max(hour // self.args.change_every - 1, 0)
+        sample = min(n_changes, 10)
+        refetch_cpu = 0.0
+        for _ in range(sample):
+            self._change()
+            start = time.process_time()
+            for n, (client, address) in enumerate(zip(clients, addresses, strict=True)):
+                response = client.get(address, headers={"HX-Request": "true", "If-None-Match": etags[n]})
+                assert response.status_code == 200
+                etags[n] = response.headers.get("ETag")
+            refetch_cpu += time.process_time() - start
+        refetch = refetch_cpu / max(sample, 1) / pages
+        reconnects = hour / config["LIVE_STREAM_SECONDS"]
+        per_page = reconnects * connect + hour / config["LIVE_CHECK_SECONDS"] * check + n_changes * refetch
+        return per_page * pages, {"connect": connect, "check": check, "refetch": refetch, "reconnects": reconnects,
+                                  "changes": n_changes}
+
+    def version(self) -> int:
+        from deliberation.consultations.live import live_version
+
+        with self.app.app_context():
+            return live_version(self.session_id)[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=int, default=60, help="length of the simulated meeting")
+    parser.add_argument("--change-every", type=int, default=60, help="seconds between two changes of the meeting")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    app = create_app(type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    app = create_app(type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url,
+                                                         "LIVE_STREAM_SECONDS": 300.0, "LIVE_CHECK_SECONDS": 1.0}))
     slug, session_id, member_ids, secretary_id = set_up(app)
-    polls = args.minutes * 60 // POLL_SECONDS
-    phones = [client_for(app, uid) for uid in member_ids]
-    console = client_for(app, secretary_id)
-    headers = {"HX-Request": "true"}
-    live_url, console_url = f"/c/{slug}/sessions/{session_id}/live", f"/c/{slug}/sessions/{session_id}/console"
-    assert phones[0].get(live_url, headers=headers).status_code == 200
-    assert console.get(console_url, headers=headers).status_code == 200
+    base = f"/c/{slug}/sessions/{session_id}"
+    urls = {"live": f"{base}/live", "console": f"{base}/console", "events": f"{base}/events"}
+    phones, member_hours = len(member_ids), len(member_ids) * args.minutes / 60
+    meeting = Meeting(app, args, session_id, member_ids, secretary_id, urls)
+    assert client_for(app, member_ids[0]).get(urls["live"], headers={"HX-Request": "true"}).status_code == 200
 
-    cpu_start, wall_start = time.process_time(), time.perf_counter()
-    for _ in range(polls):
-        for phone in phones:
-            phone.get(live_url, headers=headers)
-        console.get(console_url, headers=headers)
-    cpu, wall = time.process_time() - cpu_start, time.perf_counter() - wall_start
-    requests = polls * (len(phones) + 1)
-    member_hours = len(phones) * args.minutes / 60
     print(f"database: {url.split(':')[0]}")
-    print(f"simulated meeting: {args.minutes} min, {len(phones)} phones + 1 console, one poll each every "
-          f"{POLL_SECONDS} s")
-    print(f"requests: {requests:,} in {wall:.1f} s wall, {cpu:.1f} s CPU ({cpu / requests * 1000:.2f} ms CPU each)")
-    print(f"CPU seconds per member-hour: {cpu / member_hours:.1f} "
-          f"(the console's polls are included; one core serves about {3600 / (cpu / member_hours):.0f} polling "
-          f"members)")
+    print(f"simulated meeting: {args.minutes} min, {phones} phones + 1 console, a change every {args.change_every} s "
+          f"(the console's requests are included; the changes' own CPU is not)")
+    polling, requests, _renders = meeting.polled(conditional=False)
+    print(f"polling (today): {requests:,} requests, all rendered, {polling:.1f} s CPU "
+          f"({polling / requests * 1000:.2f} ms each); {polling / member_hours:.2f} s per member-hour")
+    fallback, requests, renders = meeting.polled(conditional=True)
+    print(f"live, conditional polling: {requests:,} requests, {renders:,} rendered, the rest 304; "
+          f"{fallback:.1f} s CPU; {fallback / member_hours:.2f} s per member-hour")
+    streamed, parts = meeting.streamed()
+    print(f"live, Server-Sent Events: connect {parts['connect'] * 1000:.2f} ms × {parts['reconnects']:.0f}, "
+          f"version check {parts['check'] * 1000:.3f} ms × {args.minutes * 60 / app.config['LIVE_CHECK_SECONDS']:.0f}, "
+          f"refetch {parts['refetch'] * 1000:.2f} ms × {parts['changes']} per page over the meeting; "
+          f"{streamed / member_hours:.2f} s per member-hour (ratio {polling / streamed:.1f})")
+    live = fallback
+    print(f"member-hour CPU: polling {polling / member_hours:.2f} s, live {live / member_hours:.2f} s, "
+          f"ratio {polling / live:.1f}")
 
 
 if __name__ == "__main__":

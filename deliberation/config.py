@@ -157,6 +157,19 @@ class Config:
     SMS_ALIYUN_TEMPLATE_CODE = os.environ.get("SMS_ALIYUN_TEMPLATE_CODE", "")
     SMS_TIMEOUT = int(os.environ.get("SMS_TIMEOUT", "15"))
     NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "6"))
+    # Live meetings (core/live.py). Server-Sent Events hold one connection per open page: they need a
+    # server that serves many connections at once (gunicorn --worker-class gthread or gevent, or the
+    # threaded Flask dev server). "auto": streams only where the server says it is multithreaded
+    # (wsgi.multithread; gunicorn's sync workers are not); "1" always, "0" never. Without streams the
+    # pages poll conditionally (304 while nothing changed).
+    LIVE_EVENTS = os.environ.get("LIVE_EVENTS", "auto")
+    LIVE_CHECK_SECONDS = float(os.environ.get("LIVE_CHECK_SECONDS", "1"))  # a stream's database check
+    LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "15"))
+    LIVE_STREAM_SECONDS = float(os.environ.get("LIVE_STREAM_SECONDS", "300"))  # then the browser reconnects
+    LIVE_RETRY_MS = int(os.environ.get("LIVE_RETRY_MS", "1000"))  # the browser's reconnection delay
+    # Redis (redis://host:6379/0) wakes streams at once on every host; without it they check the database.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+
     NOTIFY_BACKOFF_SECONDS = int(os.environ.get("NOTIFY_BACKOFF_SECONDS", "60"))  # doubles after each failure
     # A claimed delivery whose worker died is taken again after this; longer than any send's timeout.
     NOTIFY_LEASE_SECONDS = int(os.environ.get("NOTIFY_LEASE_SECONDS", "300"))
@@ -175,5 +188,8 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     HTMX_USE_CDN = False
     DEMO_MODE = False
+    LIVE_EVENTS = "1"  # the test client is not multithreaded
+    LIVE_STREAM_SECONDS = 0  # an event stream answers once and ends (tests read it to the end)
+    REDIS_URL = ""
     # Content-addressed names: every test app can share one build folder.
     STATIC_BUILD_DIR = Path(tempfile.gettempdir()) / f"deliberation-static-test-{os.getuid()}"

@@ -118,6 +118,9 @@ class ConsultationSession(TimestampMixin, db.Model):
     # A plain column, not a foreign key: items belong to the session, a cycle would complicate both.
     current_item_id: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Bumped by every change the room, the phones and the console show (services.bump_live_version):
+    # the ETag of the live partials and the id of the events streamed to them.
+    live_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     community: Mapped[Community] = relationship()
     council: Mapped[Council | None] = relationship()

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from deliberation.auth.models import User
 from deliberation.communities.models import Community, ResidencyStatus
+from deliberation.consultations.live import bump_live_version
 from deliberation.consultations.models import (
     DEFAULT_SPEAKER_SECONDS,
     AgendaItem,
@@ -103,6 +104,7 @@ def update_session(session: ConsultationSession, *, fields: SessionFields, actor
     session.kind, session.title, session.starts_at, session.place = (
         fields.kind, fields.title.strip(), fields.starts_at, fields.place.strip())
     db.session.flush()
+    bump_live_version(session)
     audit.record("session.updated", session, actor=actor, community=session.community,
                  summary=f"{session.title} at {session.starts_at:%Y-%m-%d %H:%M} UTC, {session.place}")
     if (session.title, session.starts_at, session.place) != before:  # a save without changes tells no one
@@ -152,6 +154,7 @@ def add_item(session: ConsultationSession, *, fields: ItemFields, actor: User) -
                       proposal_id=fields.proposal_id, round_id=fields.round_id)
     db.session.add(item)
     db.session.flush()
+    bump_live_version(session)
     audit.record("agenda.item_added", item, actor=actor, community=session.community,
                  summary=f"{item.position}. {item.title}")
     return item
@@ -164,6 +167,7 @@ def update_item(item: AgendaItem, *, fields: ItemFields, actor: User) -> AgendaI
                                                            fields.minutes_allotted)
     item.proposal_id, item.round_id = fields.proposal_id, fields.round_id
     db.session.flush()
+    bump_live_version(item.session)
     audit.record("agenda.item_updated", item, actor=actor, community=item.session.community,
                  summary=f"{item.position}. {item.title} ({item.minutes_allotted} min)")
     return item
@@ -185,6 +189,7 @@ def remove_item(item: AgendaItem, *, actor: User) -> None:
     db.session.delete(item)
     _renumber(session)
     db.session.flush()
+    bump_live_version(session)
     audit.record("agenda.item_removed", removed, actor=actor, community=session.community, summary=title)
 
 
@@ -199,6 +204,7 @@ def move_item(item: AgendaItem, *, offset: int, actor: User) -> None:
     for position, each in enumerate(items, start=1):
         each.position = position
     db.session.flush()
+    bump_live_version(session)
     audit.record("agenda.item_moved", item, actor=actor, community=session.community,
                  summary=f"{item.title} -> {item.position}")
     db.session.expire(session, ["items"])
@@ -217,6 +223,7 @@ def notice_session(session: ConsultationSession, *, actor: User) -> None:
         raise DomainError(_l("Add at least one agenda item before publishing the notice."))
     session.notice()
     db.session.flush()
+    bump_live_version(session)
     audit.record("session.noticed", session, actor=actor, community=session.community,
                  summary=f"{session.title} at {session.starts_at:%Y-%m-%d %H:%M} UTC")
     notification_events.meeting_noticed(session)
@@ -239,6 +246,7 @@ def start_session(session: ConsultationSession, *, urgent_reason: str = "", acto
     if session.current_item_id is None and session.items:
         session.current_item_id = session.items[0].id
     db.session.flush()
+    bump_live_version(session)
     audit.record("session.started", session, actor=actor, community=session.community,
                  summary=(f"urgent: {reason}" + (f"; not notified in time: {', '.join(u.login for u in late)}"
                                                  if late else "")) if reason else "")
@@ -252,6 +260,7 @@ def adjourn_session(session: ConsultationSession, *, actor: User) -> None:
             slot.ended_at = utcnow()
     session.adjourn()
     db.session.flush()
+    bump_live_version(session)
     audit.record("session.adjourned", session, actor=actor, community=session.community)
 
 
@@ -260,6 +269,7 @@ def set_current_item(session: ConsultationSession, item: AgendaItem, *, actor: U
     session._require(SessionStatus.in_session)
     session.current_item_id = item.id
     db.session.flush()
+    bump_live_version(session)
     audit.record("session.current_item", session, actor=actor, community=session.community,
                  summary=f"{item.position}. {item.title}")
 
@@ -286,6 +296,7 @@ def sign_in(session: ConsultationSession, user: User, *, recorded_by: User | Non
         if recorded_by is not None and existing.without_phone != without_phone:
             existing.without_phone = without_phone
             db.session.flush()
+            bump_live_version(session)
             audit.record("attendance.updated", existing, actor=recorded_by, community=session.community,
                          summary=f"{user.login}: {'without' if without_phone else 'with'} a phone")
         return existing
@@ -296,6 +307,7 @@ def sign_in(session: ConsultationSession, user: User, *, recorded_by: User | Non
             db.session.add(attendance)
     except IntegrityError:  # signed in twice at once: the first one stands
         return attendance_of(session, user)
+    bump_live_version(session)
     if recorded_by is not None:
         audit.record("attendance.ticked", attendance, actor=recorded_by, community=session.community,
                      summary=f"{user.login}{' without a phone' if without_phone else ''}")
@@ -313,6 +325,7 @@ def sign_out(session: ConsultationSession, user: User, *, actor: User) -> None:
         removed = audit.Ref("Attendance", attendance.id)
         db.session.delete(attendance)
         db.session.flush()
+        bump_live_version(session)
         audit.record("attendance.unticked", removed, actor=actor, community=session.community, summary=user.login)
 
 
@@ -367,6 +380,7 @@ def request_to_speak(session: ConsultationSession, user: User) -> SpeakerSlot:
     slot = SpeakerSlot(session_id=session.id, user_id=user.id, item_id=session.current_item_id, position=position)
     db.session.add(slot)
     db.session.flush()
+    bump_live_version(session)
     audit.record("speaker.requested", slot, actor=user, community=session.community, summary=user.login)
     return slot
 
@@ -379,6 +393,7 @@ def withdraw_request(slot: SpeakerSlot, user: User) -> None:
     removed = audit.Ref("SpeakerSlot", slot.id)
     db.session.delete(slot)
     db.session.flush()
+    bump_live_version(session)
     audit.record("speaker.withdrawn", removed, actor=user, community=session.community, summary=user.login)
 
 
@@ -391,6 +406,7 @@ def remove_speaker(slot: SpeakerSlot, *, actor: User) -> None:
     removed, login = audit.Ref("SpeakerSlot", slot.id), slot.user.login
     db.session.delete(slot)
     db.session.flush()
+    bump_live_version(session)
     audit.record("speaker.removed", removed, actor=actor, community=session.community, summary=login)
 
 
@@ -408,6 +424,7 @@ def move_speaker(slot: SpeakerSlot, *, offset: int, actor: User) -> None:
     for each, position in zip(waiting, positions, strict=True):
         each.position = position
     db.session.flush()
+    bump_live_version(session)
     audit.record("speaker.moved", slot, actor=actor, community=session.community,
                  summary=f"{slot.user.login} -> {target + 1} of {len(waiting)}")
 
@@ -427,6 +444,7 @@ def start_speaker(slot: SpeakerSlot, *, seconds: int = DEFAULT_SPEAKER_SECONDS, 
             other.ended_at = now
     slot.started_at, slot.seconds_allowed = now, seconds
     db.session.flush()
+    bump_live_version(session)
     audit.record("speaker.granted", slot, actor=actor, community=session.community,
                  summary=f"{slot.user.login}, {seconds} s")
 
@@ -438,6 +456,7 @@ def end_speaker(slot: SpeakerSlot, *, actor: User) -> None:
     slot.ended_at = utcnow()
     db.session.flush()
     session = db.session.get(ConsultationSession, slot.session_id)
+    bump_live_version(session)
     audit.record("speaker.finished", slot, actor=actor, community=session.community, summary=slot.user.login)
 
 
@@ -490,6 +509,7 @@ def open_motion(item: AgendaItem, *, text: str, actor: User, funded_ids: list[in
     db.session.add(motion)
     db.session.flush()
     db.session.expire(item, ["motions"])
+    bump_live_version(session)
     audit.record("motion.opened", motion, actor=actor, community=session.community, summary=text[:200])
     return motion
 
@@ -533,6 +553,7 @@ def cast_vote(motion: Motion, voter: User, choice: VoteChoice, *, recorded_by: U
     except IntegrityError as error:  # the member and the secretary at the same moment: the first one stands
         raise _already_voted(voter, None) from error
     entered = f", entered by {recorded_by.login}" if recorded_by is not None else ""
+    bump_live_version(motion.session)
     audit.record("motion.vote", vote, actor=recorded_by or voter, community=motion.session.community,
                  summary=f"motion {motion.id}: {voter.login} {choice.value}{entered}")
     log.info("vote on motion %s recorded (roll call: %s)", motion.id, recorded_by is not None)
@@ -585,6 +606,7 @@ def close_motion(motion: Motion, *, actor: User, hands: tuple[int, int, int] | N
                                                                        decision.yes_required, decision.basis_count)
     motion.outcome = decision.outcome
     db.session.flush()
+    bump_live_version(session)
     audit.record("motion.closed", motion, actor=actor, community=session.community,
                  summary=f"{decision.outcome.value}: {yes} yes, {no} no, {abstain} abstain, {present} present")
     if decision.outcome == Outcome.passed and motion.round is not None and not motion.advisory:
@@ -650,6 +672,7 @@ def publish_minutes(session: ConsultationSession, *, actor: User, summary: str |
         session.minutes_summary = _text(summary, "minutes_summary", None, optional=True)
     session.publish_minutes()
     db.session.flush()
+    bump_live_version(session)
     audit.record("minutes.published", session, actor=actor, community=session.community, summary=session.title)
 
 

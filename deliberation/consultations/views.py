@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user, login_required
@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 from deliberation.auth.models import User
 from deliberation.communities.loaders import get_community
 from deliberation.consultations import confirmations, services
+from deliberation.consultations import live as session_live
 from deliberation.consultations import notice_board as _notice_board  # noqa: F401  (registers the section)
 from deliberation.consultations.forms import (
     CancelForm,
@@ -36,15 +37,16 @@ from deliberation.consultations.models import (
     VoteChoice,
 )
 from deliberation.core import audit
+from deliberation.core import live as live_updates
 from deliberation.core import permissions as perm
 from deliberation.core.confirm import confirmation_page, is_confirmed
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status
-from deliberation.core.htmx import redirect_to, render_page
+from deliberation.core.htmx import is_htmx_request, redirect_to, render_page
 from deliberation.core.inputs import int_param
 from deliberation.core.permissions import require
 from deliberation.councils.services import current_council
-from deliberation.extensions import db
+from deliberation.extensions import db, limiter
 from deliberation.notifications import events as notification_events
 from deliberation.proposals.models import Proposal, Round
 
@@ -110,6 +112,7 @@ def live_context(session: ConsultationSession) -> dict:
         "speaking": next((s for s in queue if s.speaking), None),
         "waiting": [s for s in queue if s.waiting], "me_present": me_present, "me_voted": me_voted,
         "my_queue_place": _queue_place(queue), "explain": services.explain,
+        "live_events": live_updates.events_supported(),
     }
 
 
@@ -247,11 +250,59 @@ def detail(slug: str, session_id: int):
 
 
 @bp.get("/<int:session_id>/live")
+@limiter.exempt
 def live(slug: str, session_id: int):
-    """The polled part of the session page (quorum, current item, speaker, open motion)."""
+    """The polled part of the session page (quorum, current item, speaker, open motion); 304 after reading
+    only the session's version while nothing changed."""
+    etag = _live_etag(slug, session_id, "live")
+    if etag is not None and (unchanged := live_updates.not_modified(etag)) is not None:
+        return unchanged
     session = get_session(slug, session_id)
     require(perm.can_view_session(current_user, session))
-    return render_page("consultations/detail.html", "consultations/_live.html", **live_context(session))
+    return _tagged(render_page("consultations/detail.html", "consultations/_live.html", **live_context(session)),
+                   etag)
+
+
+@bp.get("/<int:session_id>/events")
+@limiter.exempt
+def events(slug: str, session_id: int):
+    """Server-Sent Events: a `version` event whenever the session's live version moves (the page then
+    fetches its partial once), `end` when the session is no longer running."""
+    session = get_session(slug, session_id)
+    require(perm.can_view_session(current_user, session))
+    if not live_updates.events_supported():
+        return Response(status=204)  # an EventSource stops on 204: the page polls conditionally instead
+
+    app = current_app._get_current_object()
+
+    def read_version() -> int | None:
+        # Its own application context: the stream outlives the request, and the connection goes back to
+        # the pool after each check.
+        with app.app_context():
+            found = session_live.live_version(session_id)
+        return found[0] if found is not None and found[1] == SessionStatus.in_session else None
+
+    stream = live_updates.event_stream(session_live.live_topic(session_id), read_version,
+                                       since=live_updates.last_event_id())
+    return live_updates.stream_response(stream)
+
+
+def _live_etag(slug: str, session_id: int, part: str) -> str | None:
+    """The ETag of a live partial, from the session's version, the viewer (the vote buttons and the queue
+    place are theirs: see core/live.viewer_key) and the language, read before anything renders and with
+    no other query; None for a full page or a session that is not public yet (those are rendered, after
+    the permission check)."""
+    viewer = live_updates.viewer_key()
+    if not is_htmx_request() or viewer is None:
+        return None
+    found = session_live.live_version(session_id)
+    if found is None or found[2] != slug or found[1] == SessionStatus.draft:
+        return None
+    return live_updates.etag_for(part, session_id, found[0], viewer)
+
+
+def _tagged(response, etag: str | None):
+    return live_updates.conditional(response, etag) if etag is not None and response.status_code == 200 else response
 
 
 # --- agenda ---------------------------------------------------------------------------
@@ -401,12 +452,18 @@ def adjourn(slug: str, session_id: int):
 # --- console --------------------------------------------------------------------------
 
 @bp.get("/<int:session_id>/console")
+@limiter.exempt
 @login_required
 def console(slug: str, session_id: int):
-    """The secretary's live console; htmx polls the partial."""
+    """The secretary's live console; the page fetches the partial when the session's version moves (304
+    after reading only the version while nothing changed)."""
+    etag = _live_etag(slug, session_id, "console")
+    if etag is not None and (unchanged := live_updates.not_modified(etag)) is not None:
+        return unchanged
     session = get_session(slug, session_id)
     require(perm.can_run_session(current_user, session))
-    return render_page("consultations/console.html", "consultations/_console.html", **console_context(session))
+    return _tagged(render_page("consultations/console.html", "consultations/_console.html",
+                               **console_context(session)), etag)
 
 
 def _back_to_session(session: ConsultationSession):

@@ -78,6 +78,7 @@ def update_council(council: Council, *, settings: CouncilSettings, actor: User) 
     _check(council.community, settings, council)
     _apply(council, settings)
     db.session.flush()
+    _council_changed(council)
     audit.record("council.updated", council, actor=actor, community=council.community,
                  summary=f"quorum {council.quorum_num}/{council.quorum_den} pass {council.pass_num}/"
                          f"{council.pass_den} of {council.pass_basis.value}, notice {council.notice_days} days")
@@ -96,6 +97,7 @@ def add_member(council: Council, user: User, *, seat: SeatType, actor: User) -> 
     member = CouncilMember(council=council, user=user, seat=seat)
     db.session.add(member)
     db.session.flush()
+    _council_changed(council)
     audit.record("council.member_added", council, actor=actor, community=council.community,
                  summary=f"{user.login} ({seat.value})")
     return member
@@ -106,7 +108,18 @@ def remove_member(member: CouncilMember, *, actor: User) -> None:
     login = member.user.login
     council.members.remove(member)
     db.session.flush()
+    _council_changed(council)
     audit.record("council.member_removed", council, actor=actor, community=council.community, summary=login)
+
+
+def _council_changed(council: Council) -> None:
+    """Members and rules decide the quorum that running meetings show: their live version moves on."""
+    from deliberation.consultations.live import bump_live_version
+    from deliberation.consultations.models import ConsultationSession, SessionStatus
+
+    for session in db.session.scalars(select(ConsultationSession).where(
+            ConsultationSession.council_id == council.id, ConsultationSession.status == SessionStatus.in_session)):
+        bump_live_version(session)
 
 
 def councils_of(community: Community) -> list[Council]:

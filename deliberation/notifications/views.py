@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from deliberation.auth.models import User
 from deliberation.communities.loaders import get_community
+from deliberation.core import live
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import safe_next
 from deliberation.core.htmx import redirect_to, render_page
@@ -33,9 +34,13 @@ def inbox():
 @bp.get("/inbox/unread")
 @login_required
 def unread():
-    """The unread count for the header (loaded and refreshed by htmx)."""
-    return render_page("notifications/_unread_badge.html", "notifications/_unread_badge.html",
-                       unread=services.unread_count(current_user))
+    """The unread count for the header (loaded and refreshed by htmx): 304 while it is unchanged."""
+    unread = services.unread_count(current_user)
+    etag = live.etag_for("unread", current_user.id, unread)
+    if (unchanged := live.not_modified(etag)) is not None:
+        return unchanged
+    return live.conditional(render_page("notifications/_unread_badge.html", "notifications/_unread_badge.html",
+                                        unread=unread), etag)
 
 
 @bp.post("/inbox/<int:item_id>/read")

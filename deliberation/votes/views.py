@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from wtforms import SelectChoice
 
 from deliberation.auth.models import User
-from deliberation.core import audit, audit_stamp
+from deliberation.core import audit, audit_stamp, live
 from deliberation.core import permissions as perm
 from deliberation.core.confirm import confirmation_page, is_confirmed
 from deliberation.core.errors import DomainError
@@ -455,8 +455,14 @@ def results_export(slug: str, round_id: int, fmt: str):
 
 @bp.get("/turnout")
 def turnout(slug: str, round_id: int):
-    """Live turnout (how many have voted, not how), for polling."""
+    """Live turnout (how many have voted, not how), for polling: 304 while the numbers are unchanged."""
     round_ = get_round(slug, round_id)
-    return render_page("votes/_turnout.html", "votes/_turnout.html", round=round_, turnout=services.turnout(round_))
+    turnout = services.turnout(round_)
+    etag = live.etag_for("turnout", round_.id, round_.phase.value, bool(round_.voting_closed_at), turnout.web,
+                         turnout.paper, turnout.eligible)
+    if (unchanged := live.not_modified(etag)) is not None:
+        return unchanged
+    return live.conditional(render_page("votes/_turnout.html", "votes/_turnout.html", round=round_,
+                                        turnout=turnout), etag)
 
 

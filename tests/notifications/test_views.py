@@ -170,3 +170,17 @@ def test_inbox_and_failed_deliveries_use_a_fixed_number_of_queries(as_user, worl
                        .values(status=DeliveryStatus.failed))
     many = queries("/inbox", world.resident), queries("/c/taoyuan/admin/deliveries", world.admin)
     assert many == few
+
+
+def test_the_unread_badge_answers_304_until_a_notification_arrives(as_user, world):
+    """The header polls the count: an unchanged count is a bodiless 304; a new notification changes it."""
+    client = as_user(world.resident)
+    first = client.get("/inbox/unread", headers={"HX-Request": "true"})
+    assert first.status_code == 200 and first.headers["ETag"]
+    same = client.get("/inbox/unread", headers={"HX-Request": "true", "If-None-Match": first.headers["ETag"]})
+    assert same.status_code == 304 and same.get_data() == b""
+    approve(world.resident)
+    after = client.get("/inbox/unread", headers={"HX-Request": "true", "If-None-Match": first.headers["ETag"]})
+    assert after.status_code == 200 and ">1</span>" in after.get_data(as_text=True)
+    other = as_user(world.secretary).get("/inbox/unread", headers={"If-None-Match": after.headers["ETag"]})
+    assert other.status_code == 200  # the ETag is the reader's own

@@ -238,3 +238,24 @@ def test_the_paper_page_lists_paper_voters_and_withdraws_one_with_a_reason(clien
     assert client.post(url, data={"reason": "登记错了人"}).status_code == 303
     assert services.paper_voters(round_) == []
     assert "已撤销" in client.get(f"/c/taoyuan/rounds/{round_.id}/paper").get_data(as_text=True)
+
+
+def test_the_turnout_answers_304_until_someone_votes(client, world):
+    """The polled turnout is a bodiless 304 while nobody new has voted; a ballot changes it."""
+    from deliberation.proposals.models import RoundPhase
+    from deliberation.votes import services as voting
+    from tests.factories import make_resident
+    from tests.proposals.factories import make_proposal, make_round, move_to
+
+    proposer, _ = make_resident(world.community, login="turnout-proposer")
+    round_ = make_round(world.community, world.secretary)
+    proposal = make_proposal(round_, proposer)
+    move_to(round_, RoundPhase.voting, world.secretary, party=world.party)
+    address = f"/c/taoyuan/rounds/{round_.id}/turnout"
+    first = client.get(address, headers={"HX-Request": "true"})
+    assert first.status_code == 200 and first.headers["ETag"]
+    same = client.get(address, headers={"HX-Request": "true", "If-None-Match": first.headers["ETag"]})
+    assert same.status_code == 304 and same.get_data() == b""
+    voting.cast_ballot(round_, proposer, choices=[proposal.id])
+    after = client.get(address, headers={"HX-Request": "true", "If-None-Match": first.headers["ETag"]})
+    assert after.status_code == 200 and after.headers["ETag"] != first.headers["ETag"]
