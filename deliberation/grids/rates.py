@@ -222,6 +222,14 @@ def unit_trend(unit: HandlingUnit, month: str, *, trend_months: int = TREND_MONT
     return [(m, counts.get((unit.id, m), Rates())) for m in months]
 
 
+def grid_trend(grid: Grid, month: str, *, trend_months: int = TREND_MONTHS,
+               now: datetime | None = None) -> list[tuple[str, Rates]]:
+    """One grid's rates month by month (two statements)."""
+    months = months_ending(month, trend_months)
+    counts = tally(grid.community, months, ResidentRequest.grid_id, now=now)
+    return [(m, counts.get((grid.id, m), Rates())) for m in months]
+
+
 def total(trend: Iterable[tuple[str, Rates]]) -> Rates:
     return sum((rates for _month, rates in trend), Rates())
 

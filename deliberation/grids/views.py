@@ -348,3 +348,4 @@ def callback(slug: str, request_id: int):
 
 
 from deliberation.grids import admin_views  # noqa: E402,F401  (registers the office's routes on bp)
+from deliberation.grids import ranking_views  # noqa: E402,F401  (the ranking, topics and exports)

@@ -1,0 +1,157 @@
+"""The public ranking page, the trend pages and the exports, through the browser's eyes."""
+
+from __future__ import annotations
+
+import html
+import io
+import zipfile
+from datetime import datetime, timedelta
+
+import pytest
+
+from deliberation.core.models import utcnow
+from deliberation.extensions import db
+from deliberation.grids import rates
+from deliberation.grids import requests as handling
+from deliberation.grids import services
+from deliberation.grids.models import Channel, RequestCategory, RequestType, UnitKind
+from tests.access import assert_access
+from tests.conftest import login_as
+from tests.factories import building, make_user
+from tests.grids.factories import file
+
+
+def page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def rated(w, g, *, unit, rep, satisfaction: int, resolved: bool = True, when: datetime | None = None):
+    now = when or utcnow() - timedelta(days=1)
+    req = file(w, now=now)
+    handling.sign(req, actor=g.worker, now=now)
+    handling.whistle(req, unit, actor=g.worker, now=now)
+    handling.unit_sign(req, actor=rep, now=now)
+    handling.answer(req, actor=rep, text="已处理", now=now)
+    handling.rate(req, resident=w.resident, resolved=resolved, satisfaction=satisfaction, now=now)
+    return req
+
+
+def test_the_ranking_puts_the_better_unit_first_and_prints_the_definitions(client, world, g):
+    rated(world, g, unit=g.firm_unit, rep=g.firm_rep, satisfaction=2, resolved=False)
+    rated(world, g, unit=g.street, rep=g.street_rep, satisfaction=5)
+    db.session.commit()
+    body = page(client.get("/c/taoyuan/requests/ranking"))
+    assert "data-testid=\"rate-definitions\"" in body and "45%" in body
+    units = body[body.index('data-testid="ranking-units"'):body.index('data-testid="ranking-grids"')]
+    assert units.index("桃源街道城管科") < units.index(g.firm_unit.name)
+    assert "100.0%" in units and "<svg" in body and "<polyline" not in body  # one month: points, no lines
+
+
+def test_the_trend_pages_draw_one_line_per_rate(client, world, g):
+    rated(world, g, unit=g.firm_unit, rep=g.firm_rep, satisfaction=5, when=utcnow() - timedelta(days=45))
+    rated(world, g, unit=g.firm_unit, rep=g.firm_rep, satisfaction=3, when=utcnow() - timedelta(days=10))
+    db.session.commit()
+    body = page(client.get(f"/c/taoyuan/requests/ranking/units/{g.firm_unit.id}"))
+    assert body.count("<polyline") == 3 and 'data-testid="trend-table"' in body
+    body = page(client.get(f"/c/taoyuan/requests/ranking/grids/{g.micro.id}"))
+    assert body.count("<polyline") == 3
+
+
+@pytest.mark.parametrize("month", ["2026-13", "abc", "1999-01"])
+def test_a_bad_month_is_not_found(client, world, g, month):
+    assert client.get(f"/c/taoyuan/requests/ranking?month={month}").status_code == 404
+    assert client.get(f"/c/taoyuan/requests/ranking/units/{g.firm_unit.id}?month={month}").status_code == 404
+
+
+def test_a_unit_or_grid_of_another_community_is_not_found(client, world, g):
+    assert client.get(f"/c/other/requests/ranking/units/{g.firm_unit.id}").status_code == 404
+    assert client.get(f"/c/other/requests/ranking/grids/{g.micro.id}").status_code == 404
+
+
+def test_the_ranking_page_runs_a_fixed_number_of_queries(client, world, g, count_queries):
+    rated(world, g, unit=g.firm_unit, rep=g.firm_rep, satisfaction=4)
+    db.session.commit()
+    client.get("/c/taoyuan/requests/ranking")  # warm up
+    with count_queries() as few:
+        assert client.get("/c/taoyuan/requests/ranking").status_code == 200
+    for n in range(8):
+        unit = services.create_unit(world.community, kind=UnitKind.other, name=f"单位{n}", actor=world.admin)
+        rep = make_user(login=f"rep{n}")
+        services.add_representative(unit, rep, actor=world.admin)
+        for s in (1, 5):
+            rated(world, g, unit=unit, rep=rep, satisfaction=s, when=utcnow() - timedelta(days=35 * (n % 3)))
+    db.session.commit()
+    with count_queries() as many:
+        assert client.get("/c/taoyuan/requests/ranking").status_code == 200
+    assert many.count == few.count
+
+
+def _text_of(data: bytes, fmt: str) -> bytes:
+    if fmt == "csv":
+        return data
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:  # every part, with XML character references resolved
+        return "".join(html.unescape(archive.read(name).decode("utf-8")) for name in archive.namelist()).encode()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_exports_never_contain_who_asked(client, world, g, fmt):
+    req = rated(world, g, unit=g.firm_unit, rep=g.firm_rep, satisfaction=4)
+    fields = handling.RequestFields(type=RequestType.complaint, category=RequestCategory.noise,
+                                    text="欧阳锋家装修太吵", building=building(world.community, "1栋"),
+                                    place="3单元402")
+    handling.file_request(world.community, fields=fields, channel=Channel.phone, entered_by=g.worker,
+                          requester_name="欧阳锋", requester_phone="13912345678")
+    db.session.commit()
+    login_as(client, world.admin)
+    month = rates.month_of(req.created_at)
+    response = client.get(f"/c/taoyuan/requests/export.{fmt}?month={month}")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    content = _text_of(response.data, fmt)
+    assert "噪音".encode() in content  # the phoned-in request is there, labelled in Chinese
+    assert g.firm_unit.name.encode() in content
+    secrets = ["欧阳锋", "13912345678", "3单元402", world.resident.display_name, world.resident.phone, "楼道灯坏了"]
+    for secret in secrets:
+        assert secret.encode() not in content, secret
+    rates_export = _text_of(client.get(f"/c/taoyuan/requests/ranking/export.{fmt}?month={month}").data, fmt)
+    assert g.firm_unit.name.encode() in rates_export
+    for secret in secrets:
+        assert secret.encode() not in rates_export, secret
+
+
+def test_the_rates_export_carries_the_exact_counts(client, world, g):
+    req = rated(world, g, unit=g.firm_unit, rep=g.firm_rep, satisfaction=4)
+    rated(world, g, unit=g.firm_unit, rep=g.firm_rep, satisfaction=2, resolved=False)
+    db.session.commit()
+    month = rates.month_of(req.closed_at)
+    text = client.get(f"/c/taoyuan/requests/ranking/export.csv?month={month}").data.decode("utf-8-sig")
+    line = next(row for row in text.splitlines() if row.startswith(f"{month},承办单位,{g.firm_unit.name},"))
+    assert line.split(",")[7:12] == ["2", "1", "50.0%", "1", "50.0%"]
+
+
+ROLES = ["anonymous", "unverified", "resident", "admin", "other_admin", "party", "worker", "firm_rep"]
+EVERYONE = set(ROLES)
+
+
+def user_of(world, g, role):
+    return {"worker": g.worker, "firm_rep": g.firm_rep}.get(role) or world.user(role)
+
+
+ROUTES = [
+    (lambda g: "/c/taoyuan/requests/ranking", EVERYONE),
+    (lambda g: "/c/taoyuan/requests/ranking?month=2026-01", EVERYONE),
+    (lambda g: f"/c/taoyuan/requests/ranking/units/{g.firm_unit.id}", EVERYONE),
+    (lambda g: f"/c/taoyuan/requests/ranking/grids/{g.micro.id}", EVERYONE),
+    (lambda g: "/c/taoyuan/requests/ranking/export.csv", EVERYONE),
+    (lambda g: "/c/taoyuan/requests/ranking/export.xlsx", EVERYONE),
+    (lambda g: "/c/taoyuan/requests/export.csv", {"admin"}),
+    (lambda g: "/c/taoyuan/requests/export.xlsx", {"admin"}),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("url", "allowed"), ROUTES, ids=[str(i) for i in range(len(ROUTES))])
+def test_route_access(client, world, g, role, url, allowed):
+    user = user_of(world, g, role)
+    if user is not None:
+        login_as(client, user)
+    assert_access(client.get(url(g)), role, allowed)
