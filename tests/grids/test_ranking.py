@@ -11,10 +11,9 @@ import pytest
 
 from deliberation.core.models import utcnow
 from deliberation.extensions import db
-from deliberation.grids import rates
+from deliberation.grids import rates, services, topics
 from deliberation.grids import requests as handling
-from deliberation.grids import services
-from deliberation.grids.models import Channel, RequestCategory, RequestType, UnitKind
+from deliberation.grids.models import Channel, MonthlyTopic, RequestCategory, RequestType, UnitKind
 from tests.access import assert_access
 from tests.conftest import login_as
 from tests.factories import building, make_user
@@ -145,6 +144,8 @@ ROUTES = [
     (lambda g: "/c/taoyuan/requests/ranking/export.xlsx", EVERYONE),
     (lambda g: "/c/taoyuan/requests/export.csv", {"admin"}),
     (lambda g: "/c/taoyuan/requests/export.xlsx", {"admin"}),
+    (lambda g: "/c/taoyuan/requests/topics", EVERYONE),
+    (lambda g: "/c/taoyuan/requests/topics/choose", {"admin"}),
 ]
 
 
@@ -155,3 +156,56 @@ def test_route_access(client, world, g, role, url, allowed):
     if user is not None:
         login_as(client, user)
     assert_access(client.get(url(g)), role, allowed)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_choosing_the_topic_is_for_the_office_only(client, world, g, role):
+    user = user_of(world, g, role)
+    if user is not None:
+        login_as(client, user)
+    response = client.post("/c/taoyuan/requests/topics/choose",
+                           data={"month": rates.current_month(), "category": "parking"})
+    assert_access(response, role, {"admin"})
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_chosen_topic_page_is_public(client, world, g, role):
+    topics.choose(world.community, rates.current_month(), category=RequestCategory.parking, actor=world.admin)
+    db.session.commit()
+    user = user_of(world, g, role)
+    if user is not None:
+        login_as(client, user)
+    assert client.get(f"/c/taoyuan/requests/topics/{rates.current_month()}").status_code == 200
+
+
+# --- 每月一题 ------------------------------------------------------------------------------------
+
+def test_the_office_picks_the_months_topic_and_the_public_follows_it(app, client, world, g):
+    for category in (RequestCategory.parking, RequestCategory.parking, RequestCategory.noise):
+        file(world, category=category, text="小区里乱停车")
+    done = rated(world, g, unit=g.firm_unit, rep=g.firm_rep, satisfaction=5)
+    done.category = RequestCategory.parking
+    db.session.commit()
+    month = rates.current_month()
+    login_as(client, world.admin)
+    body = page(client.get("/c/taoyuan/requests/topics/choose"))
+    overall = body[body.index('data-testid="frequent-overall"'):]
+    assert overall.index("停车") < overall.index("噪音")  # 3 parking (one closed), then 1 noise
+    response = client.post("/c/taoyuan/requests/topics/choose",
+                           data={"month": month, "category": "parking", "grid": str(g.micro.id), "note": "整治乱停车"})
+    assert response.status_code == 303
+    anonymous = app.test_client()
+    public = page(anonymous.get(f"/c/taoyuan/requests/topics/{month}"))
+    assert "整治乱停车" in public and public.count('data-testid="request-row"') == 3  # the micro-grid's parking
+    assert "小区里乱停车" not in public and world.resident.display_name not in public  # anonymised
+    _requests, progress = topics.topic_requests(topics.topic_of(world.community, month))
+    assert (progress.filed, progress.closed, progress.resolved, progress.open) == (3, 1, 1, 2)
+    assert month in page(anonymous.get("/c/taoyuan/requests/topics"))
+
+
+def test_a_past_months_topic_cannot_be_chosen_and_nothing_is_saved(client, world, g):
+    login_as(client, world.admin)
+    response = client.post("/c/taoyuan/requests/topics/choose", data={"month": "2020-01", "category": "parking"})
+    assert response.status_code == 422
+    assert db.session.query(MonthlyTopic).count() == 0
+    assert client.get("/c/taoyuan/requests/topics/2020-01").status_code == 404
