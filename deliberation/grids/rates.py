@@ -245,3 +245,36 @@ def percent(rate: Fraction | None) -> str:
 
 def current_month(now: datetime | None = None) -> str:
     return month_of(now or utcnow())
+
+
+@dataclass
+class OrganisationRates:
+    """A property firm's or owner committee's rates as a handling unit, for its page and its evaluators."""
+
+    unit: HandlingUnit
+    trend: list[tuple[str, Rates]]
+
+    @property
+    def overall(self) -> Rates:
+        return total(self.trend)
+
+    @property
+    def months(self) -> str:
+        return f"{self.trend[0][0]} – {self.trend[-1][0]}"
+
+
+def organisation_rates(organisation_id: int, *, last_month: str | None = None, months: int = TREND_MONTHS,
+                       now: datetime | None = None) -> OrganisationRates | None:
+    """The rates of the organisation's handling unit over `months` months up to `last_month` (this month
+    by default); None when the organisation is not a handling unit. Three statements."""
+    unit = db.session.scalar(select(HandlingUnit).where(HandlingUnit.organisation_id == organisation_id))
+    if unit is None:
+        return None
+    return OrganisationRates(unit, unit_trend(unit, last_month or current_month(now), trend_months=months, now=now))
+
+
+def quarter_months(period: str) -> tuple[str, int] | None:
+    """An evaluation period "2026-Q3" as (its last month, 3); None when it is not a quarter."""
+    if len(period) != 7 or period[4:6] != "-Q" or not period[:4].isdigit() or period[6] not in "1234":
+        return None
+    return f"{period[:4]}-{int(period[6]) * 3:02d}", 3

@@ -209,3 +209,39 @@ def test_a_past_months_topic_cannot_be_chosen_and_nothing_is_saved(client, world
     assert response.status_code == 422
     assert db.session.query(MonthlyTopic).count() == 0
     assert client.get("/c/taoyuan/requests/topics/2020-01").status_code == 404
+
+
+# --- the organisations' pages and their evaluation ---------------------------------------------
+
+def test_the_firms_rates_show_on_its_organisation_page(client, world, g):
+    rated(world, g, unit=g.firm_unit, rep=g.firm_rep, satisfaction=5)
+    rated(world, g, unit=g.firm_unit, rep=g.firm_rep, satisfaction=1, resolved=False)
+    rated(world, g, unit=g.street, rep=g.street_rep, satisfaction=1, resolved=False)  # not the firm's
+    db.session.commit()
+    body = page(client.get(f"/c/taoyuan/organisations/{g.firm.id}"))
+    section = body[body.index('data-testid="organisation-request-rates"'):]
+    section = section[:section.index("</section>")]
+    assert "50.0%" in section and "1/2" in section and "1/3" not in section
+
+
+def test_the_branch_sees_the_quarters_rates_as_evidence_when_it_evaluates(client, world, g):
+    from tests.evaluations.factories import make_evaluation
+
+    rated(world, g, unit=g.firm_unit, rep=g.firm_rep, satisfaction=5, when=datetime(2026, 8, 10))  # in 2026-Q3
+    rated(world, g, unit=g.firm_unit, rep=g.firm_rep, satisfaction=1, resolved=False,
+          when=datetime(2026, 10, 10))  # 2026-Q4: not this evaluation's
+    evaluation = make_evaluation(g.firm, actor=world.party, period="2026-Q3")
+    db.session.commit()
+    login_as(client, world.party)
+    body = page(client.get(f"/c/taoyuan/evaluations/{evaluation.id}/edit"))
+    section = body[body.index('data-testid="organisation-request-rates"'):]
+    section = section[:section.index("</section>")]
+    assert "2026-07 – 2026-09" in section and "100.0%" in section and "1/1" in section
+
+
+def test_an_organisation_that_is_no_unit_shows_no_rates(client, world, g):
+    from tests.evaluations.factories import make_organisation
+
+    org = make_organisation(world.community, actor=world.admin)
+    db.session.commit()
+    assert "organisation-request-rates" not in page(client.get(f"/c/taoyuan/organisations/{org.id}"))
