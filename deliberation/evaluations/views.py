@@ -510,7 +510,8 @@ def add_photo(slug: str, evaluation_id: int):
         **{f"score_{c.id}": str(scores[c.id]) if c.id in scores else "" for c in ev.rubric.criteria}})
     form.survey.choices = _survey_choices(ev)
     return render_page("evaluations/evaluation_edit.html", "evaluations/evaluation_edit.html", community=community,
-                       ev=ev, form=form, photo_form=photo_form, status_code=422)
+                       ev=ev, form=form, photo_form=photo_form, status_code=422,
+                       **_request_rates(ev.organisation_id, ev.period))
 
 
 @bp.post("/c/<slug>/evaluations/<int:evaluation_id>/photos/<int:photo_id>/remove")
