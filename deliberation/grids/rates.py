@@ -111,8 +111,9 @@ class Rates:
 
 
 def _bucket(column, months: Sequence[str]):
-    """SQL CASE giving the month label of a UTC time column (portable: no date functions)."""
-    whens = [(and_(column >= month_start(m), column < month_start(shift(m, 1))), literal(m)) for m in months]
+    """SQL CASE giving the month label of a UTC time column already limited to the months' window
+    (portable: no date functions; one comparison per month, the first that holds wins)."""
+    whens = [(column < month_start(shift(m, 1)), literal(m)) for m in months]
     return case(*whens, else_=None)
 
 
