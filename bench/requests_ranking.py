@@ -72,7 +72,7 @@ def seed(app) -> str:
         start = now - timedelta(days=30 * MONTHS)
         span = (now - start).total_seconds()
         rows = []
-        for i in range(REQUESTS):
+        for _ in range(REQUESTS):
             created = start + timedelta(seconds=rng.random() * span)
             hours = rng.choice([2, 24, 168, 168, 168, 360])
             due = created + timedelta(hours=hours)
@@ -114,8 +114,9 @@ def main() -> None:
         app = create_app(config)
         started = time.perf_counter()
         slug = seed(app)
+        where = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "SQLite file"
         print(f"seeded {REQUESTS:,} requests over {MONTHS} months, {UNITS} units, {GRIDS} grids in "
-              f"{time.perf_counter() - started:.1f} s ({'DATABASE_URL' if os.environ.get('DATABASE_URL') else 'SQLite file'})")
+              f"{time.perf_counter() - started:.1f} s ({where})")
         client = app.test_client()
         month = rates.shift(rates.current_month(), -1)
         page = f"/c/{slug}/requests/ranking?month={month}"
