@@ -47,7 +47,9 @@ class RejectForm(FlaskForm):
 class RoleGrantForm(FlaskForm):
     user = StringField(_l("Login name or phone"), validators=[required(), max_length(64)])
     role = SelectField(_l("Role"), validators=[required()],
-                       choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()])
+                       # Grid workers are assigned per grid on the grids page, which grants the role.
+                       choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()
+                                if role != Role.grid_worker])
     organisation = SelectField(_l("Organisation (for an organisation representative)"), coerce=optional_int,
                                validate_choice=False, choices=[],
                                description=_l("Register property firms and owner committees under Organisations."))

@@ -102,3 +102,25 @@ def roots(grids: list[Grid]) -> list[Grid]:
 def party_branch_users(community: Community) -> list[User]:
     return list(db.session.scalars(select(User).join(RoleGrant, RoleGrant.user_id == User.id).where(
         RoleGrant.community_id == community.id, RoleGrant.role == Role.party_branch).order_by(User.display_name)))
+
+
+def pending_for(user: User) -> list[ResidentRequest]:
+    """Requests waiting for the user, in one statement: to sign or answer as the grid's worker, to sign or
+    answer for a unit they represent, escalated to their office, or answered and waiting for their rating."""
+    from deliberation.grids.models import RequestStatus as S
+
+    orgs = [g.organisation_id for g in user.role_grants if g.role == Role.org_rep and g.organisation_id]
+    offices = [g.community_id for g in user.role_grants if g.role == Role.community_admin]
+    units = select(HandlingUnit.id).where(or_(
+        HandlingUnit.id.in_(select(UnitRepresentative.unit_id).where(UnitRepresentative.user_id == user.id)),
+        HandlingUnit.organisation_id.in_(orgs)))
+    grids = select(GridWorker.grid_id).where(GridWorker.user_id == user.id)
+    return list(db.session.scalars(
+        select(ResidentRequest).options(joinedload(ResidentRequest.community))
+        .where(or_(
+            ResidentRequest.status.in_([S.new, S.signed]) & ResidentRequest.grid_id.in_(grids),
+            ResidentRequest.status.in_([S.whistled, S.unit_signed]) & ResidentRequest.handling_unit_id.in_(units),
+            ResidentRequest.status.in_([s for s in S if s.is_open]) & ResidentRequest.escalated_at.is_not(None)
+            & ResidentRequest.community_id.in_(offices),
+            (ResidentRequest.status == S.answered) & (ResidentRequest.requester_id == user.id)))
+        .order_by(ResidentRequest.due_at, ResidentRequest.id).limit(200)))

@@ -23,8 +23,10 @@ from deliberation.core.text import clean, normalise_phone
 from deliberation.core.uploads import store_image
 from deliberation.extensions import db
 from deliberation.grids.models import (
+    DEFAULT_DEADLINE_HOURS,
     MAX_REQUEST_PHOTOS,
     RATING_WINDOW,
+    Channel,
     DeadlineClass,
     DeadlineSettings,
     Grid,
@@ -107,8 +109,7 @@ class RequestFields:
 
 
 def deadline_hours(community_id: int, deadline_class: DeadlineClass) -> int:
-    from deliberation.grids.models import DEFAULT_DEADLINE_HOURS
-
+    """The community's deadline for the class now, in hours."""
     settings = db.session.get(DeadlineSettings, community_id)
     return settings.hours(deadline_class) if settings is not None else DEFAULT_DEADLINE_HOURS[deadline_class]
 
@@ -134,8 +135,6 @@ def file_request(community: Community, *, fields: RequestFields, channel, reques
                  entered_by: User | None = None, requester_name: str = "", requester_phone: str = "",
                  photos: list[bytes] = (), now: datetime | None = None) -> ResidentRequest:
     """File a request: it goes to the micro-grid (or special grid) where it arises, with its deadline."""
-    from deliberation.grids.models import Channel
-
     now = now or utcnow()
     text = clean(fields.text)
     if not text:

@@ -267,6 +267,7 @@ def update_deadlines(community: Community, hours: dict[DeadlineClass, int], *, a
     for deadline_class, value in hours.items():
         setattr(settings, f"{deadline_class.value}_hours", value)
     db.session.flush()
-    audit.record("requests.deadlines_set", settings, actor=actor, community=community,
+    audit.record("requests.deadlines_set", audit.Ref("DeadlineSettings", community.id), actor=actor,
+                 community=community,
                  summary=", ".join(f"{c.value}={h}h" for c, h in hours.items()))
     return settings

@@ -13,12 +13,13 @@ from deliberation.communities.loaders import get_community
 from deliberation.communities.models import Building, Community
 from deliberation.core import permissions as perm
 from deliberation.core import upload_stash
+from deliberation.core.confirm import confirmation_page, is_confirmed
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import apply_domain_error, fail_form, form_status
 from deliberation.core.htmx import redirect_to, render_page
 from deliberation.core.permissions import require
 from deliberation.extensions import db
-from deliberation.grids import queries
+from deliberation.grids import confirmations, queries
 from deliberation.grids import requests as handling
 from deliberation.grids.forms import (
     AnswerForm,
@@ -153,9 +154,10 @@ def _keep_photos(form: RequestForm) -> str | None:
 
 def _file(form: RequestForm, community: Community, stash: str | None, **who):
     """Validate and file; returns the request, or None with the form's errors set."""
-    valid = form.validate() and not form.photos.errors
-    if not valid:
-        form.photos.errors = list(dict.fromkeys(form.photos.errors))
+    refused = list(form.photos.errors)  # photos put aside refused before validation resets the errors
+    valid = form.validate()
+    form.photos.errors = list(dict.fromkeys([*form.photos.errors, *refused]))
+    if not valid or form.photos.errors:
         return None
     try:
         req = handling.file_request(community, fields=_fields(form, community),
@@ -208,10 +210,14 @@ def enter(slug: str):
 
 # --- handling steps ------------------------------------------------------------------------
 
+def _detail_url(req) -> str:
+    return url_for("grids.request_detail", slug=req.community.slug, request_id=req.id)
+
+
 def _done(req, message: str):
     db.session.commit()
     flash(message, "success")
-    return redirect_to(url_for("grids.request_detail", slug=req.community.slug, request_id=req.id))
+    return redirect_to(_detail_url(req))
 
 
 def _again(req, form_name: str, form, error: DomainError | None = None):
@@ -283,6 +289,8 @@ def answer(slug: str, request_id: int):
     """Answer the request; the resident is asked to rate it."""
     req = get_request(get_community(slug), request_id)
     require(perm.can_answer_request(current_user, req))
+    if not is_confirmed():
+        return confirmation_page(confirmations.answer_request(req), cancel_url=_detail_url(req))
     form = AnswerForm()
     if not form.validate():
         return _again(req, "answer_form", form)
@@ -329,6 +337,8 @@ def rate(slug: str, request_id: int):
     """The resident says whether it was resolved and rates the handling."""
     req = get_request(get_community(slug), request_id)
     require(perm.can_rate_request(current_user, req))
+    if not is_confirmed():
+        return confirmation_page(confirmations.close_request(req), cancel_url=_detail_url(req))
     done, form = _outcome(req, lambda **o: handling.rate(req, resident=current_user, **o))
     if not done:
         return _again(req, "outcome_form", form)
@@ -341,6 +351,8 @@ def callback(slug: str, request_id: int):
     """The office records what the resident said on a phone call-back."""
     req = get_request(get_community(slug), request_id)
     require(perm.can_record_callback(current_user, req))
+    if not is_confirmed():
+        return confirmation_page(confirmations.close_request(req, callback=True), cancel_url=_detail_url(req))
     done, form = _outcome(req, lambda **o: handling.record_callback(req, actor=current_user, **o))
     if not done:
         return _again(req, "outcome_form", form)

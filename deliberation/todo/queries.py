@@ -89,6 +89,7 @@ def todo_for(user: User, *, now: datetime | None = None) -> Todo:
                    if g.role == Role.org_rep and g.organisation_id}
     if represented:
         todo.work += _replies_due(represented)
+    todo.work += _requests_waiting(user)
     return todo
 
 
@@ -219,4 +220,28 @@ def _replies_due(organisations: dict[int, Community]) -> list[WorkItem]:
         items.append(WorkItem("reply", community, _l("Evaluation awaiting your reply"), "evaluations.reply",
                               {"slug": community.slug, "evaluation_id": ev.id},
                               f"{ev.organisation.name} · {ev.period}"))
+    return items
+
+
+# --- resident requests (grids) ----------------------------------------------------------------
+
+def _requests_waiting(user: User) -> list[WorkItem]:
+    """Requests to sign, answer or follow up as grid worker, unit representative or office; own ones to rate."""
+    from deliberation.grids.queries import pending_for
+
+    offices = {g.community_id for g in user.role_grants if g.role == Role.community_admin}
+    items = []
+    for req in pending_for(user):
+        community = req.community
+        if req.status.value == "answered" and req.requester_id == user.id:
+            text = _l("Your request was answered: say whether it was resolved")
+        elif req.escalated_at is not None and req.community_id in offices:
+            text = _l("Overdue request escalated to the office")
+        elif req.status.value in ("new", "whistled"):
+            text = _l("Request to sign for")
+        else:
+            text = _l("Request to answer")
+        items.append(WorkItem("request", community, text, "grids.request_detail",
+                              {"slug": community.slug, "request_id": req.id},
+                              f"{req.category.label} · {req.grid.name}"))
     return items

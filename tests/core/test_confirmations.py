@@ -148,8 +148,31 @@ def publish_minutes(world):
                   f"/c/taoyuan/sessions/{session.id}/minutes/edit", "之后只能公开说明理由进行更正", "公布会议纪要")
 
 
+def answer_request(world):
+    from deliberation.grids import requests as handling
+    from tests.grids.factories import file, make_grids
+
+    g = make_grids(world)
+    req = file(world)
+    handling.sign(req, actor=g.worker)
+    return Action(g.worker, f"/c/taoyuan/requests/{req.id}/answer", {"answer": "已修好"},
+                  lambda: req.answered_at is not None, f"/c/taoyuan/requests/{req.id}",
+                  "不能再继续办理", "发送答复")
+
+
+def rate_request(world):
+    from tests.grids.factories import answered, make_grids
+
+    req = answered(world, make_grids(world))
+    return Action(world.resident, f"/c/taoyuan/requests/{req.id}/rate", {"resolved": "yes", "satisfaction": "5",
+                                                                          "comment": ""},
+                  lambda: req.closed_at is not None, f"/c/taoyuan/requests/{req.id}",
+                  "诉求将按此结果办结，之后不能更改。", "提交评价")
+
+
 ACTIONS = [advance_collecting, close_voting, delete_paper_entry, publish_evaluation, close_survey, revoke_role,
-           mark_moved_out, notice_session, adjourn_session, close_motion, publish_minutes]
+           mark_moved_out, notice_session, adjourn_session, close_motion, publish_minutes, answer_request,
+           rate_request]
 
 
 def _hidden_fields(page: str) -> dict[str, str]:

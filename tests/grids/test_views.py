@@ -43,11 +43,12 @@ def test_journey_file_whistle_answer_rate(client, world, g):
     login_as(client, g.firm_rep)
     assert str(req.id) in page(client.get("/c/taoyuan/requests/queue"))
     assert client.post(f"{url}/unit-sign").status_code == 303
-    assert client.post(f"{url}/answer", data={"answer": "已更换灯泡"}).status_code == 303
+    assert client.post(f"{url}/answer", data={"answer": "已更换灯泡", "confirmed": "1"}).status_code == 303
 
     login_as(client, world.resident)
     assert "已更换灯泡" in page(client.get(url))
-    assert client.post(f"{url}/rate", data={"resolved": "yes", "satisfaction": "5", "comment": "谢谢"}).status_code == 303
+    assert client.post(f"{url}/rate", data={"resolved": "yes", "satisfaction": "5", "comment": "谢谢",
+                                               "confirmed": "1"}).status_code == 303
     db.session.expire_all()
     assert req.status == RequestStatus.closed and req.satisfaction == 5 and req.resolved is True
 
@@ -111,8 +112,8 @@ def test_office_callback_and_invalid_rating(client, world, g):
     req = answered(world, g)
     login_as(client, world.admin)
     url = f"/c/taoyuan/requests/{req.id}/callback"
-    assert client.post(url, data={"resolved": "maybe", "satisfaction": "9"}).status_code == 422
-    assert client.post(url, data={"resolved": "no", "satisfaction": "2"}).status_code == 303
+    assert client.post(url, data={"resolved": "maybe", "satisfaction": "9", "confirmed": "1"}).status_code == 422
+    assert client.post(url, data={"resolved": "no", "satisfaction": "2", "confirmed": "1"}).status_code == 303
     db.session.expire_all()
     assert req.rating_channel.value == "phone_callback" and req.resolved is False
 
@@ -145,3 +146,76 @@ def test_tick_cli(app, world, g):
     assert "1" in result.output
     db.session.expire_all()
     assert req.overdue
+
+
+def test_todo_lists_what_waits_for_the_worker_the_unit_and_the_resident(client, world, g):
+    from deliberation.grids import requests as handling
+
+    new = file(world, text="待签收")
+    whistled = file(world)
+    handling.sign(whistled, actor=g.worker)
+    handling.whistle(whistled, g.street, actor=g.worker)
+    done = answered(world, g)
+    login_as(client, g.worker)
+    text = page(client.get("/todo"))
+    assert f"/c/taoyuan/requests/{new.id}" in text and f"/c/taoyuan/requests/{whistled.id}" not in text
+    login_as(client, g.street_rep)
+    text = page(client.get("/todo"))
+    assert f"/c/taoyuan/requests/{whistled.id}" in text and f"/c/taoyuan/requests/{new.id}" not in text
+    login_as(client, world.resident)
+    text = page(client.get("/todo"))
+    assert f"/c/taoyuan/requests/{done.id}" in text and "请说明是否解决" in text
+
+
+def test_lists_run_a_fixed_number_of_queries(client, world, g, count_queries):
+    from deliberation.grids import requests as handling
+
+    def counts():
+        result = []
+        for user in (None, world.admin, g.worker, g.firm_rep):
+            if user is None:
+                with client.session_transaction() as session:
+                    session.pop("_user_id", None)
+            else:
+                login_as(client, user)
+            for url in ("/c/taoyuan/requests", "/c/taoyuan/requests/queue", "/c/taoyuan/grids"):
+                if user is None and url.endswith("queue"):
+                    continue
+                db.session.commit()
+                with count_queries() as counter:
+                    assert client.get(url).status_code == 200
+                result.append(counter.count)
+        return result
+
+    req = answered(world, g)
+    first = counts()
+    for _ in range(5):
+        req = file(world)
+        handling.sign(req, actor=g.worker)
+        handling.whistle(req, g.firm_unit, actor=g.worker)
+    file(world, building_name="A座")
+    assert counts() == first
+
+
+def test_a_file_that_is_not_a_photo_is_refused_with_its_reason(client, world, g):
+    login_as(client, world.resident)
+    response = client.post("/c/taoyuan/requests/new", content_type="multipart/form-data",
+                           data=form(world, photos=[(io.BytesIO(b"not an image at all"), "a.jpg")]))
+    assert response.status_code == 422 and "不是可读取的 JPEG、PNG 或 WebP 照片" in page(response)
+    assert db.session.scalar(select(func.count(ResidentRequest.id))) == 0
+
+
+def test_more_than_three_photos_are_refused(client, world, g):
+    login_as(client, world.resident)
+    photos = [(io.BytesIO(jpeg_bytes()), f"{n}.jpg") for n in range(4)]
+    response = client.post("/c/taoyuan/requests/new", content_type="multipart/form-data",
+                           data=form(world, photos=photos))
+    assert response.status_code == 422 and "最多" in page(response)
+    assert db.session.scalar(select(func.count(ResidentRequest.id))) == 0
+
+
+def test_the_roles_page_does_not_grant_grid_worker_without_a_grid(client, world):
+    login_as(client, world.admin)
+    response = client.post("/c/taoyuan/admin/roles", data={"user": "secretary", "role": "grid_worker"})
+    assert response.status_code == 422
+    assert not any(grant.role.value == "grid_worker" for grant in world.secretary.role_grants)
