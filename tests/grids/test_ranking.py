@@ -128,36 +128,13 @@ def test_the_rates_export_carries_the_exact_counts(client, world, g):
 
 
 ROLES = ["anonymous", "unverified", "resident", "admin", "other_admin", "party", "worker", "firm_rep"]
-EVERYONE = set(ROLES)
 
 
 def user_of(world, g, role):
     return {"worker": g.worker, "firm_rep": g.firm_rep}.get(role) or world.user(role)
 
 
-ROUTES = [
-    (lambda g: "/c/taoyuan/requests/ranking", EVERYONE),
-    (lambda g: "/c/taoyuan/requests/ranking?month=2026-01", EVERYONE),
-    (lambda g: f"/c/taoyuan/requests/ranking/units/{g.firm_unit.id}", EVERYONE),
-    (lambda g: f"/c/taoyuan/requests/ranking/grids/{g.micro.id}", EVERYONE),
-    (lambda g: "/c/taoyuan/requests/ranking/export.csv", EVERYONE),
-    (lambda g: "/c/taoyuan/requests/ranking/export.xlsx", EVERYONE),
-    (lambda g: "/c/taoyuan/requests/export.csv", {"admin"}),
-    (lambda g: "/c/taoyuan/requests/export.xlsx", {"admin"}),
-    (lambda g: "/c/taoyuan/requests/topics", EVERYONE),
-    (lambda g: "/c/taoyuan/requests/topics/choose", {"admin"}),
-]
-
-
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("url", "allowed"), ROUTES, ids=[str(i) for i in range(len(ROUTES))])
-def test_route_access(client, world, g, role, url, allowed):
-    user = user_of(world, g, role)
-    if user is not None:
-        login_as(client, user)
-    assert_access(client.get(url(g)), role, allowed)
-
-
+# The route-by-role matrix of these routes is in tests/grids/test_permissions.py.
 @pytest.mark.parametrize("role", ROLES)
 def test_choosing_the_topic_is_for_the_office_only(client, world, g, role):
     user = user_of(world, g, role)
