@@ -49,6 +49,7 @@ bench: $(VENV)/.dev-installed translations
 	$(BIN)/python bench/ballot_load.py
 	$(BIN)/python bench/static_bytes.py
 	$(BIN)/python bench/notify_bench.py
+	$(BIN)/python bench/requests_ranking.py
 
 clean:
 	rm -rf $(VENV) instance test-artifacts

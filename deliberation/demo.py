@@ -28,6 +28,8 @@ DEMO_ACCOUNTS = [
     ("party2", DEMO_PASSWORD, "Party branch 社区党委, second member (confirms and publishes)"),
     ("firmrep", DEMO_PASSWORD, "representative of 深圳市鹏城物业服务有限公司 (org_rep)"),
     ("ocrep", DEMO_PASSWORD, "representative of 龙辉花园业主委员会 (org_rep)"),
+    ("worker1, worker2", DEMO_PASSWORD, "grid workers 网格员 (桃源村一区 and the market; 龙辉花园)"),
+    ("streetrep", DEMO_PASSWORD, "representative of the street's city-management team 街道城管队 (handling unit)"),
     ("member1 … member9", DEMO_PASSWORD, "council members 议事会成员 (residents)"),
     ("resident", DEMO_PASSWORD, "verified resident 居民"),
     ("newcomer", DEMO_PASSWORD, "resident waiting for verification 待审核"),
@@ -110,10 +112,13 @@ def load_demo(resident_count: int = 200) -> str:
 
     council = load_demo_council(community, admin=admin, secretary=by_login["secretary"],
                                 members=[by_login[f"member{k}"] for k in range(1, 10)] + residents[11:16])
+    from deliberation.grids.demo import load_demo_grids
+
+    grids = load_demo_grids(community, admin=admin, account=account, residents=residents, rng=rng)
     return (f"Demo community {community.full_name} (/c/{community.slug}): {len(buildings)} buildings, "
             f"{len(residents)} verified residents, 5 waiting for verification, {len(people)} people on the roll, "
             f"{evaluations} published evaluations of a property firm and an owner committee.\n"
-            f"{rounds}\n{council}")
+            f"{rounds}\n{council}\n{grids}")
 
 
 # Four quarters: (period, survey opens, evaluation published), in UTC.

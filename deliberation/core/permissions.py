@@ -359,6 +359,16 @@ def can_manage_grids(user, community: Community) -> bool:
     return has_role(user, community, Role.community_admin)
 
 
+def can_export_requests(user, community: Community) -> bool:
+    """Export the requests (never the requester's identity) for the street office: the office."""
+    return has_role(user, community, Role.community_admin)
+
+
+def can_choose_monthly_topic(user, community: Community) -> bool:
+    """See the month's most frequent categories by grid and make one the month's topic (每月一题)."""
+    return has_role(user, community, Role.community_admin)
+
+
 def is_worker_of(user, grid) -> bool:
     """The user is a grid worker assigned to this grid."""
     if not _authenticated(user) or not has_role(user, grid.community, Role.grid_worker):

@@ -109,6 +109,17 @@ def organisations(slug: str):
                        community=community, summaries=summaries)
 
 
+def _request_rates(organisation_id: int, period: str | None = None) -> dict:
+    """The organisation's three rates as a handling unit of residents' requests (grids area): over the
+    evaluated quarter when a period is given, else the last 12 months."""
+    from deliberation.grids import rates
+
+    quarter = rates.quarter_months(period) if period else None
+    found = (rates.organisation_rates(organisation_id, last_month=quarter[0], months=quarter[1]) if quarter
+             else rates.organisation_rates(organisation_id))
+    return {"request_rates": found, "rate_percent": rates.percent}
+
+
 @bp.get("/c/<slug>/organisations/<int:organisation_id>")
 def organisation(slug: str, organisation_id: int):
     """An organisation's page: current grade, history chart, criterion scores, turnout and replies."""
@@ -123,7 +134,8 @@ def organisation(slug: str, organisation_id: int):
     return render_page("evaluations/organisation.html", "evaluations/organisation.html", community=community,
                        org=org, summary=summary, latest=latest, history=list(reversed(history)),
                        chart=_history_chart(history), replies=replies, open_surveys=open_surveys, answered=answered,
-                       breakdown=services.score_breakdown(latest) if latest else None, part_labels=PART_LABELS)
+                       breakdown=services.score_breakdown(latest) if latest else None, part_labels=PART_LABELS,
+                       **_request_rates(org.id))
 
 
 @bp.get("/c/<slug>/evaluations/<int:evaluation_id>")
@@ -464,7 +476,8 @@ def edit_evaluation(slug: str, evaluation_id: int):
             flash(_("Saved. Total so far: %(total)s.", total=ev.total if ev.total is not None else "—"), "success")
             return redirect_to(url_for("evaluations.evaluation", slug=slug, evaluation_id=ev.id))
     return render_page("evaluations/evaluation_edit.html", "evaluations/_evaluation_form.html", community=community,
-                       ev=ev, form=form, photo_form=PhotoForm(formdata=None), status_code=form_status(form))
+                       ev=ev, form=form, photo_form=PhotoForm(formdata=None), status_code=form_status(form),
+                       **_request_rates(ev.organisation_id, ev.period))
 
 
 @bp.post("/c/<slug>/evaluations/<int:evaluation_id>/photos")
@@ -491,7 +504,8 @@ def add_photo(slug: str, evaluation_id: int):
         **{f"score_{c.id}": str(scores[c.id]) if c.id in scores else "" for c in ev.rubric.criteria}})
     form.survey.choices = _survey_choices(ev)
     return render_page("evaluations/evaluation_edit.html", "evaluations/evaluation_edit.html", community=community,
-                       ev=ev, form=form, photo_form=photo_form, status_code=422)
+                       ev=ev, form=form, photo_form=photo_form, status_code=422,
+                       **_request_rates(ev.organisation_id, ev.period))
 
 
 @bp.post("/c/<slug>/evaluations/<int:evaluation_id>/photos/<int:photo_id>/remove")

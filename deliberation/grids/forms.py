@@ -128,3 +128,11 @@ class OutcomeForm(FlaskForm):
                                        SelectChoice(3, _l("3 – fair")), SelectChoice(4, _l("4 – good")),
                                        SelectChoice(5, _l("5 – very good"))])
     comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), max_length(500)])
+
+
+class TopicForm(FlaskForm):
+    """每月一题: the office makes a category the month's topic (`grid` blank: the whole community)."""
+    month = StringField(_l("Month"), validators=[required(), max_length(7)])
+    category = SelectField(_l("Category"), choices=_choices(REQUEST_CATEGORY_LABELS), validators=[required()])
+    grid = SelectField(_l("Grid"), coerce=optional_int, validate_choice=False, validators=[Optional()])
+    note = TextAreaField(_l("Why this topic"), validators=[Optional(), max_length(500)])

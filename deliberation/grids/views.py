@@ -360,4 +360,4 @@ def callback(slug: str, request_id: int):
     return _done(req, _("The call-back is recorded."))
 
 
-from deliberation.grids import admin_views  # noqa: E402,F401  (registers the office's routes on bp)
+from deliberation.grids import admin_views, ranking_views  # noqa: E402,F401  (register the office's and the ranking's routes on bp)

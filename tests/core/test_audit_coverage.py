@@ -23,7 +23,7 @@ from deliberation.extensions import db
 
 AREAS = ["auth", "communities", "consultations", "councils", "evaluations", "grids", "proposals", "votes"]
 # An area whose services outgrew one file lists its other service modules here.
-MORE_SERVICE_MODULES = ["deliberation.grids.requests"]
+MORE_SERVICE_MODULES = ["deliberation.grids.requests", "deliberation.grids.topics"]
 SERVICE_MODULES = [f"deliberation.{area}.services" for area in AREAS] + MORE_SERVICE_MODULES
 
 
@@ -266,6 +266,9 @@ def run_grid_services(community, *, admin, secretary, party, resident) -> None:
                              actor=admin)
     spare = grids.create_grid(community, level=GridLevel.micro, name="审计空网格", parent=area, actor=admin)
     grids.set_buildings(spare, [], actor=admin)
+    from deliberation.communities import services as community_services
+
+    community_services.add_building(estate, name="审计楼", actor=admin)  # the demo's buildings all have a grid
     micro = grids.micro_grids_from_buildings(area, actor=admin)[0]
     worker = make_user(login="audit-grid-worker")
     assignment = grids.assign_worker(micro, worker, actor=admin)
@@ -295,6 +298,9 @@ def run_grid_services(community, *, admin, secretary, party, resident) -> None:
     handling.sign(third, actor=worker, now=now)
     handling.answer(third, actor=worker, text="已处理", now=now)
     handling.tick(now + timedelta(days=400))  # closed unrated
+    from deliberation.grids import rates, topics
+
+    topics.choose(community, rates.current_month(), category=RequestCategory.repairs, grid=micro, actor=admin)
     grids.remove_representative(rep, actor=admin)
     grids.remove_worker(assignment, actor=admin)
 

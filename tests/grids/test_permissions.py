@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from deliberation.grids import rates, services, topics
 from deliberation.grids import requests as handling
-from deliberation.grids import services
-from deliberation.grids.models import ResidentRequest
+from deliberation.grids.models import RequestCategory, ResidentRequest
 from tests.access import assert_access
 from tests.grids.factories import Grids, answered, file
 
@@ -46,6 +46,7 @@ def objects(world, g) -> Objects:
     handling.whistle(unit_signed, g.firm_unit, actor=g.worker)
     handling.unit_sign(unit_signed, actor=g.firm_rep)
     services.add_party_member(g.micro, world.party, actor=world.admin)
+    topics.choose(world.community, rates.current_month(), category=RequestCategory.repairs, actor=world.admin)
     return Objects(g, new, signed, whistled, unit_signed, answered(world, g))
 
 
@@ -97,6 +98,19 @@ ROUTES = [
      OFFICE),
     ("POST", lambda o: "/c/taoyuan/requests/deadlines", {"emergency_hours": "2", "utilities_hours": "24",
                                                          "general_hours": "168", "complex_hours": "360"}, OFFICE),
+    # Part B: the ranking, trends, exports and 每月一题.
+    ("GET", lambda o: "/c/taoyuan/requests/ranking", None, EVERYONE),
+    ("GET", lambda o: f"/c/taoyuan/requests/ranking/units/{o.g.firm_unit.id}", None, EVERYONE),
+    ("GET", lambda o: f"/c/taoyuan/requests/ranking/grids/{o.g.micro.id}", None, EVERYONE),
+    ("GET", lambda o: "/c/taoyuan/requests/ranking/export.csv", None, EVERYONE),
+    ("GET", lambda o: "/c/taoyuan/requests/ranking/export.xlsx", None, EVERYONE),
+    ("GET", lambda o: "/c/taoyuan/requests/export.csv", None, OFFICE),
+    ("GET", lambda o: "/c/taoyuan/requests/export.xlsx", None, OFFICE),
+    ("GET", lambda o: "/c/taoyuan/requests/topics", None, EVERYONE),
+    ("GET", lambda o: f"/c/taoyuan/requests/topics/{rates.current_month()}", None, EVERYONE),
+    ("GET", lambda o: "/c/taoyuan/requests/topics/choose", None, OFFICE),
+    ("POST", lambda o: "/c/taoyuan/requests/topics/choose",
+     lambda o: {"month": rates.current_month(), "category": "parking", "grid": str(o.g.micro.id)}, OFFICE),
 ]
 
 
