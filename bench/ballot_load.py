@@ -417,7 +417,8 @@ def healthz_job(port: int) -> Callable[[], Outcome]:
 
 
 def succeeded(outcome: Outcome) -> bool:
-    return outcome.status == 200 and outcome.receipt is not None
+    """Answered, and with its receipt code (a cast's redirect counts once its receipt page showed the code)."""
+    return outcome.status in (200, 303) and outcome.receipt is not None
 
 
 # --- integrity --------------------------------------------------------------------------
