@@ -129,12 +129,16 @@ def cast(slug: str, round_id: int):
     round_ = get_round(slug, round_id)
     _require_can_vote(round_)  # a second ballot is refused by the service's unique keys, under the lock
     options = services.ballot_options(round_)
-    form = _ballot_form(round_, options)
-    if not form.validate_on_submit():
+    # The CSRF token was checked before the view (CSRFProtect, every POST); the ballot's rules are
+    # checked here and again by the service. The form is built only to show a refused ballot again.
+    raw = _posted(round_)
+    if not services.check_choices(round_, raw, options).ok:
         _require_can_cast(round_)
-        return _ballot_page(round_, form, services.ballot_items(round_), raw=_posted(round_), status_code=422)
+        form = _ballot_form(round_, options)
+        form.validate_on_submit()
+        return _ballot_page(round_, form, services.ballot_items(round_), raw=raw, status_code=422)
     start_writing()  # the checks above read without SQLite's write lock; the service re-checks under it
-    code = services.cast_ballot(round_, current_user, choices=_posted(round_), items=options)
+    code = services.cast_ballot(round_, current_user, choices=raw, items=options)
     db.session.commit()
     # POST → redirect → GET: the receipt page survives reload, back, language and text size.
     receipt_stash.keep(round_.id, current_user.id, services.format_receipt(code))
