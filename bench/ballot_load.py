@@ -3,7 +3,8 @@
 For each backend it creates a fresh database (a SQLite file, or a throwaway PostgreSQL cluster),
 seeds a community with a voting round of five projects and N verified voters, starts gunicorn on
 a free 127.0.0.1 port and logs every voter in (not timed). Then, over the same number of
-concurrent connections, it times: every voter casting one ballot (POST /vote/cast); 50 of them
+concurrent connections, it times: every voter casting one ballot (POST /vote/cast; when it answers
+with a redirect, the GET of the receipt page follows, timed as a phase of its own); 50 of them
 trying to vote again (each must be refused with 409); four GET /healthz requests per voter,
 a trivial endpoint that shows what this machine and gunicorn can do at all; and, as references
 for the floor under a cast, one logged-in POST per voter that does nothing and one that only
