@@ -3,7 +3,8 @@
 For each backend it creates a fresh database (a SQLite file, or a throwaway PostgreSQL cluster),
 seeds a community with a voting round of five projects and N verified voters, starts gunicorn on
 a free 127.0.0.1 port and logs every voter in (not timed). Then, over the same number of
-concurrent connections, it times: every voter casting one ballot (POST /vote/cast); 50 of them
+concurrent connections, it times: every voter casting one ballot (POST /vote/cast; when it answers
+with a redirect, the GET of the receipt page follows, timed as a phase of its own); 50 of them
 trying to vote again (each must be refused with 409); four GET /healthz requests per voter,
 a trivial endpoint that shows what this machine and gunicorn can do at all; and, as references
 for the floor under a cast, one logged-in POST per voter that does nothing and one that only
@@ -150,6 +151,7 @@ class Reply:
     status: int
     text: str
     ms: float
+    location: str | None = None
 
 
 def _connection(port: int) -> http.client.HTTPConnection:
@@ -192,7 +194,7 @@ def request(port: int, method: str, path: str, *, jar: dict[str, str] | None = N
     ms = (time.perf_counter() - started) * 1000
     if jar is not None:
         _store_cookies(jar, response.headers.get_all("Set-Cookie") or [])
-    return Reply(response.status, data.decode("utf-8", "replace"), ms)
+    return Reply(response.status, data.decode("utf-8", "replace"), ms, response.headers.get("Location"))
 
 
 def csrf_token(html: str) -> str:
@@ -280,6 +282,7 @@ class Outcome:
     status: int | str  # HTTP status, or the exception's name when no response came
     ms: float | None
     receipt: str | None = None
+    location: str | None = None  # a cast answered with a redirect: where its receipt page is
 
 
 @dataclass
@@ -373,13 +376,30 @@ def prepare(port: int, seeded: Seeded, connections: int, timeout: float) -> tupl
 
 
 def cast_job(port: int, path: str, voter: Voter, choices: list[int]) -> Callable[[], Outcome]:
-    """A job that POSTs the voter's ballot and reads the receipt code from the answer."""
+    """A job that POSTs the voter's ballot: the answer is the receipt page (older code) or a redirect to it."""
     def job() -> Outcome:
         form = {"csrf_token": voter.token, "choices": [str(c) for c in choices]}
         reply = request(port, "POST", f"{path}/vote/cast", jar=voter.jar, form=form)
         match = RECEIPT_RE.search(reply.text) if reply.status == 200 else None
-        return Outcome(reply.status, reply.ms, match.group(1) if match else None)
+        location = reply.location if reply.status == 303 and (reply.location or "").endswith("/vote/receipt") else None
+        return Outcome(reply.status, reply.ms, match.group(1) if match else None, location)
     return job
+
+
+def receipt_job(port: int, voter: Voter, cast: Outcome) -> Callable[[], Outcome]:
+    """A job that follows a cast's redirect (GET, as the browser does) and reads the receipt code there."""
+    def job() -> Outcome:
+        reply = request(port, "GET", cast.location, jar=voter.jar)
+        match = RECEIPT_RE.search(reply.text) if reply.status == 200 else None
+        cast.receipt = match.group(1) if match else None
+        return Outcome(reply.status, reply.ms, cast.receipt)
+    return job
+
+
+def cast_answered(outcome: Outcome) -> bool:
+    """The cast was accepted: the receipt page came back, or a redirect to it."""
+    return (outcome.status == 200 and outcome.receipt is not None) or (
+        outcome.status == 303 and outcome.location is not None)
 
 
 def reference_job(port: int, path: str, voter: Voter) -> Callable[[], Outcome]:
@@ -398,7 +418,8 @@ def healthz_job(port: int) -> Callable[[], Outcome]:
 
 
 def succeeded(outcome: Outcome) -> bool:
-    return outcome.status == 200 and outcome.receipt is not None
+    """Answered, and with its receipt code (a cast's redirect counts once its receipt page showed the code)."""
+    return outcome.status in (200, 303) and outcome.receipt is not None
 
 
 # --- integrity --------------------------------------------------------------------------
@@ -538,11 +559,15 @@ def load(seeded: Seeded, port: int, workers: list[int], args) -> Load:
     rng = random.Random(2026)
     choices = ballot_choices(seeded.project_ids, len(voters), rng)
     casts = run_phase([cast_job(port, seeded.path, v, c) for v, c in zip(voters, choices, strict=True)],
-                      args.connections, args.timeout, succeeded, workers)
+                      args.connections, args.timeout, cast_answered, workers)
+    # The cast's redirect followed: the receipt page, timed apart (it is not the cast, a reload repeats it).
+    redirected = [(v, o) for v, o in zip(voters, casts.outcomes, strict=True) if o.location is not None]
+    receipts = run_phase([receipt_job(port, v, o) for v, o in redirected], args.connections, args.timeout,
+                         succeeded, workers) if redirected else None
     cast_ok = [v for v, o in zip(voters, casts.outcomes, strict=True) if succeeded(o)]
     retry = rng.sample(cast_ok, min(SECOND_ATTEMPTS, len(cast_ok)))
     again = run_phase([cast_job(port, seeded.path, v, seeded.project_ids[:1]) for v in retry],
-                      args.connections, args.timeout, succeeded, workers)
+                      args.connections, args.timeout, cast_answered, workers)
     health = run_phase([healthz_job(port) for _ in range(HEALTHZ_PER_VOTER * len(voters))], args.connections,
                        args.timeout, lambda o: o.status == 200 and o.receipt == "ok", workers)
     references = {
@@ -551,6 +576,8 @@ def load(seeded: Seeded, port: int, workers: list[int], args) -> Load:
         "receipt page": run_phase([reference_job(port, f"/bench{seeded.path}/receipt-page", v) for v in voters],
                                   args.connections, args.timeout, succeeded, workers),
     }
+    if receipts is not None:
+        references["receipt (GET after cast)"] = receipts
     return Load(voters, casts, again, health, references)
 
 

@@ -27,7 +27,7 @@ def create_bench_app() -> Flask:
     def receipt_page(slug: str, round_id: int):
         round_ = get_round(slug, round_id)
         return render_page("votes/receipt.html", "votes/receipt.html", community=round_.community, round=round_,
-                           code="0000-0000-0000")
+                           code="0000-0000-0000", minutes=30)
 
     app.add_url_rule("/bench/logged-in-post", "bench_logged_in_post", logged_in_post, methods=["POST"])
     app.add_url_rule("/bench/c/<slug>/rounds/<int:round_id>/receipt-page", "bench_receipt_page", receipt_page,

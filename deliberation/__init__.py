@@ -181,7 +181,7 @@ def _register_templates(app: Flask) -> None:
 
     from deliberation.core.audit import head as audit_head
     from deliberation.core.confirm import confirmation_for
-    from deliberation.core.forms import safe_next
+    from deliberation.core.forms import page_url, safe_next
     from deliberation.core.permissions import TEMPLATE_FUNCTIONS
 
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -194,6 +194,7 @@ def _register_templates(app: Flask) -> None:
     )
     app.jinja_env.globals.update(TEMPLATE_FUNCTIONS)
     app.jinja_env.globals["safe_next"] = safe_next
+    app.jinja_env.globals["page_url"] = page_url
     app.jinja_env.globals["audit_head"] = audit_head
     app.jinja_env.globals["confirmation"] = confirmation_for
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (

@@ -23,6 +23,7 @@ from deliberation.core.forms import fail_form, form_status, safe_next
 from deliberation.core.htmx import redirect_to, render_page
 from deliberation.core.text import clean, normalise_phone
 from deliberation.extensions import db, limiter
+from deliberation.votes import receipt_stash
 
 bp = Blueprint("auth", __name__)
 
@@ -67,6 +68,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.login.data, form.password.data)
         if user is not None:
+            receipt_stash.forget()  # nor does someone logging in after a voter who did not log out
             login_user(user, remember=form.remember.data)
             if user.locale:
                 session["locale"] = user.locale
@@ -85,6 +87,7 @@ def logout():
     services.end_all_sessions(current_user, actor=current_user, reason="logged out")
     db.session.commit()
     logout_user()
+    receipt_stash.forget()  # the next person at this browser does not see the receipt code
     flash(_("You have logged out."), "info")
     return redirect_to(url_for("communities.index"))
 

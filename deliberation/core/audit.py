@@ -77,7 +77,7 @@ def event_mac(key: str, seq: int, hash_: str) -> str:
     """The keyed link of an event: HMAC-SHA256 over its position and its hash (which covers its
     content and the previous hash)."""
     message = f"deliberation-audit:v1:{seq}:{hash_}".encode()
-    return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+    return hmac.digest(key.encode("utf-8"), message, "sha256").hex()  # one-shot: hmac.new(...).hexdigest()
 
 
 def key_id(key: str) -> str:

@@ -123,3 +123,30 @@ class YuanField(BoundedIntegerField):
             self.data = None
             raise ValueError(_l("Enter a whole number of yuan, for example 50000.")) from error
         self._refuse_out_of_range()
+
+
+def page_url() -> str:
+    """Where a form on this page (language, text size) sends the browser back to: a URL that answers GET.
+
+    A GET page is itself (with its query). A page rendered in answer to a POST (a 422 form, a
+    confirmation) is its own path when that path also answers GET, else the nearest page above it
+    that does (`/c/x/rounds/3/vote/confirm` → `/c/x/rounds/3/vote`), else the home page: a redirect
+    to a POST-only URL would answer 405 and lose the page."""
+    from flask import current_app, request
+    from werkzeug.exceptions import HTTPException
+    from werkzeug.routing import RequestRedirect
+
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    adapter = current_app.url_map.bind("", script_name=request.script_root or None)
+    path = request.path.rstrip("/") or "/"
+    while path:
+        try:
+            adapter.match(path, method="GET")
+        except RequestRedirect as redirect:  # a rule wanting the trailing slash: it answers GET
+            return urlsplit(redirect.new_url).path
+        except HTTPException:
+            path = path.rsplit("/", 1)[0]
+            continue
+        return (request.script_root or "") + path
+    return (request.script_root or "") + "/"

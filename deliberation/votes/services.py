@@ -209,7 +209,9 @@ def _participate(round_: Round, voter: User, *, channel: Channel, recorded_by: U
 # --- casting --------------------------------------------------------------------------
 
 def new_receipt_code() -> str:
-    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+    """RECEIPT_LENGTH characters of the 32-letter alphabet, 5 random bits each, drawn at once."""
+    bits = int.from_bytes(secrets.token_bytes(8), "big")
+    return "".join(RECEIPT_ALPHABET[(bits >> (5 * i)) & 31] for i in range(RECEIPT_LENGTH))
 
 
 def normalise_receipt(code: str) -> str:

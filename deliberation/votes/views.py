@@ -26,7 +26,7 @@ from deliberation.extensions import db
 from deliberation.proposals.models import BallotType, CountingRule, Round
 from deliberation.proposals.views import get_round
 from deliberation.votes import choices as ballot_choices
-from deliberation.votes import confirmations, explain, exports, services
+from deliberation.votes import confirmations, explain, exports, receipt_stash, services
 from deliberation.votes.forms import (
     BallotForm,
     BallotRulesForm,
@@ -125,21 +125,50 @@ def confirm(slug: str, round_id: int):
 @login_required
 @reads_first
 def cast(slug: str, round_id: int):
-    """Cast the ballot: final, counted once; the receipt code is shown this one time."""
+    """Cast the ballot: final, counted once; the receipt code goes to this browser's session, never a log or URL."""
     round_ = get_round(slug, round_id)
     _require_can_vote(round_)  # a second ballot is refused by the service's unique keys, under the lock
     options = services.ballot_options(round_)
-    form = _ballot_form(round_, options)
-    if not form.validate_on_submit():
+    # The CSRF token was checked before the view (CSRFProtect, every POST); the ballot's rules are
+    # checked here and again by the service. The form is built only to show a refused ballot again.
+    raw = _posted(round_)
+    if not services.check_choices(round_, raw, options).ok:
         _require_can_cast(round_)
-        return _ballot_page(round_, form, services.ballot_items(round_), raw=_posted(round_), status_code=422)
+        form = _ballot_form(round_, options)
+        form.validate_on_submit()
+        return _ballot_page(round_, form, services.ballot_items(round_), raw=raw, status_code=422)
     start_writing()  # the checks above read without SQLite's write lock; the service re-checks under it
-    code = services.cast_ballot(round_, current_user, choices=_posted(round_), items=options)
+    code = services.cast_ballot(round_, current_user, choices=raw, items=options)
     db.session.commit()
+    # POST → redirect → GET: the receipt page survives reload, back, language and text size.
+    receipt_stash.keep(round_.id, current_user.id, services.format_receipt(code))
+    return redirect_to(url_for("votes.receipt", slug=slug, round_id=round_id))
+
+
+@bp.get("/vote/receipt")
+@login_required
+def receipt(slug: str, round_id: int):
+    """The receipt code of the ballot just cast, shown in this browser for a short while only."""
+    round_ = get_round(slug, round_id)
+    code = receipt_stash.shown(round_.id, current_user.id)
+    if code is None:
+        flash(_("The receipt code is shown only right after voting, in the browser that voted, for %(minutes)d "
+                "minutes.", minutes=receipt_stash.RECEIPT_MINUTES), "info")
+        return redirect_to(url_for("proposals.round_detail", slug=slug, round_id=round_id))
     response = render_page("votes/receipt.html", "votes/receipt.html", community=round_.community, round=round_,
-                           code=services.format_receipt(code))
+                           code=code, minutes=receipt_stash.RECEIPT_MINUTES)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.post("/vote/receipt/noted")
+@login_required
+def receipt_noted(slug: str, round_id: int):
+    """The voter has noted the receipt code: this browser stops showing it."""
+    round_ = get_round(slug, round_id)
+    if receipt_stash.shown(round_.id, current_user.id) is not None:
+        receipt_stash.forget()
+    return redirect_to(url_for("proposals.round_detail", slug=slug, round_id=round_id))
 
 
 @bp.route("/ballot-rules", methods=["GET", "POST"])

@@ -35,8 +35,13 @@ def test_resident_votes_gets_a_receipt_and_finds_the_ballot(page, artifacts):
     code = page.get_by_test_id("receipt-code").inner_text()
     snap(page, artifacts, "journey-resident-3-receipt")
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
+    # Larger text and a reload keep the receipt (they used to answer 405 and lose it).
+    page.get_by_test_id("text-size").click()
+    expect(page.get_by_test_id("receipt-code")).to_have_text(code)
+    page.reload()
+    expect(page.get_by_test_id("receipt-code")).to_have_text(code)
     # Back on the round: it says the vote is cast, with no second vote button.
-    page.goto(page.url.replace("/vote/cast", "/vote"))
+    page.goto(page.url.replace("/vote/receipt", "/vote"))
     expect(page.get_by_test_id("voted")).to_contain_text("您已投票")
     expect(page.get_by_test_id("vote-link")).to_have_count(0)
     log_out(page)

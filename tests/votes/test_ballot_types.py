@@ -60,8 +60,9 @@ def assert_passes_the_pabulib_checker(text: str) -> None:
 def cast_via_pages(client, round_, data: dict) -> str:
     confirm = client.post(url(round_, "vote/confirm"), data=data)
     assert confirm.status_code == 200, confirm.get_data(as_text=True)[-2000:]
-    receipt = client.post(url(round_, "vote/cast"), data=data)
-    assert receipt.status_code == 200, receipt.status_code
+    cast = client.post(url(round_, "vote/cast"), data=data)
+    assert cast.status_code == 303, cast.status_code
+    receipt = client.get(cast.headers["Location"])
     return re.search(r'data-testid="receipt-code">([0-9A-Z-]+)<', receipt.get_data(as_text=True)).group(1)
 
 

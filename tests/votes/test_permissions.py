@@ -37,6 +37,9 @@ OPEN_ROUTES = [
     ("POST", "/vote/check", lambda p: {"choices": [p.id]}, RESIDENTS),
     ("POST", "/vote/confirm", lambda p: {"choices": [p.id]}, RESIDENTS),
     ("POST", "/vote/cast", lambda p: {"choices": [p.id]}, RESIDENTS),
+    # Without a code kept in this browser's session for this voter: a redirect to the round, for anyone.
+    ("GET", "/vote/receipt", None, EVERYONE - {"anonymous"}),
+    ("POST", "/vote/receipt/noted", None, EVERYONE - {"anonymous"}),
     ("GET", "/paper", None, RUNNERS),
     ("POST", "/paper/voters", lambda p: {"voter-voter": "proposer"}, RUNNERS),
     ("POST", "/paper/sheets", lambda p: {"sheet-sheet": "S9", "sheet-choices": [p.id]}, RUNNERS),

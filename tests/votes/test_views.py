@@ -18,10 +18,24 @@ def cast_via_pages(client, round_, choices) -> str:
     data = {"choices": [str(c) for c in choices]}
     confirm = client.post(f"/c/taoyuan/rounds/{round_.id}/vote/confirm", data=data)
     assert confirm.status_code == 200, confirm.status_code
-    receipt = client.post(f"/c/taoyuan/rounds/{round_.id}/vote/cast", data=data)
-    assert receipt.status_code == 200
+    cast = client.post(f"/c/taoyuan/rounds/{round_.id}/vote/cast", data=data)
+    assert cast.status_code == 303  # POST → redirect → GET: reload, back and the header's buttons keep it
+    assert cast.headers["Location"] == f"/c/taoyuan/rounds/{round_.id}/vote/receipt"
+    return receipt_code(client, round_)
+
+
+def receipt_code(client, round_) -> str | None:
+    """The code on the receipt page, or None when the page does not show one."""
+    receipt = client.get(f"/c/taoyuan/rounds/{round_.id}/vote/receipt")
+    if receipt.status_code != 200:
+        return None
     assert receipt.headers["Cache-Control"] == "no-store"
     return re.search(r'data-testid="receipt-code">([0-9A-Z-]+)<', receipt.get_data(as_text=True)).group(1)
+
+
+def header_next(page: str) -> str:
+    """The `next` the header's language and text-size forms post."""
+    return re.search(r'action="/prefs/text-size".*?name="next" value="([^"]*)"', page, re.S).group(1)
 
 
 def test_ballot_page_meter_and_refusal_before_submit(client, world, as_user, voting, voters):
@@ -259,3 +273,80 @@ def test_the_turnout_answers_304_until_someone_votes(client, world):
     voting.cast_ballot(round_, proposer, choices=[proposal.id])
     after = client.get(address, headers={"HX-Request": "true", "If-None-Match": first.headers["ETag"]})
     assert after.status_code == 200 and after.headers["ETag"] != first.headers["ETag"]
+
+
+def test_the_receipt_survives_reload_text_size_and_language(client, world, as_user, voting, voters):
+    """Pressing 较大字体 or English on the receipt page used to answer 405 and lose the code."""
+    round_, (ramp, _bench, _lamp) = voting
+    as_user(voters[0])
+    code = cast_via_pages(client, round_, [ramp.id])
+    assert receipt_code(client, round_) == code  # reload
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}/vote/receipt").get_data(as_text=True)
+    assert "30 分钟" in page and "我已记下" in page
+    bigger = client.post("/prefs/text-size", data={"next": header_next(page)}, follow_redirects=True)
+    assert bigger.status_code == 200 and code in bigger.get_data(as_text=True)
+    english = client.post("/prefs/locale", data={"locale": "en", "next": header_next(page)}, follow_redirects=True)
+    body = english.get_data(as_text=True)
+    assert english.status_code == 200 and code in body and "Your receipt code" in body
+
+
+def test_the_receipt_code_is_never_in_a_log_a_url_or_the_cookie_in_clear(client, world, as_user, voting, voters,
+                                                                          caplog):
+    round_, (ramp, _bench, _lamp) = voting
+    as_user(voters[0])
+    caplog.set_level("DEBUG")
+    data = {"choices": [str(ramp.id)]}
+    cast = client.post(f"/c/taoyuan/rounds/{round_.id}/vote/cast", data=data)
+    code = receipt_code(client, round_)
+    assert code is not None
+    raw = code.replace("-", "")
+    assert raw not in cast.headers["Location"] and code not in cast.headers["Location"]
+    logged = "\n".join(f"{r.getMessage()} {r.args!r} {r.__dict__!r}" for r in caplog.records)
+    assert raw not in logged and code not in logged
+    audited = " ".join(str(e.__dict__) for e in db.session.scalars(select(AuditEvent)))
+    assert raw not in audited and code not in audited
+    cookie = client.get_cookie("session").value
+    assert raw not in cookie and code not in cookie
+    from flask.sessions import SecureCookieSessionInterface
+    serializer = SecureCookieSessionInterface().get_signing_serializer(client.application)
+    assert code not in str(serializer.loads(cookie))
+
+
+def test_the_receipt_is_for_this_voter_only_and_ends_on_logout_noted_or_timeout(client, world, as_user, voting,
+                                                                              voters, monkeypatch):
+    round_, (ramp, _bench, lamp) = voting
+    as_user(voters[0])
+    code = cast_via_pages(client, round_, [ramp.id])
+    as_user(voters[1])  # someone else on this browser, without the voter logging out
+    shown = client.get(f"/c/taoyuan/rounds/{round_.id}/vote/receipt", follow_redirects=True).get_data(as_text=True)
+    assert code not in shown and "回执码只在投票后 30 分钟内" in shown
+    as_user(voters[0])
+    assert receipt_code(client, round_) == code
+    client.post("/logout")
+    as_user(voters[0])
+    assert receipt_code(client, round_) is None  # logging out forgot it
+    as_user(voters[2])
+    code = cast_via_pages(client, round_, [lamp.id])
+    noted = client.post(f"/c/taoyuan/rounds/{round_.id}/vote/receipt/noted")
+    assert noted.status_code == 303 and noted.headers["Location"] == f"/c/taoyuan/rounds/{round_.id}"
+    assert receipt_code(client, round_) is None
+
+    as_user(voters[3])
+    code = cast_via_pages(client, round_, [lamp.id])
+    from deliberation.votes import receipt_stash
+    later = receipt_stash.now() + receipt_stash.RECEIPT_MINUTES * 60 + 1
+    monkeypatch.setattr(receipt_stash, "now", lambda: later)
+    assert receipt_code(client, round_) is None
+    assert services.ballot_count(round_) == 3  # every cast counted once
+
+
+def test_the_header_buttons_on_a_422_page_of_a_post_only_route_lead_to_a_page(client, world, as_user, voting,
+                                                                               voters):
+    round_, (ramp, bench, _lamp) = voting
+    as_user(voters[0])
+    refused = client.post(f"/c/taoyuan/rounds/{round_.id}/vote/confirm", data={"choices": [ramp.id, bench.id]})
+    assert refused.status_code == 422
+    target = header_next(refused.get_data(as_text=True))
+    assert target == f"/c/taoyuan/rounds/{round_.id}/vote"  # the ballot page, not the POST-only confirm URL
+    bigger = client.post("/prefs/text-size", data={"next": target}, follow_redirects=True)
+    assert bigger.status_code == 200 and 'id="budget-meter"' in bigger.get_data(as_text=True)
