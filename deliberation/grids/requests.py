@@ -205,11 +205,21 @@ DONE_BY = {StepAction.signed: (StepAction.signed,), StepAction.contacted: (StepA
            StepAction.callback: (StepAction.rated, StepAction.callback, StepAction.closed_unrated)}
 
 
-def already_done(req: ResidentRequest, action: StepAction) -> DomainError | None:
+# What a handler pressing a button on a page loaded before someone else acted is told about.
+DONE_ALREADY = {StepAction.signed: (StepAction.signed,), StepAction.contacted: (StepAction.answered,),
+                StepAction.whistled: (StepAction.answered,), StepAction.unit_signed: (StepAction.unit_signed,),
+                StepAction.answered: (StepAction.answered,), StepAction.reclassified: (StepAction.answered,),
+                StepAction.rated: (StepAction.rated, StepAction.callback),
+                StepAction.callback: (StepAction.rated, StepAction.callback)}
+
+
+def already_done(req: ResidentRequest, action: StepAction, *, since_loaded: bool = True) -> DomainError | None:
     """Who got there first: the error for a step someone else's step has made impossible, or None when no
-    such step is on the timeline (then the attempt is simply not allowed)."""
+    such step is on the timeline (then the attempt is simply not allowed). `since_loaded=False`: the
+    request was loaded after the other step, so only the same step (or the answer ending it) counts."""
+    actions = DONE_BY[action] if since_loaded else DONE_ALREADY[action]
     first = db.session.scalar(
-        select(RequestStep).where(RequestStep.request_id == req.id, RequestStep.action.in_(DONE_BY[action]))
+        select(RequestStep).where(RequestStep.request_id == req.id, RequestStep.action.in_(actions))
         .order_by(RequestStep.at.desc(), RequestStep.id.desc()).limit(1))
     if first is None:
         return None

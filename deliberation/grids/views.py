@@ -225,8 +225,8 @@ def _done(req, message: str):
 def _authorize(req, allowed: bool, action: StepAction):
     """A handler whose step someone else has just made impossible (both pressed at once, or this page was
     open while the other acted) is told who got there first, not refused: returns that response."""
-    if not allowed and perm.can_see_requester(current_user, req):
-        error = handling.already_done(req, action)
+    if not allowed and perm.is_told_who_was_first(current_user, req, action.value):
+        error = handling.already_done(req, action, since_loaded=False)
         if error is not None:
             return _too_late(req, error)
     require(allowed)
