@@ -466,6 +466,22 @@ def can_record_callback(user, req) -> bool:
     return req.status.value == "answered" and has_role(user, req.community, Role.community_admin)
 
 
+def is_told_who_was_first(user, req, step: str) -> bool:
+    """A handling step the request no longer allows is explained (who took it first) rather than refused,
+    to those who take that step on this request."""
+    if step in ("signed", "whistled", "reclassified"):
+        return _first_responsible(user, req)
+    if step in ("contacted", "answered"):
+        return _first_responsible(user, req) or represents_unit(user, req.handling_unit)
+    if step == "unit_signed":
+        return represents_unit(user, req.handling_unit)
+    if step == "rated":
+        return _authenticated(user) and req.requester_id == user.id
+    if step == "callback":
+        return has_role(user, req.community, Role.community_admin)
+    return False
+
+
 
 def require(allowed: bool) -> None:
     """Stop the request unless allowed: anonymous users are sent to log in, others get 403."""

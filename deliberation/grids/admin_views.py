@@ -12,13 +12,14 @@ from deliberation.communities.loaders import get_community
 from deliberation.communities.models import Building, Community, Estate
 from deliberation.communities.services import find_user
 from deliberation.core import permissions as perm
+from deliberation.core.confirm import confirmation_page, is_confirmed
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form
 from deliberation.core.htmx import redirect_to, render_page
 from deliberation.core.permissions import require
 from deliberation.evaluations.models import Organisation
 from deliberation.extensions import db
-from deliberation.grids import queries, services
+from deliberation.grids import confirmations, queries, services
 from deliberation.grids.forms import BuildingsForm, DeadlinesForm, GridForm, PersonForm, UnitForm
 from deliberation.grids.loaders import get_grid, get_party_member, get_representative, get_unit, get_worker
 from deliberation.grids.models import DeadlineClass, GridLevel, UnitKind
@@ -218,6 +219,29 @@ def create_unit(slug: str):
         else:
             return _back(community, _("The unit %(name)s is listed.", name=unit.name))
     return _admin_page(community, 422, unit_form=form)
+
+
+@bp.post("/units/<int:unit_id>/deactivate")
+@login_required
+def deactivate_unit(slug: str, unit_id: int):
+    """Stop offering a unit for whistling; its history and rates stay."""
+    community = _office(slug)
+    unit = get_unit(community, unit_id)
+    if not is_confirmed():
+        return confirmation_page(confirmations.deactivate_unit(unit, services.open_requests_with(unit)),
+                                 cancel_url=url_for("grids.admin", slug=community.slug))
+    services.set_unit_active(unit, False, actor=current_user)
+    return _back(community, _("%(unit)s is deactivated: it is no longer offered for whistling.", unit=unit.name))
+
+
+@bp.post("/units/<int:unit_id>/reactivate")
+@login_required
+def reactivate_unit(slug: str, unit_id: int):
+    """Offer a deactivated unit for whistling again."""
+    community = _office(slug)
+    unit = get_unit(community, unit_id)
+    services.set_unit_active(unit, True, actor=current_user)
+    return _back(community, _("%(unit)s is listed again.", unit=unit.name))
 
 
 @bp.post("/units/<int:unit_id>/representatives")

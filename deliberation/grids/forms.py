@@ -79,8 +79,11 @@ class DeadlinesForm(FlaskForm):
 
 
 class RequestForm(FlaskForm):
-    type = SelectField(_l("Kind of request"), choices=_choices(REQUEST_TYPE_LABELS), validators=[required()])
-    category = SelectField(_l("What it is about"), choices=_choices(REQUEST_CATEGORY_LABELS),
+    # No kind or category chosen in advance: a resident who leaves the first one filed a danger (2 hours).
+    type = SelectField(_l("Kind of request"), choices=[SelectChoice("", _l("Choose…")), *_choices(REQUEST_TYPE_LABELS)],
+                       validators=[required()])
+    category = SelectField(_l("What it is about"),
+                           choices=[SelectChoice("", _l("Choose…")), *_choices(REQUEST_CATEGORY_LABELS)],
                            validators=[required()])
     place = SelectField(_l("Where"), validate_choice=False, validators=[required()],
                         description=_l("The building, or a special grid such as a market or a school"))
@@ -120,7 +123,8 @@ class ReclassifyForm(FlaskForm):
 
 class OutcomeForm(FlaskForm):
     resolved = RadioField(_l("Was the problem resolved?"),
-                          choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
+                          choices=[SelectChoice("yes", _l("Yes, it is resolved")),
+                                   SelectChoice("no", _l("No, it is not resolved"))],
                           validators=[required()])
     satisfaction = RadioField(_l("How satisfied are you with the handling?"), coerce=bounded_int,
                               validators=[required()],

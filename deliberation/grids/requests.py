@@ -191,11 +191,80 @@ def _note(note: str, *, required: bool = False, field: str = "note") -> str:
     return note
 
 
+# Two handlers may act on the same request at the same moment (two grid workers, a worker and the office,
+# a unit's two representatives): each transition first claims the request with a conditional UPDATE
+# (`_claim`) that only matches while the request is still as this handler saw it, so one step happens
+# once and the second attempt is told who was first.
+
+DONE_BY = {StepAction.signed: (StepAction.signed,), StepAction.contacted: (StepAction.answered,),
+           StepAction.whistled: (StepAction.whistled, StepAction.answered),
+           StepAction.unit_signed: (StepAction.unit_signed, StepAction.whistled),
+           StepAction.answered: (StepAction.answered, StepAction.whistled),
+           StepAction.reclassified: (StepAction.reclassified, StepAction.answered),
+           StepAction.rated: (StepAction.rated, StepAction.callback, StepAction.closed_unrated),
+           StepAction.callback: (StepAction.rated, StepAction.callback, StepAction.closed_unrated)}
+
+
+# What a handler pressing a button on a page loaded before someone else acted is told about.
+DONE_ALREADY = {StepAction.signed: (StepAction.signed,), StepAction.contacted: (StepAction.answered,),
+                StepAction.whistled: (StepAction.answered,), StepAction.unit_signed: (StepAction.unit_signed,),
+                StepAction.answered: (StepAction.answered,), StepAction.reclassified: (StepAction.answered,),
+                StepAction.rated: (StepAction.rated, StepAction.callback),
+                StepAction.callback: (StepAction.rated, StepAction.callback)}
+
+
+def already_done(req: ResidentRequest, action: StepAction, *, since_loaded: bool = True) -> DomainError | None:
+    """Who got there first: the error for a step someone else's step has made impossible, or None when no
+    such step is on the timeline (then the attempt is simply not allowed). `since_loaded=False`: the
+    request was loaded after the other step, so only the same step (or the answer ending it) counts."""
+    actions = DONE_BY[action] if since_loaded else DONE_ALREADY[action]
+    first = db.session.scalar(
+        select(RequestStep).where(RequestStep.request_id == req.id, RequestStep.action.in_(actions))
+        .order_by(RequestStep.at.desc(), RequestStep.id.desc()).limit(1))
+    if first is None:
+        return None
+    if first.actor is None:
+        return _not_now(req)
+    return DomainError(_l("%(who)s got there first (%(step)s); the request is now “%(status)s”.",
+                          who=first.actor.display_name, step=first.action.label, status=req.status.label),
+                       status_code=409)
+
+
+def _take(req: ResidentRequest, action: StepAction, allowed: tuple[RequestStatus, ...], condition=None,
+          **values) -> None:
+    """Claim the request for `action`: its status is still the one this handler saw (and one of
+    `allowed`), and `condition` still holds; otherwise refuse, naming who acted first."""
+    seen = req.status
+    if seen in allowed:
+        where = ResidentRequest.status == seen
+        if condition is not None:
+            where = where & condition
+        if _claim(req, where, status=values.pop("status", seen), **values):
+            return
+        db.session.refresh(req)  # what the other handler committed
+    raise already_done(req, action) or _not_now(req)
+
+
+def _not_now(req: ResidentRequest) -> DomainError:
+    return DomainError(_l("This request is now “%(status)s”; that step is not possible any more.",
+                          status=req.status.label), status_code=409)
+
+
+def _check(req: ResidentRequest, action: StepAction, *allowed: RequestStatus) -> None:
+    """Refuse a step the request's status no longer allows, naming who acted first when someone did."""
+    if req.status not in allowed:
+        raise already_done(req, action) or _not_now(req)
+
+
+def _same_unit(req: ResidentRequest):
+    """The request is still with the unit this handler saw (or still with none)."""
+    return ResidentRequest.handling_unit_id.is_not_distinct_from(req.handling_unit_id)
+
+
 def sign(req: ResidentRequest, *, actor: User, now: datetime | None = None) -> None:
     """The grid worker signs for the request: from now on they are first-responsible."""
     now = now or utcnow()
-    req.require_status(RequestStatus.new)
-    req.status = RequestStatus.signed
+    _take(req, StepAction.signed, (RequestStatus.new,), status=RequestStatus.signed)
     req.signed_at, req.signed_by = now, actor
     _step(req, StepAction.signed, actor=actor, at=now)
 
@@ -203,8 +272,9 @@ def sign(req: ResidentRequest, *, actor: User, now: datetime | None = None) -> N
 def record_contact(req: ResidentRequest, *, actor: User, note: str = "", now: datetime | None = None) -> None:
     """The handler contacted the resident (the first contact is the one the rates read)."""
     now = now or utcnow()
-    req.require_status(RequestStatus.signed, RequestStatus.whistled, RequestStatus.unit_signed)
+    _check(req, StepAction.contacted, RequestStatus.signed, RequestStatus.whistled, RequestStatus.unit_signed)
     note = _note(note)
+    _take(req, StepAction.contacted, (RequestStatus.signed, RequestStatus.whistled, RequestStatus.unit_signed))
     if req.contacted_at is None:
         req.contacted_at = now
     _step(req, StepAction.contacted, actor=actor, at=now, note=note)
@@ -214,13 +284,14 @@ def whistle(req: ResidentRequest, unit: HandlingUnit, *, actor: User, note: str 
             now: datetime | None = None) -> None:
     """Blow the whistle (吹哨): send the request to the responsible unit, which has to sign for it."""
     now = now or utcnow()
-    req.require_status(RequestStatus.signed, RequestStatus.whistled, RequestStatus.unit_signed)
+    _check(req, StepAction.whistled, RequestStatus.signed, RequestStatus.whistled, RequestStatus.unit_signed)
     if unit.community_id != req.community_id or not unit.active:
         raise _refuse(_l("Choose a unit of this community."), "unit")
     if unit.id == req.handling_unit_id:
         raise _refuse(_l("The request is already with this unit."), "unit")
     note = _note(note)
-    req.status = RequestStatus.whistled
+    _take(req, StepAction.whistled, (RequestStatus.signed, RequestStatus.whistled, RequestStatus.unit_signed),
+          _same_unit(req), status=RequestStatus.whistled)
     req.handling_unit = unit
     if req.whistled_at is None:
         req.whistled_at = now
@@ -232,8 +303,7 @@ def whistle(req: ResidentRequest, unit: HandlingUnit, *, actor: User, note: str 
 def unit_sign(req: ResidentRequest, *, actor: User, now: datetime | None = None) -> None:
     """The unit's representative signs for the request (报到)."""
     now = now or utcnow()
-    req.require_status(RequestStatus.whistled)
-    req.status = RequestStatus.unit_signed
+    _take(req, StepAction.unit_signed, (RequestStatus.whistled,), _same_unit(req), status=RequestStatus.unit_signed)
     req.unit_signed_at = now
     _step(req, StepAction.unit_signed, actor=actor, at=now, unit=req.handling_unit)
 
@@ -241,9 +311,10 @@ def unit_sign(req: ResidentRequest, *, actor: User, now: datetime | None = None)
 def answer(req: ResidentRequest, *, actor: User, text: str, now: datetime | None = None) -> None:
     """Answer the request: the grid worker when they solved it, or the unit that signed for it."""
     now = now or utcnow()
-    req.require_status(RequestStatus.signed, RequestStatus.unit_signed)
+    _check(req, StepAction.answered, RequestStatus.signed, RequestStatus.unit_signed)
     text = _note(text, required=True, field="answer")
-    req.status = RequestStatus.answered
+    _take(req, StepAction.answered, (RequestStatus.signed, RequestStatus.unit_signed), _same_unit(req),
+          status=RequestStatus.answered)
     req.answer, req.answered_at, req.answered_by = text, now, actor
     _step(req, StepAction.answered, actor=actor, at=now, unit=req.handling_unit)
     if req.requester_id is not None:
@@ -259,7 +330,8 @@ def reclassify(req: ResidentRequest, deadline_class: DeadlineClass, *, actor: Us
                              status=req.status.label), status_code=409)
     if deadline_class == req.deadline_class:
         raise _refuse(_l("The request is already in this class."), "deadline_class")
-    req.deadline_class = deadline_class
+    _take(req, StepAction.reclassified, tuple(s for s in RequestStatus if s.is_open),
+          ResidentRequest.deadline_class == req.deadline_class, deadline_class=deadline_class)
     req.deadline_hours = deadline_hours(req.community_id, deadline_class)
     req.due_at = req.created_at + timedelta(hours=req.deadline_hours)
     if req.overdue_at is not None and req.due_at > now:
@@ -270,7 +342,7 @@ def reclassify(req: ResidentRequest, deadline_class: DeadlineClass, *, actor: Us
 # --- call-back ---------------------------------------------------------------------------
 
 def _outcome(req: ResidentRequest, *, resolved: bool, satisfaction: int, comment: str) -> str:
-    req.require_status(RequestStatus.answered)
+    _check(req, StepAction.rated, RequestStatus.answered)
     if resolved not in (True, False):
         raise _refuse(_l("Say whether the problem was resolved."), "resolved")
     if satisfaction not in (1, 2, 3, 4, 5):
@@ -286,6 +358,7 @@ def rate(req: ResidentRequest, *, resident: User, resolved: bool, satisfaction: 
     """The resident says whether it was resolved and rates the handling 1–5; the request closes."""
     now = now or utcnow()
     comment = _outcome(req, resolved=resolved, satisfaction=satisfaction, comment=comment)
+    _take(req, StepAction.rated, (RequestStatus.answered,), status=RequestStatus.closed)
     _close_rated(req, resolved, satisfaction, comment, RatingChannel.app, resident, now)
     _step(req, StepAction.rated, actor=resident, at=now, note=f"{satisfaction}/5")
 
@@ -295,6 +368,7 @@ def record_callback(req: ResidentRequest, *, actor: User, resolved: bool, satisf
     """The office phoned the resident back and records what they said; the request closes."""
     now = now or utcnow()
     comment = _outcome(req, resolved=resolved, satisfaction=satisfaction, comment=comment)
+    _take(req, StepAction.callback, (RequestStatus.answered,), status=RequestStatus.closed)
     _close_rated(req, resolved, satisfaction, comment, RatingChannel.phone_callback, actor, now)
     _step(req, StepAction.callback, actor=actor, at=now, note=f"{satisfaction}/5")
 

@@ -21,6 +21,8 @@ from deliberation.grids.models import (
     GridPartyMember,
     GridWorker,
     HandlingUnit,
+    RequestStatus,
+    ResidentRequest,
     UnitKind,
     UnitRepresentative,
 )
@@ -225,6 +227,25 @@ def create_unit(community: Community, *, kind: UnitKind, actor: User, name: str 
     db.session.flush()
     audit.record("unit.created", unit, actor=actor, community=community, summary=f"{kind.value} {name}")
     return unit
+
+
+def open_requests_with(unit: HandlingUnit) -> int:
+    """How many open requests are with the unit now."""
+    return db.session.scalar(select(func.count()).select_from(ResidentRequest).where(
+        ResidentRequest.handling_unit_id == unit.id,
+        ResidentRequest.status.in_([s for s in RequestStatus if s.is_open]))) or 0
+
+
+def set_unit_active(unit: HandlingUnit, active: bool, *, actor: User) -> None:
+    """Deactivate a unit (no longer offered for whistling) or list it again. Its requests, timeline and
+    rates stay; the requests already with it stay with it until a grid worker whistles them elsewhere."""
+    if unit.active == active:
+        raise DomainError(_l("The unit is already active.") if active else _l("The unit is already inactive."),
+                          status_code=409)
+    unit.active = active
+    db.session.flush()
+    audit.record("unit.reactivated" if active else "unit.deactivated", unit, actor=actor, community=unit.community,
+                 summary=unit.name)
 
 
 def add_representative(unit: HandlingUnit, user: User, *, actor: User) -> UnitRepresentative:

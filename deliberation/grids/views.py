@@ -40,6 +40,7 @@ from deliberation.grids.models import (
     HandlingUnit,
     RequestCategory,
     RequestType,
+    StepAction,
 )
 
 bp = Blueprint("grids", __name__, url_prefix="/c/<slug>")
@@ -221,7 +222,38 @@ def _done(req, message: str):
     return redirect_to(_detail_url(req))
 
 
+def _authorize(req, allowed: bool, action: StepAction):
+    """A handler whose step someone else has just made impossible (both pressed at once, or this page was
+    open while the other acted) is told who got there first, not refused: returns that response."""
+    if not allowed and perm.is_told_who_was_first(current_user, req, action.value):
+        error = handling.already_done(req, action, since_loaded=False)
+        if error is not None:
+            return _too_late(req, error)
+    require(allowed)
+    return None
+
+
+def _too_late(req, error: DomainError):
+    """Someone else acted first: show the request as it is now, with who did what."""
+    db.session.rollback()
+    flash(str(error.message), "error")
+    return redirect_to(_detail_url(req))
+
+
+def _handle(req, step):
+    """Run a step that has no form; a step someone else made impossible becomes a message on the page."""
+    try:
+        step()
+    except DomainError as error:
+        if error.status_code != 409:
+            raise
+        return _too_late(req, error)
+    return None
+
+
 def _again(req, form_name: str, form, error: DomainError | None = None):
+    if error is not None and error.status_code == 409:
+        return _too_late(req, error)
     if error is not None:
         fail_form(form, error)
     return render_page("grids/request.html", "grids/request.html", status_code=422,
@@ -233,8 +265,10 @@ def _again(req, form_name: str, form, error: DomainError | None = None):
 def sign(slug: str, request_id: int):
     """The grid worker signs for the request (first-responsible)."""
     req = get_request(get_community(slug), request_id)
-    require(perm.can_sign_request(current_user, req))
-    handling.sign(req, actor=current_user)
+    if (late := _authorize(req, perm.can_sign_request(current_user, req), StepAction.signed)) is not None:
+        return late
+    if (late := _handle(req, lambda: handling.sign(req, actor=current_user))) is not None:
+        return late
     return _done(req, _("You signed for the request. Contact the resident."))
 
 
@@ -243,7 +277,8 @@ def sign(slug: str, request_id: int):
 def contact(slug: str, request_id: int):
     """Record a contact with the resident."""
     req = get_request(get_community(slug), request_id)
-    require(perm.can_contact_requester(current_user, req))
+    if (late := _authorize(req, perm.can_contact_requester(current_user, req), StepAction.contacted)) is not None:
+        return late
     form = NoteForm()
     if not form.validate():
         return _again(req, "note_form", form)
@@ -259,7 +294,8 @@ def contact(slug: str, request_id: int):
 def whistle(slug: str, request_id: int):
     """Blow the whistle (吹哨): send the request to the responsible unit."""
     req = get_request(get_community(slug), request_id)
-    require(perm.can_whistle(current_user, req))
+    if (late := _authorize(req, perm.can_whistle(current_user, req), StepAction.whistled)) is not None:
+        return late
     form = WhistleForm()
     form.unit.choices = _unit_choices(req.community)
     unit = db.session.get(HandlingUnit, form.unit.data) if form.validate() and form.unit.data else None
@@ -279,8 +315,10 @@ def whistle(slug: str, request_id: int):
 def unit_sign(slug: str, request_id: int):
     """The unit's representative signs for the request (报到)."""
     req = get_request(get_community(slug), request_id)
-    require(perm.can_unit_sign(current_user, req))
-    handling.unit_sign(req, actor=current_user)
+    if (late := _authorize(req, perm.can_unit_sign(current_user, req), StepAction.unit_signed)) is not None:
+        return late
+    if (late := _handle(req, lambda: handling.unit_sign(req, actor=current_user))) is not None:
+        return late
     return _done(req, _("Your unit signed for the request."))
 
 
@@ -289,7 +327,8 @@ def unit_sign(slug: str, request_id: int):
 def answer(slug: str, request_id: int):
     """Answer the request; the resident is asked to rate it."""
     req = get_request(get_community(slug), request_id)
-    require(perm.can_answer_request(current_user, req))
+    if (late := _authorize(req, perm.can_answer_request(current_user, req), StepAction.answered)) is not None:
+        return late
     if not is_confirmed():
         return confirmation_page(confirmations.answer_request(req), cancel_url=_detail_url(req))
     form = AnswerForm()
@@ -307,7 +346,8 @@ def answer(slug: str, request_id: int):
 def reclassify(slug: str, request_id: int):
     """Change the request's deadline class."""
     req = get_request(get_community(slug), request_id)
-    require(perm.can_reclassify_request(current_user, req))
+    if (late := _authorize(req, perm.can_reclassify_request(current_user, req), StepAction.reclassified)) is not None:
+        return late
     form = ReclassifyForm()
     if not form.validate():
         return _again(req, "reclassify_form", form)
@@ -327,6 +367,8 @@ def _outcome(req, record):
                comment=form.comment.data or "")
     except DomainError as error:
         db.session.rollback()
+        if error.status_code == 409:
+            return error, form
         apply_domain_error(form, error)
         return None, form
     return True, form
@@ -337,10 +379,13 @@ def _outcome(req, record):
 def rate(slug: str, request_id: int):
     """The resident says whether it was resolved and rates the handling."""
     req = get_request(get_community(slug), request_id)
-    require(perm.can_rate_request(current_user, req))
+    if (late := _authorize(req, perm.can_rate_request(current_user, req), StepAction.rated)) is not None:
+        return late
     if not is_confirmed():
         return confirmation_page(confirmations.close_request(req), cancel_url=_detail_url(req))
     done, form = _outcome(req, lambda **o: handling.rate(req, resident=current_user, **o))
+    if isinstance(done, DomainError):
+        return _too_late(req, done)
     if not done:
         return _again(req, "outcome_form", form)
     return _done(req, _("Thank you: your rating is recorded."))
@@ -351,10 +396,13 @@ def rate(slug: str, request_id: int):
 def callback(slug: str, request_id: int):
     """The office records what the resident said on a phone call-back."""
     req = get_request(get_community(slug), request_id)
-    require(perm.can_record_callback(current_user, req))
+    if (late := _authorize(req, perm.can_record_callback(current_user, req), StepAction.callback)) is not None:
+        return late
     if not is_confirmed():
         return confirmation_page(confirmations.close_request(req, callback=True), cancel_url=_detail_url(req))
     done, form = _outcome(req, lambda **o: handling.record_callback(req, actor=current_user, **o))
+    if isinstance(done, DomainError):
+        return _too_late(req, done)
     if not done:
         return _again(req, "outcome_form", form)
     return _done(req, _("The call-back is recorded."))

@@ -302,6 +302,8 @@ def run_grid_services(community, *, admin, secretary, party, resident) -> None:
 
     topics.choose(community, rates.current_month(), category=RequestCategory.repairs, grid=micro, actor=admin)
     grids.remove_representative(rep, actor=admin)
+    grids.set_unit_active(unit, False, actor=admin)
+    grids.set_unit_active(unit, True, actor=admin)
     grids.remove_worker(assignment, actor=admin)
 
 

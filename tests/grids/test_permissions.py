@@ -8,7 +8,7 @@ import pytest
 
 from deliberation.grids import rates, services, topics
 from deliberation.grids import requests as handling
-from deliberation.grids.models import RequestCategory, ResidentRequest
+from deliberation.grids.models import HandlingUnit, RequestCategory, ResidentRequest, UnitKind
 from tests.access import assert_access
 from tests.grids.factories import Grids, answered, file
 
@@ -31,6 +31,7 @@ class Objects:
     whistled: ResidentRequest   # to the street department
     unit_signed: ResidentRequest  # by the firm
     answered: ResidentRequest
+    inactive: HandlingUnit  # a unit the office deactivated
 
 
 @pytest.fixture
@@ -47,7 +48,9 @@ def objects(world, g) -> Objects:
     handling.unit_sign(unit_signed, actor=g.firm_rep)
     services.add_party_member(g.micro, world.party, actor=world.admin)
     topics.choose(world.community, rates.current_month(), category=RequestCategory.repairs, actor=world.admin)
-    return Objects(g, new, signed, whistled, unit_signed, answered(world, g))
+    inactive = services.create_unit(world.community, kind=UnitKind.other, name="停用的供水站", actor=world.admin)
+    services.set_unit_active(inactive, False, actor=world.admin)
+    return Objects(g, new, signed, whistled, unit_signed, answered(world, g), inactive)
 
 
 def user(world, g, role):
@@ -93,6 +96,8 @@ ROUTES = [
     ("POST", lambda o: f"/c/taoyuan/grids/{o.g.micro.id}/party/{o.g.micro.party_members[0].user_id}/remove", None,
      OFFICE),
     ("POST", lambda o: "/c/taoyuan/units/new", {"kind": "other", "name": "供电所"}, OFFICE),
+    ("POST", lambda o: f"/c/taoyuan/units/{o.g.street.id}/deactivate", {"confirmed": "1"}, OFFICE),
+    ("POST", lambda o: f"/c/taoyuan/units/{o.inactive.id}/reactivate", None, OFFICE),
     ("POST", lambda o: f"/c/taoyuan/units/{o.g.street.id}/representatives", {"user": "secretary"}, OFFICE),
     ("POST", lambda o: f"/c/taoyuan/units/{o.g.street.id}/representatives/{o.g.street_rep.id}/remove", None,
      OFFICE),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from sqlalchemy import func, select
 
@@ -219,3 +220,24 @@ def test_the_roles_page_does_not_grant_grid_worker_without_a_grid(client, world)
     response = client.post("/c/taoyuan/admin/roles", data={"user": "secretary", "role": "grid_worker"})
     assert response.status_code == 422
     assert not any(grant.role.value == "grid_worker" for grant in world.secretary.role_grants)
+
+
+def test_the_request_form_chooses_no_kind_or_category_for_the_resident(client, world, g):
+    """Left as it comes, the form used to file a 'danger or safety hazard' inquiry (a 2-hour deadline)."""
+    login_as(client, world.resident)
+    shown = page(client.get("/c/taoyuan/requests/new"))
+    for name in ("type", "category"):  # what a browser sends when the resident leaves the field alone
+        first_option = re.search(rf'<select[^>]*name="{name}"[^>]*>\s*<option([^>]*)>', shown).group(1)
+        assert 'value=""' in first_option, name
+    data = form(world)
+    del data["type"], data["category"]
+    response = client.post("/c/taoyuan/requests/new", data=data)
+    assert response.status_code == 422
+    assert db.session.scalar(select(func.count()).select_from(ResidentRequest)) == 0
+
+
+def test_the_call_back_asks_resolved_or_not_in_plain_words(client, world, g):
+    req = answered(world, g)
+    login_as(client, world.resident)
+    shown = page(client.get(f"/c/taoyuan/requests/{req.id}"))
+    assert "解决了" in shown and "没有解决" in shown and "赞成" not in shown

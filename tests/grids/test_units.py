@@ -1,0 +1,73 @@
+"""The office deactivates a handling unit: no longer offered for whistling; its history and rates stay."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from deliberation.core.audit import AuditEvent
+from deliberation.extensions import db
+from deliberation.grids import rates
+from deliberation.grids.models import RequestStatus, StepAction
+from tests.conftest import login_as
+from tests.grids.factories import answered, file
+
+
+def page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_office_deactivates_a_unit_after_confirming_and_workers_no_longer_see_it(client, world, g):
+    from deliberation.grids import requests as handling
+
+    done = answered(world, g)  # the firm handled this one, and the resident was satisfied
+    handling.rate(done, resident=world.resident, resolved=True, satisfaction=5)
+    open_one = file(world)
+
+    handling.sign(open_one, actor=g.worker)
+    handling.whistle(open_one, g.firm_unit, actor=g.worker)
+    db.session.commit()
+    login_as(client, world.admin)
+    url = f"/c/taoyuan/units/{g.firm_unit.id}/deactivate"
+    asked = client.post(url)
+    assert asked.status_code == 200 and g.firm_unit.name in page(asked)
+    assert "1" in page(asked)  # the open request still with it is announced
+    db.session.expire_all()
+    assert g.firm_unit.active
+    assert client.post(url, data={"confirmed": "1"}).status_code == 303
+    db.session.expire_all()
+    assert not g.firm_unit.active
+    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "unit.deactivated"))
+    admin_page = page(client.get("/c/taoyuan/grids/manage"))
+    assert g.firm_unit.name in admin_page  # still listed, marked inactive, and can be listed again
+    assert f"/units/{g.firm_unit.id}/reactivate" in admin_page
+
+    login_as(client, g.worker)
+    fresh = file(world)
+    handling.sign(fresh, actor=g.worker)
+    db.session.commit()
+    detail = page(client.get(f"/c/taoyuan/requests/{fresh.id}"))
+    assert f'value="{g.firm_unit.id}"' not in detail and f'value="{g.street.id}"' in detail
+    refused = client.post(f"/c/taoyuan/requests/{fresh.id}/whistle", data={"unit": g.firm_unit.id})
+    assert refused.status_code == 422
+    db.session.expire_all()
+    assert fresh.status == RequestStatus.signed
+
+    # its history stays: the answered request, the open one still with it, its rates
+    assert done.handling_unit_id == g.firm_unit.id and open_one.handling_unit_id == g.firm_unit.id
+    assert any(s.action == StepAction.whistled for s in open_one.steps)
+    trend = rates.unit_trend(g.firm_unit, rates.month_of(done.closed_at))
+    assert (rates.total(trend).closed, rates.total(trend).satisfied) == (1, 1)  # its rates still count it
+    assert client.get(f"/c/taoyuan/requests/ranking/units/{g.firm_unit.id}").status_code == 200
+
+
+def test_office_lists_a_unit_again(client, world, g):
+    from deliberation.grids import services
+
+    services.set_unit_active(g.street, False, actor=world.admin)
+    db.session.commit()
+    login_as(client, world.admin)
+    assert client.post(f"/c/taoyuan/units/{g.street.id}/reactivate").status_code == 303
+    db.session.expire_all()
+    assert g.street.active
+    again = client.post(f"/c/taoyuan/units/{g.street.id}/reactivate", follow_redirects=True)
+    assert again.status_code == 409
