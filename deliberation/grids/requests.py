@@ -23,6 +23,7 @@ from deliberation.core.models import utcnow
 from deliberation.core.text import clean, normalise_phone
 from deliberation.core.uploads import store_image
 from deliberation.extensions import db
+from deliberation.grids import rollup
 from deliberation.grids.models import (
     DEFAULT_DEADLINE_HOURS,
     MAX_REQUEST_PHOTOS,
@@ -220,11 +221,12 @@ def whistle(req: ResidentRequest, unit: HandlingUnit, *, actor: User, note: str 
     if unit.id == req.handling_unit_id:
         raise _refuse(_l("The request is already with this unit."), "unit")
     note = _note(note)
-    req.status = RequestStatus.whistled
-    req.handling_unit = unit
-    if req.whistled_at is None:
-        req.whistled_at = now
-    req.unit_signed_at = None  # the new unit signs for itself
+    with rollup.tracked(req):  # the unit changes (unanswered requests contribute nothing yet)
+        req.status = RequestStatus.whistled
+        req.handling_unit = unit
+        if req.whistled_at is None:
+            req.whistled_at = now
+        req.unit_signed_at = None  # the new unit signs for itself
     _step(req, StepAction.whistled, actor=actor, at=now, note=note, unit=unit)
     _notify(representative_ids(unit), "request_whistled", req, f"unit{unit.id}", unit=unit.name)
 
@@ -243,8 +245,9 @@ def answer(req: ResidentRequest, *, actor: User, text: str, now: datetime | None
     now = now or utcnow()
     req.require_status(RequestStatus.signed, RequestStatus.unit_signed)
     text = _note(text, required=True, field="answer")
-    req.status = RequestStatus.answered
-    req.answer, req.answered_at, req.answered_by = text, now, actor
+    with rollup.tracked(req):
+        req.status = RequestStatus.answered
+        req.answer, req.answered_at, req.answered_by = text, now, actor
     _step(req, StepAction.answered, actor=actor, at=now, unit=req.handling_unit)
     if req.requester_id is not None:
         _notify([req.requester_id], "request_answered", req, "answered")
@@ -259,9 +262,10 @@ def reclassify(req: ResidentRequest, deadline_class: DeadlineClass, *, actor: Us
                              status=req.status.label), status_code=409)
     if deadline_class == req.deadline_class:
         raise _refuse(_l("The request is already in this class."), "deadline_class")
-    req.deadline_class = deadline_class
-    req.deadline_hours = deadline_hours(req.community_id, deadline_class)
-    req.due_at = req.created_at + timedelta(hours=req.deadline_hours)
+    with rollup.tracked(req):
+        req.deadline_class = deadline_class
+        req.deadline_hours = deadline_hours(req.community_id, deadline_class)
+        req.due_at = req.created_at + timedelta(hours=req.deadline_hours)
     if req.overdue_at is not None and req.due_at > now:
         req.overdue_at = None  # no longer late; escalated_at stays as history
     _step(req, StepAction.reclassified, actor=actor, at=now, note=str(deadline_class.label))
@@ -300,9 +304,10 @@ def record_callback(req: ResidentRequest, *, actor: User, resolved: bool, satisf
 
 
 def _close_rated(req, resolved, satisfaction, comment, channel, by, now) -> None:
-    req.resolved, req.satisfaction, req.rating_comment = resolved, satisfaction, comment
-    req.rating_channel, req.rated_at, req.rated_by = channel, now, by
-    req.status, req.closed_at = RequestStatus.closed, now
+    with rollup.tracked(req):
+        req.resolved, req.satisfaction, req.rating_comment = resolved, satisfaction, comment
+        req.rating_channel, req.rated_at, req.rated_by = channel, now, by
+        req.status, req.closed_at = RequestStatus.closed, now
 
 
 # --- time passing ------------------------------------------------------------------------
@@ -350,8 +355,10 @@ def tick(now: datetime | None = None) -> TickResult:
                ResidentRequest.answered_at <= now - RATING_WINDOW)
         .order_by(ResidentRequest.id)).all()
     for req in unrated:
-        if not _claim(req, ResidentRequest.status == RequestStatus.answered, status=RequestStatus.closed,
-                      closed_at=now, closed_unrated=True):
+        with rollup.tracked(req):
+            claimed = _claim(req, ResidentRequest.status == RequestStatus.answered, status=RequestStatus.closed,
+                             closed_at=now, closed_unrated=True)
+        if not claimed:
             continue
         _step(req, StepAction.closed_unrated, actor=None, at=now)
         result.closed_unrated += 1
