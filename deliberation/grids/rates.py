@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
+from functools import cached_property
 
 from sqlalchemy import and_, case, func, literal, select
 
@@ -98,7 +99,7 @@ class Rates:
     def satisfaction(self) -> Fraction | None:
         return _ratio(self.satisfied, self.closed)
 
-    @property
+    @cached_property  # sorted on and printed: computed once (the dataclass is frozen, the counts never change)
     def score(self) -> Fraction | None:
         """The composite: 10 % response + 45 % resolution + 45 % satisfaction; None unless all three exist."""
         rates = (self.response, self.resolution, self.satisfaction)
