@@ -33,16 +33,18 @@ def counted_from_requests(community, months, key, now):
         return and_(column >= rates.month_start(months[0]), column < rates.month_start(rates.shift(months[-1], 1)))
 
     answered = and_(r.answered_at.is_not(None), r.answered_at <= r.due_at)
+    due_month = bucket(r.due_at).label("month")
     for value, month, count, in_time in db.session.execute(
-            select(key, bucket(r.due_at), func.count(), func.sum(case((answered, 1), else_=0)))
+            select(key, due_month, func.count(), func.sum(case((answered, 1), else_=0)))
             .where(r.community_id == community.id, window(r.due_at), r.answered_at.is_not(None) | (r.due_at <= now))
-            .group_by(key, bucket(r.due_at))):
+            .group_by(key, due_month)):
         result[(value, month)] += Rates(due=count, in_time=int(in_time or 0))
+    closed_month = bucket(r.closed_at).label("month")
     for value, month, count, resolved, satisfied in db.session.execute(
-            select(key, bucket(r.closed_at), func.count(), func.sum(case((r.resolved.is_(True), 1), else_=0)),
+            select(key, closed_month, func.count(), func.sum(case((r.resolved.is_(True), 1), else_=0)),
                    func.sum(case((r.satisfaction >= 4, 1), else_=0)))
             .where(r.community_id == community.id, r.closed_at.is_not(None), window(r.closed_at))
-            .group_by(key, bucket(r.closed_at))):
+            .group_by(key, closed_month)):
         result[(value, month)] += Rates(closed=count, resolved=int(resolved or 0), satisfied=int(satisfied or 0))
     return {k: v for k, v in result.items() if k[0] is not None and not v.empty}
 
