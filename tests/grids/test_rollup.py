@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -65,15 +66,11 @@ def random_history(w, g, rng: random.Random, requests: int = 30) -> None:
         for _step in range(rng.randrange(0, 3)):  # whistled, maybe on to the other unit, maybe refused
             unit = rng.choice(units)
             t += timedelta(hours=rng.randrange(1, 48))
-            try:
+            with contextlib.suppress(DomainError):
                 handling.whistle(req, unit, actor=g.worker, now=t)
-            except DomainError:
-                pass
         if rng.random() < 0.4:
-            try:
+            with contextlib.suppress(DomainError):
                 handling.reclassify(req, rng.choice(list(DeadlineClass)), actor=g.worker, now=t)
-            except DomainError:
-                pass
         if req.handling_unit_id is not None:
             handling.unit_sign(req, actor=reps[req.handling_unit_id], now=t)
         if rng.random() < 0.15:
@@ -81,10 +78,8 @@ def random_history(w, g, rng: random.Random, requests: int = 30) -> None:
         t += timedelta(hours=rng.randrange(1, 24 * 20))
         handling.answer(req, actor=g.worker, text="已处理", now=t)
         if rng.random() < 0.3:
-            try:  # a second answer is refused and changes nothing
+            with contextlib.suppress(DomainError):  # a second answer is refused and changes nothing
                 handling.answer(req, actor=g.worker, text="再次", now=t)
-            except DomainError:
-                pass
         roll = rng.random()
         t += timedelta(hours=rng.randrange(1, 24 * 6))
         if roll < 0.45:
