@@ -44,6 +44,7 @@ from deliberation.grids.models import (  # noqa: F401
     GridWorker,
     HandlingUnit,
     MonthlyTopic,
+    RateMonth,
     RequestPhoto,
     RequestStep,
     ResidentRequest,

@@ -1,4 +1,5 @@
-"""`flask requests tick`: flag and escalate overdue requests, close unrated ones (cron or the worker)."""
+"""`flask requests tick`: flag and escalate overdue requests, close unrated ones (cron or the worker).
+`flask requests rebuild-rates`: recount the rates' monthly roll-up from the requests."""
 
 from __future__ import annotations
 
@@ -29,5 +30,25 @@ def register_requests_commands(app: Flask) -> None:
         result = tick(now)
         db.session.commit()
         click.echo(f"{result.overdue} overdue and escalated, {result.closed_unrated} closed unrated.")
+
+    @group.command("rebuild-rates")
+    @click.option("--community", "slug", default=None, help="Only this community (its slug); default all.")
+    def rebuild_rates_command(slug: str | None) -> None:
+        """Recount the three rates' monthly roll-up from the requests (repair after bulk edits)."""
+        from sqlalchemy import select
+
+        from deliberation.communities.models import Community
+        from deliberation.grids.rollup import rebuild
+
+        query = select(Community).order_by(Community.id)
+        if slug is not None:
+            query = query.where(Community.slug == slug)
+        communities = db.session.scalars(query).all()
+        if slug is not None and not communities:
+            raise click.BadParameter(f"no community {slug!r}", param_hint="--community")
+        for community in communities:
+            corrected = rebuild(community)
+            db.session.commit()
+            click.echo(f"{community.slug}: {corrected} roll-up rows corrected.")
 
     app.cli.add_command(group)

@@ -108,7 +108,7 @@ class NoteForm(FlaskForm):
 
 
 class WhistleForm(FlaskForm):
-    unit = SelectField(_l("Unit"), coerce=optional_int, validate_choice=False, validators=[required()])
+    unit = SelectField(_l("Handling unit"), coerce=optional_int, validate_choice=False, validators=[required()])
     note = TextAreaField(_l("What the unit has to do"), validators=[Optional(), max_length(1000)])
 
 

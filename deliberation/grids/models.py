@@ -370,6 +370,8 @@ class ResidentRequest(TimestampMixin, db.Model):
         Index("ix_resident_requests_unit_created", "handling_unit_id", "created_at"),
         Index("ix_resident_requests_grid_created", "grid_id", "created_at"),
         Index("ix_resident_requests_status_due", "status", "due_at"),
+        # The rates' live part: requests not yet answered whose deadline falls in the months asked for.
+        Index("ix_resident_requests_unanswered_due", "community_id", "answered_at", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -541,3 +543,31 @@ class MonthlyTopic(db.Model):
 
     community: Mapped[Community] = relationship()
     grid: Mapped[Grid | None] = relationship()
+
+
+# --- the rates' monthly roll-up -------------------------------------------------------------
+
+class RateMonth(db.Model):
+    """The counts behind the three rates of one handling unit or one grid in one Asia/Shanghai month,
+    kept exact in the transaction of every step that changes them (`grids/rollup.py`): answered requests
+    by the month of their deadline (`due`, `in_time`) and closed requests by the month they closed
+    (`closed`, `resolved`, `satisfied`). Requests not yet answered are counted live, not here."""
+
+    __tablename__ = "request_rate_months"
+    __table_args__ = (
+        CheckConstraint("(unit_id IS NULL) <> (grid_id IS NULL)", name="unit_or_grid"),
+        UniqueConstraint("unit_id", "month"),
+        UniqueConstraint("grid_id", "month"),
+        Index("ix_request_rate_months_community_month", "community_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("handling_units.id"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    month: Mapped[str] = mapped_column(String(7))  # "2026-11", in Asia/Shanghai
+    due: Mapped[int] = mapped_column(Integer, default=0)
+    in_time: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)

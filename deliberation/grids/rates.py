@@ -14,7 +14,8 @@ Asia/Shanghai calendar months):
   satisfaction 45 %. Only units (or grids) with both denominators above zero in the month are ranked.
 
 A request counts for the handling unit it was last whistled to (none: the grid only) and always for
-its first-responsible grid. All sums are done in SQL: a fixed number of statements whatever the rows.
+its first-responsible grid. The counts come from the monthly roll-up (`grids/rollup.py`, kept exact by every
+step) plus a live count of the missed deadlines not yet answered: a fixed number of statements whatever the rows.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
+from functools import cached_property
 
 from sqlalchemy import and_, case, func, literal, select
 
@@ -31,7 +33,7 @@ from deliberation.communities.models import Community
 from deliberation.core.models import utcnow
 from deliberation.evaluations.models import BEIJING_OFFSET
 from deliberation.extensions import db
-from deliberation.grids.models import Grid, GridLevel, HandlingUnit, ResidentRequest
+from deliberation.grids.models import Grid, GridLevel, HandlingUnit, RateMonth, ResidentRequest
 
 WEIGHTS = (Fraction(1, 10), Fraction(45, 100), Fraction(45, 100))  # response, resolution, satisfaction
 TREND_MONTHS = 12
@@ -97,7 +99,7 @@ class Rates:
     def satisfaction(self) -> Fraction | None:
         return _ratio(self.satisfied, self.closed)
 
-    @property
+    @cached_property  # sorted on and printed: computed once (the dataclass is frozen, the counts never change)
     def score(self) -> Fraction | None:
         """The composite: 10 % response + 45 % resolution + 45 % satisfaction; None unless all three exist."""
         rates = (self.response, self.resolution, self.satisfaction)
@@ -121,31 +123,39 @@ def _window(column, months: Sequence[str]):
     return and_(column >= month_start(months[0]), column < month_start(shift(months[-1], 1)))
 
 
-def tally(community: Community, months: Sequence[str], key, *, now: datetime | None = None
-          ) -> dict[tuple[int | None, str], Rates]:
-    """(key value, month) → Rates, for `key` a ResidentRequest column (handling_unit_id, grid_id).
-    Two statements: deadlines by the month they fall in, closures by the month they happen in."""
+def tally(community: Community, months: Sequence[str], *, now: datetime | None = None,
+          unit: HandlingUnit | None = None, grid: Grid | None = None
+          ) -> tuple[dict[tuple[int, str], Rates], dict[tuple[int, str], Rates]]:
+    """((unit id, month) → Rates, (grid id, month) → Rates) over `months`, for every unit and grid of the
+    community (or only `unit`, or only `grid`). Two statements whatever the rows: the monthly roll-up
+    (`grids/rollup.py`: answered and closed requests, kept up to date by every step) and, live, the
+    requests not yet answered whose deadline in the months has passed by `now` (missed deadlines)."""
     now = now or utcnow()
+    by_unit: dict[tuple[int, str], Rates] = defaultdict(Rates)
+    by_grid: dict[tuple[int, str], Rates] = defaultdict(Rates)
+    m = RateMonth
+    stored = select(m.unit_id, m.grid_id, m.month, m.due, m.in_time, m.closed, m.resolved, m.satisfied).where(
+        m.community_id == community.id, m.month >= months[0], m.month <= months[-1])
     r = ResidentRequest
-    due_month = _bucket(r.due_at, months).label("month")
-    answered = and_(r.answered_at.is_not(None), r.answered_at <= r.due_at)
-    due_rows = db.session.execute(
-        select(key, due_month, func.count(), func.sum(case((answered, 1), else_=0)))
-        .where(r.community_id == community.id, _window(r.due_at, months),
-               (r.answered_at.is_not(None)) | (r.due_at <= now))
-        .group_by(key, due_month))
-    closed_month = _bucket(r.closed_at, months).label("month")
-    closed_rows = db.session.execute(
-        select(key, closed_month, func.count(), func.sum(case((r.resolved.is_(True), 1), else_=0)),
-               func.sum(case((r.satisfaction >= 4, 1), else_=0)))
-        .where(r.community_id == community.id, r.closed_at.is_not(None), _window(r.closed_at, months))
-        .group_by(key, closed_month))
-    result: dict[tuple[int | None, str], Rates] = defaultdict(Rates)
-    for value, month, count, in_time in due_rows:
-        result[(value, month)] += Rates(due=count, in_time=int(in_time or 0))
-    for value, month, count, resolved, satisfied in closed_rows:
-        result[(value, month)] += Rates(closed=count, resolved=int(resolved or 0), satisfied=int(satisfied or 0))
-    return dict(result)
+    late_month = _bucket(r.due_at, months).label("month")
+    late = (select(r.handling_unit_id, r.grid_id, late_month, func.count())
+            .where(r.community_id == community.id, r.answered_at.is_(None), _window(r.due_at, months),
+                   r.due_at <= now)
+            .group_by(r.handling_unit_id, r.grid_id, late_month))
+    if unit is not None:
+        stored, late = stored.where(m.unit_id == unit.id), late.where(r.handling_unit_id == unit.id)
+    if grid is not None:
+        stored, late = stored.where(m.grid_id == grid.id), late.where(r.grid_id == grid.id)
+    for unit_id, grid_id, month, *counts in db.session.execute(stored):
+        if unit_id is not None:
+            by_unit[(unit_id, month)] += Rates(*counts)
+        else:
+            by_grid[(grid_id, month)] += Rates(*counts)
+    for unit_id, grid_id, month, count in db.session.execute(late):
+        by_grid[(grid_id, month)] += Rates(due=count)
+        if unit_id is not None:
+            by_unit[(unit_id, month)] += Rates(due=count)
+    return dict(by_unit), dict(by_grid)
 
 
 # --- the ranking --------------------------------------------------------------------------------
@@ -197,15 +207,14 @@ def _rows(subjects: Iterable, counts: dict, months: list[str]) -> list[Row]:
 def ranking(community: Community, month: str, *, trend_months: int = TREND_MONTHS,
             now: datetime | None = None) -> Ranking:
     """The month's ranking of units and grids with their trend over `trend_months` months.
-    Six statements whatever the number of requests, units or grids."""
+    Four statements whatever the number of requests, units or grids."""
     months = months_ending(month, trend_months)
     units = db.session.scalars(select(HandlingUnit).where(HandlingUnit.community_id == community.id)
                                .order_by(HandlingUnit.name)).all()
     grids = db.session.scalars(select(Grid).where(Grid.community_id == community.id,
                                                   Grid.level.in_((GridLevel.micro, GridLevel.special)))
                                .order_by(Grid.name)).all()
-    by_unit = tally(community, months, ResidentRequest.handling_unit_id, now=now)
-    by_grid = tally(community, months, ResidentRequest.grid_id, now=now)
+    by_unit, by_grid = tally(community, months, now=now)
     # A unit no longer active still shows while it has requests to account for.
     units = [u for u in units if u.active or any(key[0] == u.id for key in by_unit)]
     totals: dict[str, Rates] = defaultdict(Rates)
@@ -219,7 +228,7 @@ def unit_trend(unit: HandlingUnit, month: str, *, trend_months: int = TREND_MONT
                now: datetime | None = None) -> list[tuple[str, Rates]]:
     """One unit's rates month by month (two statements), e.g. for its organisation's page."""
     months = months_ending(month, trend_months)
-    counts = tally(unit.community, months, ResidentRequest.handling_unit_id, now=now)
+    counts, _by_grid = tally(unit.community, months, now=now, unit=unit)
     return [(m, counts.get((unit.id, m), Rates())) for m in months]
 
 
@@ -227,7 +236,7 @@ def grid_trend(grid: Grid, month: str, *, trend_months: int = TREND_MONTHS,
                now: datetime | None = None) -> list[tuple[str, Rates]]:
     """One grid's rates month by month (two statements)."""
     months = months_ending(month, trend_months)
-    counts = tally(grid.community, months, ResidentRequest.grid_id, now=now)
+    _by_unit, counts = tally(grid.community, months, now=now, grid=grid)
     return [(m, counts.get((grid.id, m), Rates())) for m in months]
 
 

@@ -23,6 +23,7 @@ from deliberation.core.models import utcnow
 from deliberation.core.text import clean, normalise_phone
 from deliberation.core.uploads import store_image
 from deliberation.extensions import db
+from deliberation.grids import rollup
 from deliberation.grids.models import (
     DEFAULT_DEADLINE_HOURS,
     MAX_REQUEST_PHOTOS,
@@ -290,12 +291,13 @@ def whistle(req: ResidentRequest, unit: HandlingUnit, *, actor: User, note: str 
     if unit.id == req.handling_unit_id:
         raise _refuse(_l("The request is already with this unit."), "unit")
     note = _note(note)
-    _take(req, StepAction.whistled, (RequestStatus.signed, RequestStatus.whistled, RequestStatus.unit_signed),
-          _same_unit(req), status=RequestStatus.whistled)
-    req.handling_unit = unit
-    if req.whistled_at is None:
-        req.whistled_at = now
-    req.unit_signed_at = None  # the new unit signs for itself
+    with rollup.tracked(req):  # the unit changes (unanswered requests contribute nothing yet)
+        _take(req, StepAction.whistled, (RequestStatus.signed, RequestStatus.whistled, RequestStatus.unit_signed),
+              _same_unit(req), status=RequestStatus.whistled)
+        req.handling_unit = unit
+        if req.whistled_at is None:
+            req.whistled_at = now
+        req.unit_signed_at = None  # the new unit signs for itself
     _step(req, StepAction.whistled, actor=actor, at=now, note=note, unit=unit)
     _notify(representative_ids(unit), "request_whistled", req, f"unit{unit.id}", unit=unit.name)
 
@@ -313,9 +315,10 @@ def answer(req: ResidentRequest, *, actor: User, text: str, now: datetime | None
     now = now or utcnow()
     _check(req, StepAction.answered, RequestStatus.signed, RequestStatus.unit_signed)
     text = _note(text, required=True, field="answer")
-    _take(req, StepAction.answered, (RequestStatus.signed, RequestStatus.unit_signed), _same_unit(req),
-          status=RequestStatus.answered)
-    req.answer, req.answered_at, req.answered_by = text, now, actor
+    with rollup.tracked(req):
+        _take(req, StepAction.answered, (RequestStatus.signed, RequestStatus.unit_signed), _same_unit(req),
+              status=RequestStatus.answered)
+        req.answer, req.answered_at, req.answered_by = text, now, actor
     _step(req, StepAction.answered, actor=actor, at=now, unit=req.handling_unit)
     if req.requester_id is not None:
         _notify([req.requester_id], "request_answered", req, "answered")
@@ -330,10 +333,11 @@ def reclassify(req: ResidentRequest, deadline_class: DeadlineClass, *, actor: Us
                              status=req.status.label), status_code=409)
     if deadline_class == req.deadline_class:
         raise _refuse(_l("The request is already in this class."), "deadline_class")
-    _take(req, StepAction.reclassified, tuple(s for s in RequestStatus if s.is_open),
-          ResidentRequest.deadline_class == req.deadline_class, deadline_class=deadline_class)
-    req.deadline_hours = deadline_hours(req.community_id, deadline_class)
-    req.due_at = req.created_at + timedelta(hours=req.deadline_hours)
+    with rollup.tracked(req):
+        _take(req, StepAction.reclassified, tuple(s for s in RequestStatus if s.is_open),
+              ResidentRequest.deadline_class == req.deadline_class, deadline_class=deadline_class)
+        req.deadline_hours = deadline_hours(req.community_id, deadline_class)
+        req.due_at = req.created_at + timedelta(hours=req.deadline_hours)
     if req.overdue_at is not None and req.due_at > now:
         req.overdue_at = None  # no longer late; escalated_at stays as history
     _step(req, StepAction.reclassified, actor=actor, at=now, note=str(deadline_class.label))
@@ -374,9 +378,10 @@ def record_callback(req: ResidentRequest, *, actor: User, resolved: bool, satisf
 
 
 def _close_rated(req, resolved, satisfaction, comment, channel, by, now) -> None:
-    req.resolved, req.satisfaction, req.rating_comment = resolved, satisfaction, comment
-    req.rating_channel, req.rated_at, req.rated_by = channel, now, by
-    req.status, req.closed_at = RequestStatus.closed, now
+    with rollup.tracked(req):
+        req.resolved, req.satisfaction, req.rating_comment = resolved, satisfaction, comment
+        req.rating_channel, req.rated_at, req.rated_by = channel, now, by
+        req.status, req.closed_at = RequestStatus.closed, now
 
 
 # --- time passing ------------------------------------------------------------------------
@@ -424,8 +429,10 @@ def tick(now: datetime | None = None) -> TickResult:
                ResidentRequest.answered_at <= now - RATING_WINDOW)
         .order_by(ResidentRequest.id)).all()
     for req in unrated:
-        if not _claim(req, ResidentRequest.status == RequestStatus.answered, status=RequestStatus.closed,
-                      closed_at=now, closed_unrated=True):
+        with rollup.tracked(req):
+            claimed = _claim(req, ResidentRequest.status == RequestStatus.answered, status=RequestStatus.closed,
+                             closed_at=now, closed_unrated=True)
+        if not claimed:
             continue
         _step(req, StepAction.closed_unrated, actor=None, at=now)
         result.closed_unrated += 1

@@ -222,3 +222,16 @@ def test_an_organisation_that_is_no_unit_shows_no_rates(client, world, g):
     org = make_organisation(world.community, actor=world.admin)
     db.session.commit()
     assert "organisation-request-rates" not in page(client.get(f"/c/taoyuan/organisations/{org.id}"))
+
+
+def test_on_a_phone_every_ranking_cell_says_which_rate_it_is(client, world, g):
+    rated(world, g, unit=g.firm_unit, rep=g.firm_rep, satisfaction=4)
+    db.session.commit()
+    body = page(client.get("/c/taoyuan/requests/ranking"))
+    units = body[body.index('data-testid="ranking-units"'):body.index('data-testid="ranking-grids"')]
+    assert 'class="stacked"' in body[:body.index('data-testid="ranking-units"')][-40:]  # cards under 40em
+    row = units[units.index('data-testid="ranking-row"'):]
+    row = row[:row.index("</tr>")]
+    for label in ("名次", "响应率", "解决率", "满意率", "得分"):
+        assert f'data-label="{label}"' in row
+    assert '<th scope="row" class="card-title">' in row

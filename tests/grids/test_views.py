@@ -241,3 +241,16 @@ def test_the_call_back_asks_resolved_or_not_in_plain_words(client, world, g):
     login_as(client, world.resident)
     shown = page(client.get(f"/c/taoyuan/requests/{req.id}"))
     assert "解决了" in shown and "没有解决" in shown and "赞成" not in shown
+
+
+def test_the_handling_unit_is_called_a_handling_unit_not_a_block_of_flats(client, world, g):
+    req = file(world)
+    login_as(client, g.worker)
+    url = f"/c/taoyuan/requests/{req.id}"
+    assert client.post(f"{url}/sign").status_code == 303
+    form_page = page(client.get(url))
+    assert "承办单位" in form_page  # the whistle form's field
+    assert client.post(f"{url}/whistle", data={"unit": g.firm_unit.id, "note": "请物业处理"}).status_code == 303
+    for text in (page(client.get(url)), page(client.get("/c/taoyuan/requests"))):
+        assert "承办单位" in text and g.firm_unit.name in text
+        assert "<dt>单元</dt>" not in text and "<th>单元</th>" not in text
