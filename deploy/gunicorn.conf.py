@@ -11,10 +11,14 @@ import os
 bind = os.environ.get("DELIBERATION_BIND", "127.0.0.1:8000")
 
 # Threaded workers: a request waiting for PostgreSQL or Redis lets another one of the same process run,
-# while the processes use every core. Pages are short requests (no long polling holds a worker).
+# while the processes use every core. A live meeting's event stream holds one thread for as long as a
+# page stays open (up to LIVE_STREAM_SECONDS, then it reconnects), and mostly sleeps: each worker has
+# enough threads for the open pages of a few meetings besides the short requests. gthread tells the app
+# it is multithreaded (wsgi.multithread), so LIVE_EVENTS=auto streams; sync workers would not (the
+# pages then poll with ETags).
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", str(multiprocessing.cpu_count() * 2 + 1)))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "50"))
 
 # Each worker builds the app (and its database pool) itself: no connection crosses a fork.
 preload_app = False

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.http import quote_etag
 from wtforms import SelectChoice
 
 from deliberation.auth.models import User
@@ -96,6 +97,7 @@ def _offset() -> int:
 
 def live_context(session: ConsultationSession) -> dict:
     """Everything the room, the phones and the console show, in a fixed number of queries."""
+    shown_etag = _shown_etag(session, "live")  # the version is read before anything else it shows
     motions = services.motions_of(session)
     open_motion = next((m for m in motions if m.is_open), None)
     queue = services.speaker_queue(session)
@@ -112,8 +114,19 @@ def live_context(session: ConsultationSession) -> dict:
         "speaking": next((s for s in queue if s.speaking), None),
         "waiting": [s for s in queue if s.waiting], "me_present": me_present, "me_voted": me_voted,
         "my_queue_place": _queue_place(queue), "explain": services.explain,
-        "live_events": live_updates.events_supported(),
+        "live_events": live_updates.events_supported(), "live_etag": shown_etag,
     }
+
+
+def _shown_etag(session: ConsultationSession, part: str) -> str | None:
+    """The ETag (quoted, as in the header) of the live partial `part` as this response shows it, read
+    before the rest is loaded: the page carries it (data-live-etag) and sends it with its first
+    conditional request, so that the first refresh after a full page loads is a 304 too. The same value
+    as _live_etag gives; None where that would be None, or when the session is not running (no refresh)."""
+    viewer = live_updates.viewer_key()
+    if viewer is None or session.status != SessionStatus.in_session:
+        return None
+    return quote_etag(live_updates.etag_for(part, session.id, session.live_version, viewer))
 
 
 def _queue_place(queue) -> int | None:
@@ -132,6 +145,7 @@ def _queue_place(queue) -> int | None:
 
 def console_context(session: ConsultationSession) -> dict:
     context = live_context(session)
+    context["live_etag"] = _shown_etag(session, "console")  # the version live_context read first
     present = {a.user_id: a for a in services.attendances(session)}
     if session.is_council_meeting:
         people = [m.user for m in session.council.members]

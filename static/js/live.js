@@ -65,7 +65,9 @@
       window.htmx.config.responseHandling.unshift({code: "304", swap: false});
       configured = true;
     }
-    var tag = etags[el.getAttribute("hx-get")];
+    // The copy shown names its own ETag (data-live-etag, also on the full page, so that the first refresh
+    // after the page loads is a 304 too); else the last one a refresh received.
+    var tag = el.getAttribute("data-live-etag") || etags[el.getAttribute("hx-get")];
     if (tag) { e.detail.headers["If-None-Match"] = tag; }
   });
   // Before the swap: the element is still in the page, so the event reaches the document.

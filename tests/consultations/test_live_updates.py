@@ -5,6 +5,8 @@ that reconnects with Last-Event-ID)."""
 
 from __future__ import annotations
 
+import html
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -217,6 +219,33 @@ def test_full_pages_and_drafts_are_never_answered_304(client, world, council, ru
     draft = make_session(world.community, world.secretary, council)
     partial = client.get(url(draft, "/live"), headers=HX)
     assert partial.status_code == 200 and "ETag" not in partial.headers
+
+
+def shown_etag(page) -> str:
+    """The ETag the loaded page sends with its first refresh (static/js/live.js reads data-live-etag)."""
+    found = re.search(r'data-live-etag="([^"]+)"', page.get_data(as_text=True))
+    assert found, "the live part names the ETag of the copy it shows"
+    return html.unescape(found.group(1))
+
+
+@pytest.mark.parametrize("part", ["", "/console"])
+def test_the_first_refresh_after_a_page_loads_answers_304(app, client, world, council, running, part):
+    """The full page carries the partial's ETag, so its first conditional refresh renders nothing; once the
+    meeting changes, the same tag gets the new copy."""
+    services.sign_in(running, members(council)[0])
+    login_as(client, world.secretary)
+    page = client.get(url(running, part))
+    assert page.status_code == 200
+    tag = shown_etag(page)
+    with templates_rendered(app) as rendered:
+        first = client.get(url(running, part or "/live"), headers={**HX, "If-None-Match": tag})
+    assert first.status_code == 304 and rendered == []
+    services.sign_in(running, members(council)[1])
+    db.session.commit()
+    after = client.get(url(running, part or "/live"), headers={**HX, "If-None-Match": tag})
+    assert after.status_code == 200 and "<strong>2</strong>" in after.get_data(as_text=True)
+    # The refreshed copy names its own tag, the one its response header carries.
+    assert shown_etag(after) == after.headers["ETag"]
 
 
 def test_a_wrong_community_in_the_address_is_still_not_found(client, world, council, running):

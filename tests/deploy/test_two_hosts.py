@@ -5,8 +5,9 @@ Each host is a gunicorn process (deploy/gunicorn.conf.py) with an instance folde
 (deploy/nginx.conf, rendered with local ports) sends the requests to them in turn. Which host answered a
 request is read from nginx's access log (the request id it returns in X-Request-Id). Everything a
 person does must work whichever host answers: logging in, being slowed after wrong passwords,
-logging out, a photo uploaded through one host and shown by the other, the meeting room, and the
-notification worker running on both hosts at once delivers each message once.
+logging out, a photo uploaded through one host and shown by the other, the meeting room and its live
+updates (ETags, event streams woken through Redis, the unread badge), and the notification worker running
+on both hosts at once delivers each message once.
 
 Runs in the PostgreSQL suite (TEST_DATABASE_URL), which scripts/run_tests.py runs with a throwaway Redis
 (TEST_REDIS_URL); it also needs nginx. Without Redis or nginx it is skipped, unless REQUIRE_POSTGRES=1
@@ -16,9 +17,11 @@ Runs in the PostgreSQL suite (TEST_DATABASE_URL), which scripts/run_tests.py run
 from __future__ import annotations
 
 import copy
+import html
 import http.cookiejar
 import json
 import os
+import queue
 import re
 import shutil
 import signal
@@ -27,6 +30,7 @@ import string
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -199,6 +203,7 @@ class Cluster:
             # What deploy/deliberation.env sets on every host: the same database, Redis and keys.
             "DATABASE_URL": database_url,
             "RATELIMIT_STORAGE_URI": redis_url,
+            "REDIS_URL": redis_url,  # live meetings' streams are woken across hosts
             "SECRET_KEY": TestConfig.SECRET_KEY,
             "AUDIT_KEY": TestConfig.AUDIT_KEY,
             "TRUSTED_PROXIES": "1",
@@ -206,7 +211,7 @@ class Cluster:
             # Plain HTTP on the loopback: the cookies cannot be Secure here.
             "SESSION_COOKIE_SECURE": "0",
             "WEB_CONCURRENCY": "2",
-            "GUNICORN_THREADS": "2",
+            "GUNICORN_THREADS": "4",  # an open event stream holds one
             # Small enough to reach in a test; each failure counts whichever host answers.
             "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute",
             "LOGIN_RATE_LIMIT": "1000 per minute",
@@ -276,6 +281,7 @@ def render_nginx(listen: int, app_ports: list[int], folder: Path) -> str:
 @dataclass
 class Seeded:
     resident_login: str
+    resident_id: int
     community: str
     round_id: int
     session_id: int
@@ -301,7 +307,7 @@ def seed(database_url: str, tmp_path_factory) -> tuple[Seeded, object]:
         start(session, world.secretary)
         recipients = [make_user(phone=f"1390000{n:04d}").id for n in range(30)]
         db.session.commit()
-        seeded = Seeded("resident", world.community.slug, round_.id, session.id, recipients)
+        seeded = Seeded("resident", world.resident.id, world.community.slug, round_.id, session.id, recipients)
     return seeded, app
 
 
@@ -415,6 +421,146 @@ def test_the_meeting_room_shows_the_same_from_either_host(cluster):
     present = [re.search(r'data-testid="quorum".*?<strong>(\d+)</strong>', reply.text, re.S) for reply in live]
     assert all(reply.status == 200 for reply in live) and all(present)
     assert [m.group(1) for m in present] == ["1", "1"]
+
+
+def room_version(cluster) -> int:
+    from deliberation.consultations.live import live_version
+
+    with cluster.app.app_context():
+        found = live_version(cluster.seeded.session_id)
+        db.session.rollback()
+    return found[0]
+
+
+def change_the_meeting(cluster, secretary: Browser) -> tuple[Reply, int]:
+    """The secretary ticks the resident in, or out if present (either moves the room's version on),
+    through the proxy; returns the reply and the version after it."""
+    seeded = cluster.seeded
+    from deliberation.consultations.models import Attendance
+
+    with cluster.app.app_context():
+        present = db.session.scalar(select(func.count()).select_from(Attendance).where(
+            Attendance.session_id == seeded.session_id, Attendance.user_id == seeded.resident_id))
+        db.session.rollback()
+    before = room_version(cluster)
+    reply = secretary.post(f"/c/{seeded.community}/sessions/{seeded.session_id}/attendance",
+                           form={"user_id": str(seeded.resident_id), "present": "0" if present else "1"})
+    assert reply.status == 303, reply.text[:500]
+    after = room_version(cluster)
+    assert after > before
+    return reply, after
+
+
+def logged_in(cluster, login: str) -> Browser:
+    browser = Browser(cluster)
+    assert browser.log_in(login, "correct-horse-9").status == 303
+    return browser
+
+
+def test_the_rooms_etag_moves_whichever_host_made_the_change(cluster):
+    """A phone polling through the proxy with the ETag of its copy gets 304 from either host while nothing
+    changed, and the new room from either host once a change committed through one of them."""
+    seeded = cluster.seeded
+    phone, secretary = logged_in(cluster, seeded.resident_login), logged_in(cluster, "secretary")
+    live = f"/c/{seeded.community}/sessions/{seeded.session_id}/live"
+    first = phone.get(live, headers={"HX-Request": "true"})
+    assert first.status == 200 and first.headers["ETag"]
+    tag = {"HX-Request": "true", "If-None-Match": first.headers["ETag"]}
+    unchanged = [phone.get(live, headers=tag) for _ in range(2)]
+    assert {r.host for r in unchanged} == set(HOSTS)
+    assert [(r.status, r.body) for r in unchanged] == [(304, b""), (304, b"")]
+    changed_by, version = change_the_meeting(cluster, secretary)
+    after = [phone.get(live, headers=tag) for _ in range(2)]
+    assert {r.host for r in after} == set(HOSTS)
+    assert all(r.status == 200 and r.headers["ETag"] != first.headers["ETag"] for r in after)
+    assert after[0].headers["ETag"] == after[1].headers["ETag"]  # the same version on both hosts
+    assert f"-{version}-" in after[0].headers["ETag"]
+    # The full page names the same tag, so a phone's first refresh after loading it is a 304 on either host.
+    page = phone.get(f"/c/{seeded.community}/sessions/{seeded.session_id}")
+    shown = html.unescape(re.search(r'data-live-etag="([^"]+)"', page.text).group(1))
+    assert shown == after[0].headers["ETag"]
+    again = [phone.get(live, headers={"HX-Request": "true", "If-None-Match": shown}) for _ in range(2)]
+    assert {r.host for r in again} == set(HOSTS) and [r.status for r in again] == [304, 304]
+
+
+class EventStream:
+    """An EventSource's connection through the proxy, read by a thread: the events arrive in a queue."""
+
+    def __init__(self, browser: Browser, path: str):
+        request = urllib.request.Request(browser.cluster.url + path,  # noqa: S310 (http://127.0.0.1)
+                                         headers={"Accept": "text/event-stream"})
+        self.response = browser.opener.open(request, timeout=60)
+        self.request_id = self.response.headers["X-Request-Id"]
+        self.events: queue.Queue = queue.Queue()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        event: dict[str, str] = {}
+        try:
+            for raw in self.response:
+                line = raw.decode().rstrip("\r\n")
+                if not line:
+                    if "event" in event:
+                        self.events.put(event)
+                    event = {}
+                    continue
+                field, _, value = line.partition(":")
+                event[field] = value.strip()
+        except (OSError, ValueError, AttributeError):  # closed by the test (http.client drops its file)
+            pass
+
+    def next(self, kind: str, timeout: float) -> dict | None:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                event = self.events.get(timeout=left)
+            except queue.Empty:
+                return None
+            if event["event"] == kind:
+                return event
+        return None
+
+    def close(self) -> None:
+        self.response.close()
+        self.thread.join(timeout=5)
+
+
+def test_an_event_stream_through_one_host_hears_a_change_made_on_the_other_within_2_s(cluster):
+    """Streams opened through nginx on both hosts (REDIS_URL set: they read the database only every 15 s and
+    are woken by Redis) each receive the `version` event of a change committed through one host within
+    2 s — so the host that did not make the change hears it through Redis, and nginx passes it on at once."""
+    seeded = cluster.seeded
+    phone, secretary = logged_in(cluster, seeded.resident_login), logged_in(cluster, "secretary")
+    path = f"/c/{seeded.community}/sessions/{seeded.session_id}/events"
+    streams = [EventStream(phone, path) for _ in HOSTS]
+    try:
+        now = room_version(cluster)
+        for stream in streams:  # at once on connecting: the current version
+            first = stream.next("version", timeout=5)
+            assert first is not None and first["id"] == str(now)
+        time.sleep(0.5)  # both streams are waiting on Redis
+        reply, version = change_the_meeting(cluster, secretary)
+        changed = time.monotonic()
+        heard = [stream.next("version", timeout=2) for stream in streams]
+        assert all(event is not None and event["id"] == str(version) for event in heard), heard
+        assert time.monotonic() - changed < 2.5
+    finally:
+        for stream in streams:
+            stream.close()
+    # Which hosts held the streams: nginx logs a stream once it ends.
+    assert {cluster.host_of(stream.request_id) for stream in streams} == set(HOSTS)
+    assert reply.host in HOSTS
+
+
+def test_the_unread_badge_answers_304_from_either_host(cluster):
+    phone = logged_in(cluster, cluster.seeded.resident_login)
+    first = phone.get("/inbox/unread", headers={"HX-Request": "true"})
+    assert first.status == 200 and first.headers["ETag"]
+    again = [phone.get("/inbox/unread", headers={"HX-Request": "true", "If-None-Match": first.headers["ETag"]})
+             for _ in range(2)]
+    assert {r.host for r in again} == set(HOSTS)
+    assert [(r.status, r.body) for r in again] == [(304, b""), (304, b"")]
 
 
 def test_the_worker_runs_on_both_hosts_and_delivers_each_message_once(cluster):
