@@ -302,6 +302,21 @@ def test_cumulative_equal_shares_counts_with_points(world, voters):
     assert result.details["supporters"][str(lamp.id)] == 3
 
 
+@pytest.mark.parametrize("ballot_type,words", [
+    (BallotType.approval, "每人勾选自己支持的所有项目"),
+    (BallotType.k_approval, "每人最多勾选 2 个项目"),
+    (BallotType.cumulative, "每人把 10 分分给各个项目，一个项目最多 6 分"),
+    (BallotType.ranked, "每人给最多 2 个项目排序，最想要的排第 1"),
+])
+def test_the_round_page_says_how_residents_vote(client, world, ballot_type, words):
+    """Anyone opening the round sees the ballot type and its limits in plain words, before and after voting."""
+    round_, _items = typed_round(world, ballot_type)
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
+    assert words in page
+    services.close_voting(round_, actor=world.secretary)
+    assert words in client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
+
+
 def test_demo_closed_rounds_export_and_pass_the_pabulib_checker(db_session):
     """The demo's closed rounds, exported, pass the `pabulib-checker` package."""
     from deliberation.demo import load_demo
