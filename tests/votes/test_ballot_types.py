@@ -302,6 +302,31 @@ def test_cumulative_equal_shares_counts_with_points(world, voters):
     assert result.details["supporters"][str(lamp.id)] == 3
 
 
+@pytest.mark.parametrize("ballot_type,sheet,expected", [
+    (BallotType.cumulative, {"坡道": "7", "路灯": "5"},
+     ["选票 S1 给“坡道”打了 7 分，一个项目最多只能得 6 分。", "选票 S1 共打了 12 分，一张选票最多只能分配 10 分。"]),
+    (BallotType.ranked, {"坡道": "1", "座椅": "1", "路灯": "3"},
+     ["选票 S1 把“路灯”排在第 3 位，名次只能是 1 到 2。", "选票 S1 有不止一个项目排在第 1 位（坡道、座椅）。"]),
+])
+def test_invalid_paper_sheets_are_explained_to_the_operators(client, world, as_user, voters, ballot_type, sheet,
+                                                              expected):
+    """A sheet keyed twice alike but breaking the rules says which sheet, which project and what is wrong,
+    in the operators' words (not the voter's "you")."""
+    round_, items = typed_round(world, ballot_type)
+    field = "points" if ballot_type == BallotType.cumulative else "rank"
+    by_title = {p.title: p.id for p in items}
+    data = {"sheet-sheet": "S1", **{f"sheet-{field}-{by_title[t]}": v for t, v in sheet.items()}}
+    as_user(world.secretary)
+    client.post(url(round_, "paper/voters"), data={"voter-voter": "voter0"})
+    client.post(url(round_, "paper/sheets"), data=data)
+    as_user(world.admin)
+    client.post(url(round_, "paper/sheets"), data=data)
+    page = client.get(url(round_, "paper")).get_data(as_text=True)
+    for reason in expected:
+        assert reason in page
+    assert not any("您" in str(reason) for reason in services.paper_sheets(round_)[0].reasons)
+
+
 @pytest.mark.parametrize("ballot_type,words", [
     (BallotType.approval, "每人勾选自己支持的所有项目"),
     (BallotType.k_approval, "每人最多勾选 2 个项目"),
