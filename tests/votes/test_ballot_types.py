@@ -342,6 +342,20 @@ def test_the_round_page_says_how_residents_vote(client, world, ballot_type, word
     assert words in client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("ballot_type,words", [(BallotType.cumulative, "每人把 10 分分给各个项目，一个项目最多 6 分"),
+                                               (BallotType.ranked, "每人给最多 2 个项目排序，最想要的排第 1")])
+def test_results_say_the_ballot_type_in_words_and_show_the_outcome_before_the_turnout(client, world, voters,
+                                                                                      ballot_type, words):
+    """On a phone the first screen of the results shows the projects and who won, and the ballot type with
+    its real limits (not "top k")."""
+    round_, (ramp, *_rest) = typed_round(world, ballot_type)
+    services.cast_ballot(round_, voters[0], choices={ramp.id: 1})
+    round_services.advance_round(round_, actor=world.secretary)
+    page = client.get(url(round_, "results")).get_data(as_text=True)
+    assert words in page and " k " not in page
+    assert page.index('data-testid="result-row"') < page.index('id="turnout-heading"')
+
+
 def test_demo_closed_rounds_export_and_pass_the_pabulib_checker(db_session):
     """The demo's closed rounds, exported, pass the `pabulib-checker` package."""
     from deliberation.demo import load_demo
