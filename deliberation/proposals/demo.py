@@ -131,7 +131,7 @@ def _typed_closed_round(community: Community, title: str, rules: dict, projects:
     round_ = _round(community, secretary, title, budget=200_000, project_cap=200_000)
     set_ballot_rules(round_, per_household=False, must_fit_budget=False, counting_rule=CountingRule.greedy,
                      actor=secretary, **rules)
-    for i, (t, c, cost, d) in enumerate(projects):
+    for t, c, cost, d in projects:
         services.submit_proposal(round_, rng.choice(residents), photos=[],
                                  fields=ProposalFields(title=t, description=d, category=c, cost=cost,
                                                        location_text="社区内"))

@@ -162,9 +162,10 @@ class _Run:
         while in_play:
             if checkpoints is not None:
                 checkpoints.append(_Checkpoint(t, self.horizon, self.scale, levels.copy(), slopes.copy(),
-                                               members.copy(), next_level, level_of.copy(), in_play.copy(), lower.copy(), self.funded.copy()))
+                                               members.copy(), next_level, level_of.copy(), in_play.copy(),
+                                               lower.copy(), self.funded.copy()))
             in_play.sort(key=lambda j: lower[j][0] / lower[j][2] if j in lower else -1.0)
-            best_j, best_rho, best_money, best_items, best_paid = -1, None, 0, [], (0, 0)
+            best_j, best_rho, best_money, best_items = -1, None, 0, []
             dropped, beaten = [], []
             scale = self.scale
             for j in in_play:
@@ -207,7 +208,7 @@ class _Run:
                     if best_rho is not None:
                         beaten.append(best_rho)
                     best_j, best_rho, best_money = j, rho, total
-                    best_items, best_paid = items, (paid, paid_slope)
+                    best_items = items
                 else:
                     beaten.append(rho)
             for j in dropped:
@@ -220,7 +221,6 @@ class _Run:
             for other_num, other_slope, other_den in beaten:
                 note(other_num * den - num * other_den, other_slope * den - num_slope * other_den)
             # The funded project's supporters who pay all they have stay the same.
-            cost = costs[best_j] * scale
             weight_left = den // scale
             for m, s, u, _w in best_items:
                 note(m * weight_left - num * u, s * weight_left - num_slope * u)
