@@ -347,10 +347,9 @@ def equal_shares_points(budget: int, projects: Sequence[Project],
         if run.total_cost > budget:
             if previous is None:
                 raise RuntimeError("equal shares overspent on its first run")
-            kept = previous if previous.t == t - 1 else _Run(e, budget, unit, t - 1)
-            if kept.winners != previous.winners:
-                raise RuntimeError(f"equal shares skip-ahead inconsistency at increment {t - 1}")
-            return _outcome(e, budget, unit, fresh(kept), runs, STOP_NEXT_OVER_BUDGET, run.total_cost)
+            # The kept run is t - 1, computed from scratch (fresh), which funds what `previous` funds.
+            previous.t = t - 1
+            return _outcome(e, budget, unit, fresh(previous), runs, STOP_NEXT_OVER_BUDGET, run.total_cost)
         left = budget - run.total_cost
         funded = set(run.winners)
         if not any(e.costs[j] <= left for j in e.candidates if j not in funded):
