@@ -49,11 +49,14 @@ def test_demo_has_rounds_in_several_phases(client, db_session):
     load_demo()
     phases = {r.title: r.phase for r in db.session.scalars(select(Round))}
     assert sorted(phases.values()) == sorted([RoundPhase.collecting, RoundPhase.voting, RoundPhase.implementing,
-                                              RoundPhase.closed])
+                                              RoundPhase.closed, RoundPhase.closed, RoundPhase.closed])
     collecting = next(r for r in db.session.scalars(select(Round)) if r.phase == RoundPhase.collecting)
     proposals = db.session.scalars(select(Proposal).where(Proposal.round_id == collecting.id)).all()
     assert len(proposals) == 15 and any(p.photos for p in proposals)
-    assert db.session.scalar(select(func.count(Proposal.id)).where(Proposal.status == ProposalStatus.completed)) == 4
+    completed = select(func.count(Proposal.id)).join(Round).where(Proposal.status == ProposalStatus.completed,
+                                                                  Round.title.in_(["2025年度民生微实事",
+                                                                                   "2026年度民生微实事"]))
+    assert db.session.scalar(completed) == 4
     page = client.get(f"/c/taoyuan/rounds/{collecting.id}").get_data(as_text=True)
     assert "15 个项目" in page
 
@@ -64,7 +67,8 @@ def test_demo_has_an_open_vote_and_a_counted_closed_round(client, db_session):
     from deliberation.votes.services import paper_sheets, result_of
 
     load_demo()
-    rounds = {r.phase: r for r in db.session.scalars(select(Round))}
+    rounds = {r.phase: r for r in db.session.scalars(select(Round).where(Round.title.contains("投票")
+                                                                          .is_(False)))}
     closed, voting = rounds[RoundPhase.closed], rounds[RoundPhase.voting]
     assert result_of(closed).ballots_counted == 150
     assert db.session.scalar(select(func.count(Ballot.id)).where(Ballot.round_id == closed.id,
@@ -122,3 +126,29 @@ def test_demo_has_a_council_with_an_upcoming_meeting_and_published_minutes(clien
     client.post("/login", data={"login": "member1", "password": DEMO_PASSWORD})
     assert upcoming.title in client.get("/account").get_data(as_text=True)
     assert verify_chain().ok
+
+
+def test_demo_has_a_closed_cumulative_round_and_a_closed_ranked_round_each_counted_and_exported(client, db_session):
+    """A newcomer sees every ballot type's results, explanation and .pb export (which passes the checker)."""
+    from pabulib.checker import Checker
+
+    from deliberation.proposals.models import BallotType, Round, RoundPhase
+    from deliberation.tally import read_pb, tally_pb
+    from deliberation.votes.services import result_of
+
+    load_demo()
+    closed = {r.ballot_type: r for r in db.session.scalars(select(Round).where(Round.phase == RoundPhase.closed))}
+    assert {BallotType.approval, BallotType.cumulative, BallotType.ranked} <= closed.keys()
+    for ballot_type in (BallotType.cumulative, BallotType.ranked):
+        round_ = closed[ballot_type]
+        result = result_of(round_)
+        assert result.ballots_counted == 64 and result.final_winners, ballot_type
+        page = client.get(f"/c/taoyuan/rounds/{round_.id}/results").get_data(as_text=True)
+        assert "共计入 64 张选票" in page, ballot_type
+        export = client.get(f"/c/taoyuan/rounds/{round_.id}/ballots.pb")
+        assert export.status_code == 200
+        text = export.get_data(as_text=True)
+        assert Checker().process_files([text])["metadata"]["invalid"] == 0, ballot_type
+        assert read_pb(text.encode()).vote_type == ballot_type.pb_vote_type
+        recount = tally_pb(text.encode())  # the file's own rule, vote type and limits
+        assert sorted(recount.winners) == sorted(str(w) for w in result.final_winners), ballot_type

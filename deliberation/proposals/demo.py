@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from deliberation.auth.models import User
 from deliberation.communities.models import Community
 from deliberation.proposals import services
-from deliberation.proposals.models import Category, ProposalStatus, Round, RoundPhase
+from deliberation.proposals.models import BallotType, Category, CountingRule, ProposalStatus, Round, RoundPhase
 from deliberation.proposals.services import ProposalFields, RoundSettings
 
 S, G, W = Category.services, Category.goods, Category.works
@@ -50,6 +50,23 @@ VOTING = [
     ("篮球场灯光改造", W, 220_000, "篮球场夜间照明不足，更换为节能 LED 灯并加装定时开关。"),
     ("社区食堂桌椅更新", G, 90_000, "社区长者食堂桌椅老旧，更换为带扶手的防滑桌椅。"),
     ("共享工具屋", G, 60_000, "设置共享工具屋，居民可登记借用梯子、电钻等维修工具。"),
+]
+# Two small closed rounds with the other ballot types, so every type's results, explanation and .pb
+# export can be seen: title, ballot rules, projects (title, category, cost, description).
+TYPED = [
+    ("2024年度民生微实事（积分投票）",
+     {"ballot_type": BallotType.cumulative, "points_total": 10, "points_per_project": 5},
+     [("小区监控探头增补", G, 90_000, "在出入口和停车场增补 12 个高清监控探头，减少车辆剐蹭和失窃。"),
+      ("老旧信报箱更换", G, 40_000, "1–3栋的信报箱锈蚀损坏，更换为带锁的不锈钢信报箱。"),
+      ("中秋邻里文化节", S, 30_000, "中秋节在中心广场举办邻里文化节，有猜灯谜、包月饼和文艺表演。"),
+      ("地下车库照明改造", W, 160_000, "地下车库光线昏暗，更换为感应式 LED 灯，并重新刷地面标线。")]),
+    ("2024年度民生微实事（排序投票）",
+     {"ballot_type": BallotType.ranked, "max_approvals": 3},
+     [("社区长者助浴服务", S, 70_000, "为行动不便的老人提供上门助浴服务，每月两次，由专业护理员上门。"),
+      ("快递柜加装雨棚", W, 25_000, "小区快递柜露天放置，雨天取件不便，建议加装雨棚和照明。"),
+      ("青少年科普周末营", S, 50_000, "周末在党群服务中心开设科普实验课，邀请科技馆老师授课。"),
+      ("小区主干道减速带", W, 35_000, "主干道车速过快，建议在三处路口加装减速带和反光警示牌。"),
+      ("健康小屋自助体检设备", G, 120_000, "在党群服务中心设立健康小屋，配置血压、血糖和体脂自助检测设备。")]),
 ]
 COMMENTS = ["支持！家里老人天天要用。", "建议施工时避开上下学时间。", "预算是否可以再细化一下？", "这个很有必要，附议。",
             "希望能尽快落实。", "可以考虑和物业一起出资。"]
@@ -104,8 +121,35 @@ def _walk(round_: Round, to: RoundPhase, *, secretary: User, party: User, admin:
         services.advance_round(round_, actor=party if round_.phase == RoundPhase.branch_review else secretary)
 
 
+def _typed_closed_round(community: Community, title: str, rules: dict, projects: list, *, residents: list[User],
+                        secretary: User, party: User, admin: User, seed: int) -> Round:
+    """A closed round with a cumulative or ranked ballot: 60 web and 4 paper ballots, counted, done."""
+    from deliberation.votes.demo import cast_demo_ballots
+    from deliberation.votes.services import set_ballot_rules
+
+    rng = random.Random(seed)
+    round_ = _round(community, secretary, title, budget=200_000, project_cap=200_000)
+    set_ballot_rules(round_, per_household=False, must_fit_budget=False, counting_rule=CountingRule.greedy,
+                     actor=secretary, **rules)
+    for t, c, cost, d in projects:
+        services.submit_proposal(round_, rng.choice(residents), photos=[],
+                                 fields=ProposalFields(title=t, description=d, category=c, cost=cost,
+                                                       location_text="社区内"))
+    _walk(round_, RoundPhase.voting, secretary=secretary, party=party, admin=admin)
+    cast_demo_ballots(round_, residents[20:], web=60, paper=4, operators=(secretary, admin), seed=seed)
+    _walk(round_, RoundPhase.implementing, secretary=secretary, party=party, admin=admin)
+    for proposal in services.proposals_in(round_, ProposalStatus.in_progress):
+        services.post_progress(proposal, actor=secretary, body="项目已完工，通过社区和居民代表验收。",
+                               photos=[], completed=True)
+    services.advance_round(round_, actor=secretary)
+    return round_
+
+
 def load_demo_rounds(community: Community, *, residents: list[User], secretary: User, party: User,
                      admin: User) -> str:
+    for number, (title, rules, projects) in enumerate(TYPED):
+        _typed_closed_round(community, title, rules, projects, residents=residents, secretary=secretary,
+                            party=party, admin=admin, seed=2024 + 10 * number)
     rng = random.Random(2027)
     buildings = {b.name: b for estate in community.estates for b in estate.buildings}
 
@@ -163,4 +207,5 @@ def load_demo_rounds(community: Community, *, residents: list[User], secretary: 
         for text in rng.sample(COMMENTS, rng.randint(0, 3)):
             services.add_comment(proposal, rng.choice(residents), body=text)
     return (f"Rounds: {collecting.title} (collecting, {len(COLLECTING)} proposals), {voting.title} (voting open), "
-            f"{implementing.title} (implementing), {closed.title} (closed, 150 ballots, rated).")
+            f"{implementing.title} (implementing), {closed.title} (closed, 150 ballots, rated); "
+            + "; ".join(f"{title} (closed, 64 ballots)" for title, _rules, _projects in TYPED) + ".")

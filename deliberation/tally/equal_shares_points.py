@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd
 
@@ -88,82 +89,149 @@ class _Election:
         self.free = [j for j in range(len(self.ids)) if self.points[j] > 0 and self.costs[j] == 0]
 
 
+@dataclass
+class _Checkpoint:
+    """A run's state at the start of one of its rounds, at increment t0, and the limit (horizon) of
+    the rounds before it: any run below the limit makes the same choices up to this round."""
+
+    t0: int
+    limit: int | None
+    scale: int
+    levels: dict[int, int]
+    slopes: dict[int, int]
+    members: dict[int, int]
+    next_level: int
+    level_of: list[int]
+    in_play: list[int]
+    lower: dict[int, tuple[int, int, int]]
+    funded: list[tuple[int, Fraction, int, Fraction]]
+
+
 class _Run:
     """One run at increment t: winners in order and, per funded project, its exact rho.
 
     Money is kept per "level": level_of[g] is the level of group g, levels[level] its money times
-    `scale` (an int); level 0 is no money. Groups that paid the same from the same level move to
-    the same new level, so counting a project's supporters per level is a C-speed Counter over
-    its groups (those of one voter; heavier groups are added by hand), and rescaling touches the
-    levels only.
+    `scale` (an int) at t, and slopes[level] how much that grows per unit of t (every amount is an
+    affine function of t: a voter starts with budget / n + t * unit, and each payment is rho times
+    points, rho being (cost - money of the supporters who pay all they have) / (points of the
+    others)); level 0 is no money. Groups that paid the same from the same level move to the same
+    new level, so counting a project's supporters per level is a C-speed Counter over its groups
+    (those of one voter; heavier groups are added by hand), and rescaling touches the levels only.
+
+    `horizon` is the first increment after t at which some choice this run made could go the
+    other way (None: none can): which projects are dropped as unaffordable, which supporters of
+    each funded project pay all they have, and that the funded project's rho stays below (or
+    tied with, ties kept) every other project's rho or lower bound of rho (see `equal_shares_points`).
     """
 
-    def __init__(self, election: _Election, budget: int, unit: int, t: int) -> None:
+    def __init__(self, election: _Election, budget: int, unit: int, t: int,
+                 checkpoints: list[_Checkpoint] | None = None) -> None:
         e = self.election = election
         n = e.n_voters
         self.t = t
-        self.scale = n
-        levels = [0, budget + t * unit * n]
-        level_of = [1] * len(e.weights)
         costs, ids, lcm = e.costs, e.ids, e.lcm
-        in_play = list(e.candidates)
-        # Lower bounds of rho per project, as exact (numerator, denominator) ints: the rho found in
-        # an earlier round of this run (money only shrinks, so rho only grows).
-        lower: dict[int, tuple[int, int]] = {}
-        self.funded: list[tuple[int, Fraction, int, Fraction]] = []
+        note = self._note
+        start = len(checkpoints) if checkpoints else 0
+        # The rounds before a checkpoint are valid up to its limit (limits only decrease).
+        while start and not (checkpoints[start - 1].limit is None or checkpoints[start - 1].limit > t):
+            start -= 1
+        if start:
+            cp = checkpoints[start - 1]
+            del checkpoints[start - 1:]  # its data is taken over; this run writes its own from here
+            shift = t - cp.t0
+            self.horizon, self.scale, slopes, level_of = cp.limit, cp.scale, cp.slopes, cp.level_of
+            levels = {lvl: m + slopes[lvl] * shift for lvl, m in cp.levels.items()}
+            members, next_level = cp.members, cp.next_level
+            in_play = cp.in_play
+            lower = {j: (num + slope * shift, slope, den) for j, (num, slope, den) in cp.lower.items()}
+            self.funded = cp.funded
+        else:
+            if checkpoints:
+                checkpoints.clear()
+            self.scale = n
+            self.horizon: int | None = None
+            levels = {0: 0, 1: budget + t * unit * n}
+            slopes = {0: 0, 1: unit * n}
+            members, next_level = {1: len(e.weights)}, 2  # groups per level (but level 0)
+            level_of = [1] * len(e.weights)
+            in_play = list(e.candidates)
+            # Lower bounds of rho per project, as exact (numerator, its slope, denominator) ints: the
+            # rho found in an earlier round of this run (money only shrinks, so rho only grows).
+            lower: dict[int, tuple[int, int, int]] = {}
+            self.funded: list[tuple[int, Fraction, int, Fraction]] = []
         while in_play:
-            in_play.sort(key=lambda j: lower[j][0] / lower[j][1] if j in lower else -1.0)
-            best_j, best_rho, best_money = -1, None, 0
-            dropped = []
+            if checkpoints is not None:
+                checkpoints.append(_Checkpoint(t, self.horizon, self.scale, levels.copy(), slopes.copy(),
+                                               members.copy(), next_level, level_of.copy(), in_play.copy(),
+                                               lower.copy(), self.funded.copy()))
+            in_play.sort(key=lambda j: lower[j][0] / lower[j][2] if j in lower else -1.0)
+            best_j, best_rho, best_money, best_items = -1, None, 0, []
+            dropped, beaten = [], []
             scale = self.scale
             for j in in_play:
                 bound = lower.get(j)
-                if best_rho is not None and bound is not None and bound[0] * best_rho[1] > best_rho[0] * bound[1]:
+                if best_rho is not None and bound is not None and bound[0] * best_rho[2] > best_rho[0] * bound[2]:
+                    beaten.append(bound)
                     continue
                 cost = costs[j] * scale
-                # Supporters with money: (money, points, voters) per level and points.
+                # Supporters with money: (money, its slope, points, voters) per level and points.
                 items = []
                 for u, singles, heavy in e.by_points[j]:
                     at = Counter(map(level_of.__getitem__, singles))
                     for g, w in heavy:
                         at[level_of[g]] += w
                     at.pop(0, None)
-                    items += [(levels[lvl], u, w) for lvl, w in at.items()]
-                total = sum([m * w for m, _u, w in items])
+                    items += [(levels[lvl], slopes[lvl], u, w) for lvl, w in at.items()]
+                total = sum([m * w for m, _s, _u, w in items])
                 if total < cost:
+                    note(total - cost, sum([s * w for _m, s, _u, w in items]))
                     dropped.append(j)
                     continue
                 # Poorest first in money per point (m / u, compared as m * (lcm / u), exact ints):
                 # they pay all they have if it is below rho * points.
-                items.sort(key=lambda item: item[0] * (lcm // item[1]))
-                paid, weight_left = 0, sum([u * w for _m, u, w in items])
-                for m, u, w in items:
+                items.sort(key=lambda item: item[0] * (lcm // item[2]))
+                paid, paid_slope, weight_left = 0, 0, sum([u * w for _m, _s, u, w in items])
+                for m, s, u, w in items:
                     if (cost - paid) * u <= m * weight_left:
                         break
                     paid += m * w
+                    paid_slope += s * w
                     weight_left -= u * w
-                rho = (cost - paid, weight_left * scale)  # money per point
+                rho = (cost - paid, -paid_slope, weight_left * scale)  # money per point
                 lower[j] = rho
                 if best_rho is None:
                     better = True
                 else:
-                    left, right = rho[0] * best_rho[1], best_rho[0] * rho[1]
+                    left, right = rho[0] * best_rho[2], best_rho[0] * rho[2]
                     better = left < right or (left == right and ids[j] < ids[best_j])
                 if better:
+                    if best_rho is not None:
+                        beaten.append(best_rho)
                     best_j, best_rho, best_money = j, rho, total
+                    best_items = items
+                else:
+                    beaten.append(rho)
             for j in dropped:
                 in_play.remove(j)
                 lower.pop(j, None)
             if best_rho is None:
                 break
-            # Charge min(money, rho * points); rescale so that rho * scale is whole.
-            rho_exact = Fraction(*best_rho)
-            factor = rho_exact.denominator // gcd(rho_exact.denominator, self.scale)
+            # Every other project's rho (or a lower bound of it) stays on its side of the best's.
+            num, num_slope, den = best_rho
+            for other_num, other_slope, other_den in beaten:
+                note(other_num * den - num * other_den, other_slope * den - num_slope * other_den)
+            # The funded project's supporters who pay all they have stay the same.
+            weight_left = den // scale
+            for m, s, u, _w in best_items:
+                note(m * weight_left - num * u, s * weight_left - num_slope * u)
+            # Charge min(money, rho * points); rescale so that rho * scale (and its slope) is whole.
+            rho_exact = Fraction(num, den)
+            factor = weight_left // gcd(weight_left, num, num_slope)
             if factor != 1:
                 self.scale *= factor
-                levels = [m * factor for m in levels]
-            per_point = rho_exact * self.scale
-            per_point = per_point.numerator // per_point.denominator
+                levels = {lvl: m * factor for lvl, m in levels.items()}
+                slopes = {lvl: s * factor for lvl, s in slopes.items()}
+            per_point, per_point_slope = num * factor // weight_left, num_slope * factor // weight_left
             payers = 0
             for u, singles, heavy in e.by_points[best_j]:
                 moves: dict[int, int] = {}
@@ -177,16 +245,32 @@ class _Run:
                         left = levels[old] - per_point * u
                         new = 0
                         if left > 0:
-                            new = len(levels)
-                            levels.append(left)
+                            new, next_level = next_level, next_level + 1
+                            levels[new] = left
+                            slopes[new] = slopes[old] - per_point_slope * u
+                            members[new] = 0
                         moves[old] = new
                     level_of[g] = new
+                    members[old] -= 1
+                    if new:
+                        members[new] += 1
+                for old in moves:
+                    if not members[old]:  # no group left there
+                        del members[old], levels[old], slopes[old]
             self.funded.append((best_j, rho_exact, payers, Fraction(best_money, scale)))
             in_play.remove(best_j)
             lower.pop(best_j)
         self.money = [levels[level_of[g]] for g in range(len(level_of))]
         self.winners = [*e.free, *(f[0] for f in self.funded)]
         self.total_cost = sum(costs[j] for j in self.winners)
+
+    def _note(self, value: int, slope: int) -> None:
+        """Keep the sign of value + slope * (t' - t) for t' from t up to the horizon."""
+        if not slope or (value and (value > 0) == (slope > 0)):
+            return
+        end = self.t + 1 if not value else self.t - (-abs(value) // abs(slope))
+        if self.horizon is None or end < self.horizon:
+            self.horizon = end
 
 
 def _outcome(e: _Election, budget: int, unit: int, run: _Run, runs: int, stop: str,
@@ -228,29 +312,48 @@ def _outcome(e: _Election, budget: int, unit: int, run: _Run, runs: int, stop: s
 
 
 def equal_shares_points(budget: int, projects: Sequence[Project],
-                        utilities: Sequence[Mapping[str, int]], *, unit: int = 1) -> Outcome:
+                        utilities: Sequence[Mapping[str, int]], *, unit: int = 1,
+                        skip_ahead: bool = True) -> Outcome:
     """Equal Shares with each voter's points as utilities, completed by add-one (see module doc).
 
     `utilities` holds one mapping project id -> points per voter (already validated by `count`).
+    With `skip_ahead`, the runs up to a run's horizon (see `_Run`), which would fund the same
+    projects, are not computed: the next run computed is the horizon's. A run kept although it was
+    skipped over (the one before a run that overspends) is then computed, and must fund the same
+    projects. `skip_ahead=False` computes every run, like pabutools; the tests check both agree.
     """
     e = _Election(projects, utilities)
     if e.n_voters == 0:
         steps = [Step(kind=NO_SUPPORTERS, project_id=pid, cost=cost, remaining_before=budget,
                       remaining_after=budget) for pid, cost in zip(e.ids, e.costs, strict=True)]
         return Outcome(rule=RULE_NAME, budget=budget, winners=[], total_cost=0, steps=steps)
+    checkpoints: list[_Checkpoint] | None = [] if skip_ahead else None
+
+    def fresh(run: _Run) -> _Run:
+        """The kept run computed from scratch (a restarted run's steps are valued at older t)."""
+        if not skip_ahead:
+            return run
+        again = _Run(e, budget, unit, run.t)
+        if again.winners != run.winners:
+            # The skip-ahead guarantee was violated; refuse to return a possibly wrong result.
+            raise RuntimeError(f"equal shares skip-ahead inconsistency at increment {run.t}")
+        return again
+
     previous: _Run | None = None
-    t = runs = 0
+    t = 0
     while True:
-        run = _Run(e, budget, unit, t)
-        runs += 1
+        run = _Run(e, budget, unit, t, checkpoints)
+        runs = t + 1  # as many runs as pabutools makes
         if run.total_cost > budget:
             if previous is None:
                 raise RuntimeError("equal shares overspent on its first run")
-            return _outcome(e, budget, unit, previous, runs, STOP_NEXT_OVER_BUDGET, run.total_cost)
+            # The kept run is t - 1, computed from scratch (fresh), which funds what `previous` funds.
+            previous.t = t - 1
+            return _outcome(e, budget, unit, fresh(previous), runs, STOP_NEXT_OVER_BUDGET, run.total_cost)
         left = budget - run.total_cost
         funded = set(run.winners)
         if not any(e.costs[j] <= left for j in e.candidates if j not in funded):
-            return _outcome(e, budget, unit, run, runs,
+            return _outcome(e, budget, unit, fresh(run), runs,
                             STOP_NOT_NEEDED if runs == 1 else STOP_EXHAUSTIVE, None)
         previous = run
-        t += 1
+        t = run.horizon if skip_ahead and run.horizon is not None else t + 1

@@ -386,15 +386,15 @@ def sheet_status(round_: Round, sheet: str, entries: list[PaperEntry], items: li
                            [_l("The keyings differ: check the paper sheet, delete the wrong entry and key it again.")])
     check = check_choices(round_, entries[0].choices, items)
     if not check.ok:
-        return SheetStatus(sheet, entries, "invalid", _sheet_problems(round_, entries[0].choices, check, items))
+        return SheetStatus(sheet, entries, "invalid", _sheet_problems(round_, sheet, entries[0].choices, check, items))
     return SheetStatus(sheet, entries, "counted")
 
 
-def _sheet_problems(round_: Round, choices: list, check: BallotCheck, items: list | None) -> list:
+def _sheet_problems(round_: Round, sheet: str, choices: list, check: BallotCheck, items: list | None) -> list:
     """Why a sheet's ballot breaks the rules, said to the operators (`check_choices` speaks to the voter)."""
     items = ballot_items(round_) if items is None else items
-    if not ballot_choices.is_approval(round_):  # these messages name the ballot, not the voter
-        return list(check.problems)
+    if not ballot_choices.is_approval(round_):
+        return _pairs_sheet_problems(round_, sheet, choices, items)
     problems = []
     if set(choices) - {p.id for p in items}:
         problems.append(_l("The sheet names a project that is not on the ballot."))
@@ -404,6 +404,35 @@ def _sheet_problems(round_: Round, choices: list, check: BallotCheck, items: lis
     if round_.must_fit_budget and check.total_cost > round_.budget:
         problems.append(_l("The projects ticked on the sheet cost %(total)s yuan, more than the budget of "
                            "%(budget)s yuan.", total=f"{check.total_cost:,}", budget=f"{round_.budget:,}"))
+    return problems
+
+
+def _pairs_sheet_problems(round_: Round, sheet: str, pairs: list, items: list) -> list:
+    """A cumulative or ranked sheet's problems for the operators: which sheet, which project, what is wrong.
+
+    `pairs` is the keying as stored: [project id, points] or [project id, rank] (see `choices`)."""
+    titles = {p.id: p.title for p in items}
+    problems = [_l("Sheet %(sheet)s names project no. %(id)d, which is not on the ballot.", sheet=sheet, id=pid)
+                for pid, _value in pairs if pid not in titles]
+    known = [(pid, value) for pid, value in pairs if pid in titles]
+    if round_.ballot_type == BallotType.cumulative:
+        cap, total = round_.points_per_project, round_.points_total
+        problems += [_l("Sheet %(sheet)s gives %(n)d points to “%(title)s”; one project may get at most %(m)d.",
+                        sheet=sheet, n=points, title=titles[pid], m=cap)
+                     for pid, points in known if cap is not None and points > cap]
+        used = sum(points for _pid, points in known)
+        if total is not None and used > total:
+            problems.append(_l("Sheet %(sheet)s gives %(used)d points in all; one ballot may spread at most %(n)d.",
+                               sheet=sheet, used=used, n=total))
+        return problems
+    k = round_.max_approvals or len(items)
+    problems += [_l("Sheet %(sheet)s ranks “%(title)s” %(rank)d; ranks go from 1 to %(k)d.", sheet=sheet,
+                    title=titles[pid], rank=rank, k=k) for pid, rank in known if not 1 <= rank <= k]
+    by_rank: dict[int, list[str]] = {}
+    for pid, rank in known:
+        by_rank.setdefault(rank, []).append(titles[pid])
+    problems += [_l("Sheet %(sheet)s gives rank %(rank)d to more than one project (%(titles)s).", sheet=sheet,
+                    rank=rank, titles="、".join(names)) for rank, names in sorted(by_rank.items()) if len(names) > 1]
     return problems
 
 

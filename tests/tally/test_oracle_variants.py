@@ -130,3 +130,17 @@ def test_add1_comparison_matches_pabutools_and_the_comparison_step(election) -> 
 def test_comparison_instances_exercise_both_outcomes() -> None:
     kept = [count(*e, rule="equalshares/add1-comparison").steps[0].kept for e in APPROVAL]
     assert kept.count("greedy") >= 5 and kept.count("equal_shares") >= 5
+
+
+@pytest.mark.parametrize("election", POINTS + POINTS_MEDIUM
+                         + [random_points_election(f"points-large-{seed}", max_voters=300, max_cost=5000,
+                                                   budget_range=(2000, 20000)) for seed in range(20)],
+                         ids=lambda e: f"{len(e[2])}v")
+def test_equal_shares_points_skip_ahead_changes_nothing(election) -> None:
+    """Skipping the add-one runs that would fund the same projects gives the very same outcome (winners,
+    increments, runs, every step's rho and money) as computing every run, as pabutools does."""
+    from deliberation.tally import equal_shares_points
+
+    budget, projects, ballots = election
+    assert (equal_shares_points(budget, projects, ballots)
+            == equal_shares_points(budget, projects, ballots, skip_ahead=False))

@@ -303,6 +303,60 @@ def test_cumulative_equal_shares_counts_with_points(world, voters):
     assert result.details["supporters"][str(lamp.id)] == 3
 
 
+@pytest.mark.parametrize("ballot_type,sheet,expected", [
+    (BallotType.cumulative, {"坡道": "7", "路灯": "5"},
+     ["选票 S1 给“坡道”打了 7 分，一个项目最多只能得 6 分。", "选票 S1 共打了 12 分，一张选票最多只能分配 10 分。"]),
+    (BallotType.ranked, {"坡道": "1", "座椅": "1", "路灯": "3"},
+     ["选票 S1 把“路灯”排在第 3 位，名次只能是 1 到 2。", "选票 S1 有不止一个项目排在第 1 位（坡道、座椅）。"]),
+])
+def test_invalid_paper_sheets_are_explained_to_the_operators(client, world, as_user, voters, ballot_type, sheet,
+                                                              expected):
+    """A sheet keyed twice alike but breaking the rules says which sheet, which project and what is wrong,
+    in the operators' words (not the voter's "you")."""
+    round_, items = typed_round(world, ballot_type)
+    field = "points" if ballot_type == BallotType.cumulative else "rank"
+    by_title = {p.title: p.id for p in items}
+    data = {"sheet-sheet": "S1", **{f"sheet-{field}-{by_title[t]}": v for t, v in sheet.items()}}
+    as_user(world.secretary)
+    client.post(url(round_, "paper/voters"), data={"voter-voter": "voter0"})
+    client.post(url(round_, "paper/sheets"), data=data)
+    as_user(world.admin)
+    client.post(url(round_, "paper/sheets"), data=data)
+    page = client.get(url(round_, "paper")).get_data(as_text=True)
+    for reason in expected:
+        assert reason in page
+    assert not any("您" in str(reason) for reason in services.paper_sheets(round_)[0].reasons)
+
+
+@pytest.mark.parametrize("ballot_type,words", [
+    (BallotType.approval, "每人勾选自己支持的所有项目"),
+    (BallotType.k_approval, "每人最多勾选 2 个项目"),
+    (BallotType.cumulative, "每人把 10 分分给各个项目，一个项目最多 6 分"),
+    (BallotType.ranked, "每人给最多 2 个项目排序，最想要的排第 1"),
+])
+def test_the_round_page_says_how_residents_vote(client, world, ballot_type, words):
+    """Anyone opening the round sees the ballot type and its limits in plain words, before and after voting."""
+    round_, _items = typed_round(world, ballot_type)
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
+    assert words in page
+    services.close_voting(round_, actor=world.secretary)
+    assert words in client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("ballot_type,words", [(BallotType.cumulative, "每人把 10 分分给各个项目，一个项目最多 6 分"),
+                                               (BallotType.ranked, "每人给最多 2 个项目排序，最想要的排第 1")])
+def test_results_say_the_ballot_type_in_words_and_show_the_outcome_before_the_turnout(client, world, voters,
+                                                                                      ballot_type, words):
+    """On a phone the first screen of the results shows the projects and who won, and the ballot type with
+    its real limits (not "top k")."""
+    round_, (ramp, *_rest) = typed_round(world, ballot_type)
+    services.cast_ballot(round_, voters[0], choices={ramp.id: 1})
+    round_services.advance_round(round_, actor=world.secretary)
+    page = client.get(url(round_, "results")).get_data(as_text=True)
+    assert words in page and " k " not in page
+    assert page.index('data-testid="result-row"') < page.index('id="turnout-heading"')
+
+
 def test_demo_closed_rounds_export_and_pass_the_pabulib_checker(db_session):
     """The demo's closed rounds, exported, pass the `pabulib-checker` package."""
     from deliberation.demo import load_demo
