@@ -76,6 +76,9 @@ class SealedRow(db.Model):
 
 # Sealing is on the casting hot path: statements built once.
 _SALT = select(SealKey.__table__.c.salt).where(SealKey.__table__.c.scope == bindparam("scope"))
+# The scope's salt as a column another statement can carry (the casting path reads it with the
+# round's lock, in the same statement and transaction: one round trip fewer, nothing kept).
+SALT_OF_SCOPE = _SALT.scalar_subquery().label("salt")
 _BOXES = select(SealedRow.__table__.c.box).where(SealedRow.__table__.c.scope == bindparam("scope"))
 _COUNT = select(func.count()).select_from(SealedRow.__table__).where(SealedRow.__table__.c.scope == bindparam("scope"))
 
@@ -114,11 +117,13 @@ def _decode(plain: bytes) -> dict:
     return json.loads(plain[_LENGTH_BYTES:_LENGTH_BYTES + length])
 
 
-def seal(scope: str, payload: dict, *, capacity: int, unique: str | None = None) -> bool:
+def seal(scope: str, payload: dict, *, capacity: int, unique: str | None = None, salt: bytes | None = None) -> bool:
     """Store a secret payload sealed in `scope`; `capacity` is the longest payload the scope expects,
     so that every sealed row of the scope has the same length. With `unique`, a value that must not
-    repeat in the scope (a receipt hash): returns False, storing nothing, if it already does."""
-    key = _key(scope, _salt(scope, create=True))
+    repeat in the scope (a receipt hash): returns False, storing nothing, if it already does.
+    `salt`: the scope's salt as read by the caller in this transaction (`SALT_OF_SCOPE`, bound to
+    the same scope), to save a read; None reads it here (and makes it on the scope's first seal)."""
+    key = _key(scope, salt if salt is not None else _salt(scope, create=True))
     nonce = secrets.token_bytes(NONCE_BYTES)
     box = nonce + AESGCM(key).encrypt(nonce, _encode(payload, capacity), scope.encode())
     tag = hmac.new(key, unique.encode(), hashlib.sha256).hexdigest() if unique is not None else None

@@ -173,6 +173,10 @@ _ROUND_STATE = select(Round.__table__.c.phase, Round.__table__.c.voting_closed_a
     Round.__table__.c.id == bindparam("round_id"))
 _LOCK_ROUND_TO_VOTE = _ROUND_STATE.with_for_update(read=True)
 _LOCK_ROUND_TO_CLOSE = _ROUND_STATE.with_for_update()
+# Casting: the same lock, and the round's sealing salt read in the same statement. On PostgreSQL a cast
+# that waited for closing may see the salt closing deleted, but it then sees voting closed and stops.
+_LOCK_ROUND_TO_CAST = select(Round.__table__.c.phase, Round.__table__.c.voting_closed_at, secrecy.SALT_OF_SCOPE).where(
+    Round.__table__.c.id == bindparam("round_id")).with_for_update(read=True, of=Round.__table__)
 
 
 def lock_open_round(round_: Round, *, closing: bool = False) -> None:
@@ -189,9 +193,21 @@ def lock_open_round(round_: Round, *, closing: bool = False) -> None:
         raise DomainError(_l("Voting is not open in this round."))
 
 
-def _participate(round_: Round, voter: User, *, channel: Channel, recorded_by: User | None) -> int:
-    """Record that the voter (or their household) voted; refuse a second time. Returns the row's id."""
-    lock_open_round(round_)
+def _lock_round_to_cast(round_: Round) -> bytes | None:
+    """`lock_open_round` for a web ballot; returns the round's sealing salt (None before the first ballot)."""
+    phase, closed_at, salt = db.session.execute(
+        _LOCK_ROUND_TO_CAST, {"round_id": round_.id, "scope": ballot_scope(round_)}).one()
+    if phase != RoundPhase.voting or closed_at is not None:
+        raise DomainError(_l("Voting is not open in this round."))
+    return salt
+
+
+def _participate(round_: Round, voter: User, *, channel: Channel, recorded_by: User | None,
+                 locked: bool = False) -> int:
+    """Record that the voter (or their household) voted; refuse a second time. Returns the row's id.
+    `locked`: the caller already holds the open round (`_lock_round_to_cast`) in this transaction."""
+    if not locked:
+        lock_open_round(round_)
     residency = voter_residency(round_, voter)
     # ON CONFLICT DO NOTHING: the unique keys refuse a second vote without failing the transaction.
     table = BallotParticipation.__table__
@@ -233,13 +249,14 @@ def ballot_scope(round_: Round) -> str:
     return f"ballots:{round_.id}"
 
 
-def _seal_ballot(round_: Round, choices: list, *, options: int) -> str:
-    """Seal what the ballot chose under a new receipt; returns the receipt code."""
+def _seal_ballot(round_: Round, choices: list, *, options: int, salt: bytes | None = None) -> str:
+    """Seal what the ballot chose under a new receipt; returns the receipt code. `salt`: the round's
+    sealing salt read in this transaction (`_lock_round_to_cast`), or None to read (or make) it."""
     while True:  # a receipt repeats with probability ~n/2^60; then draw another
         code = new_receipt_code()
         digest = receipt_hash(round_.id, code)
         if secrecy.seal(ballot_scope(round_), {"receipt_hash": digest, "choices": choices},
-                        capacity=ballot_choices.capacity(round_, options), unique=digest):
+                        capacity=ballot_choices.capacity(round_, options), unique=digest, salt=salt):
             return code
 
 
@@ -249,8 +266,9 @@ def cast_ballot(round_: Round, voter: User, *, choices, items: list | None = Non
     check = check_choices(round_, choices, items)
     if not check.ok:
         raise DomainError(check.problems[0], status_code=422)
-    participation_id = _participate(round_, voter, channel=Channel.web, recorded_by=None)
-    code = _seal_ballot(round_, check.stored, options=len(items))
+    salt = _lock_round_to_cast(round_)
+    participation_id = _participate(round_, voter, channel=Channel.web, recorded_by=None, locked=True)
+    code = _seal_ballot(round_, check.stored, options=len(items), salt=salt)
     audit.record("ballot.participation", audit.Ref("BallotParticipation", participation_id), actor=voter,
                  community=round_.community, summary="web")
     log.info("ballot cast in round %s (channel web)", round_.id)

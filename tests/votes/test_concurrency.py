@@ -139,6 +139,32 @@ def test_on_sqlite_a_cast_reads_without_the_write_lock_and_takes_it_only_to_writ
     assert "INSERT" not in statements[:locked]
 
 
+def test_a_cast_reads_the_rounds_sealing_salt_with_the_rounds_lock_not_apart(app, voting_round):
+    """The hot path's statements: after the round's first ballot, a cast reads the sealing salt in the
+    statement that locks the round (one round trip fewer), never in a statement of its own."""
+    with app.app_context():
+        engine = db.engine
+    slug, round_id, proposal_id, _secretary, voters = voting_round
+    url = f"/c/{slug}/rounds/{round_id}/vote/cast"
+    first, first_token = _http_client(app, voters[0])
+    assert first.post(url, data={"csrf_token": first_token, "choices": [str(proposal_id)]}).status_code == 303
+    client, token = _http_client(app, voters[1])
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.post(url, data={"csrf_token": token, "choices": [str(proposal_id)]})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 303
+    salt_reads = [s for s in statements if "seal_keys" in s]
+    assert len(salt_reads) == 1 and "FROM rounds" in salt_reads[0], salt_reads
+    assert not any(s.startswith("INSERT INTO seal_keys") for s in statements)
+
+
 def test_operators_keying_new_sheets_at_once_never_outnumber_paper_voters(app, committing_app):
     """Two recorded paper voters, eight operators each keying a different new sheet at the same moment:
     at most two sheet numbers are stored (PostgreSQL: an advisory lock per round; SQLite: one writer)."""
