@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import DateTime, Integer, String, Text, insert, select, text
+from sqlalchemy import DateTime, Integer, String, Text, func, insert, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from deliberation.core.models import dialect_name, utcnow
@@ -59,6 +59,12 @@ class AuditEvent(db.Model):
 _HEAD = select(AuditEvent.__table__.c.seq, AuditEvent.__table__.c.hash).order_by(
     AuditEvent.__table__.c.seq.desc()).limit(1)
 _INSERT_EVENT = insert(AuditEvent.__table__)
+# For a hot path that records one event (casting a ballot): the writers' lock as a column another
+# statement can take it with (PostgreSQL only), and the head as columns a later statement of the same
+# transaction can carry (`record(..., head=...)`): two round trips fewer, nothing kept between requests.
+LOCK_COLUMN = func.pg_advisory_xact_lock(_PG_AUDIT_LOCK).label("audit_lock")
+HEAD_COLUMNS = (_HEAD.with_only_columns(AuditEvent.__table__.c.seq).scalar_subquery().label("audit_head_seq"),
+                _HEAD.with_only_columns(AuditEvent.__table__.c.hash).scalar_subquery().label("audit_head_hash"))
 
 # What each event's hash covers, in this order: the link, then the content.
 HASHED_COLUMNS = ("prev_hash", "created_at", "actor_id", "actor_label", "community_id", "action",
@@ -111,16 +117,27 @@ class Ref:
     id: int | str
 
 
-def record(action: str, obj, *, actor=None, community=None, summary: str = "") -> None:
-    """Append an event for `obj`: a model instance (flushed here so it has an id) or a `Ref`."""
+def record(action: str, obj, *, actor=None, community=None, summary: str = "",
+           head: tuple[int | None, str | None] | None = None) -> None:
+    """Append an event for `obj`: a model instance (flushed here so it has an id) or a `Ref`.
+
+    `head`: the (seq, hash) of the chain head — (None, None) for an empty log — as the caller read it
+    with `HEAD_COLUMNS`, in a statement of this transaction that began after it took the writers' lock
+    (on PostgreSQL `LOCK_COLUMN`, in an earlier statement; SQLite's write transaction is the lock).
+    Without it, the lock is taken and the head read here. A wrong head cannot fork the log: the unique
+    keys on `seq` and `prev_hash` refuse the event."""
     session = db.session
-    if dialect_name() == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
-    session.flush()
-    last = session.execute(_HEAD).first()
-    seq = last.seq + 1 if last else 1
+    if head is None:
+        if dialect_name() == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
+        session.flush()
+        head = session.execute(_HEAD).first() or (None, None)
+    else:
+        session.flush()
+    last_seq, last_hash = head
+    seq = last_seq + 1 if last_seq is not None else 1
     values = {
-        "prev_hash": last.hash if last else GENESIS_HASH,
+        "prev_hash": last_hash if last_seq is not None else GENESIS_HASH,
         "created_at": utcnow(),
         "actor_id": getattr(actor, "id", None),
         "actor_label": getattr(actor, "login", "") or "",

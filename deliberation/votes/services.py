@@ -29,7 +29,7 @@ from deliberation.core.models import dialect_name, insert_unless_duplicate, utcn
 from deliberation.extensions import db
 from deliberation.proposals.models import BallotType, CountingRule, Proposal, ProposalStatus, Round, RoundPhase
 from deliberation.votes import choices as ballot_choices
-from deliberation.votes import counting
+from deliberation.votes import casting, counting
 from deliberation.votes.choices import BallotCheck
 from deliberation.votes.models import Ballot, BallotParticipation, Channel, PaperEntry, RoundResult
 
@@ -177,6 +177,10 @@ _LOCK_ROUND_TO_CLOSE = _ROUND_STATE.with_for_update()
 # that waited for closing may see the salt closing deleted, but it then sees voting closed and stops.
 _LOCK_ROUND_TO_CAST = select(Round.__table__.c.phase, Round.__table__.c.voting_closed_at, secrecy.SALT_OF_SCOPE).where(
     Round.__table__.c.id == bindparam("round_id")).with_for_update(read=True, of=Round.__table__)
+# PostgreSQL: the same, then the audit writers' lock, in this order (the locked row comes out of the
+# subquery before the outer column takes the audit lock: the order every writer takes them in, so no
+# deadlock). The participation's INSERT, a later statement, then reads the audit head after the lock.
+_LOCK_ROUND_TO_CAST_AND_AUDIT = select(*_LOCK_ROUND_TO_CAST.subquery().c, audit.LOCK_COLUMN)
 
 
 def lock_open_round(round_: Round, *, closing: bool = False) -> None:
@@ -194,32 +198,35 @@ def lock_open_round(round_: Round, *, closing: bool = False) -> None:
 
 
 def _lock_round_to_cast(round_: Round) -> bytes | None:
-    """`lock_open_round` for a web ballot; returns the round's sealing salt (None before the first ballot)."""
-    phase, closed_at, salt = db.session.execute(
-        _LOCK_ROUND_TO_CAST, {"round_id": round_.id, "scope": ballot_scope(round_)}).one()
+    """`lock_open_round` for a web ballot, then the audit writers' lock; returns the round's sealing salt
+    (None before the first ballot)."""
+    statement = _LOCK_ROUND_TO_CAST_AND_AUDIT if dialect_name() == "postgresql" else _LOCK_ROUND_TO_CAST
+    phase, closed_at, salt, *_lock = db.session.connection().execute(
+        statement, {"round_id": round_.id, "scope": ballot_scope(round_)}).one()
     if phase != RoundPhase.voting or closed_at is not None:
         raise DomainError(_l("Voting is not open in this round."))
     return salt
 
 
-def _participate(round_: Round, voter: User, *, channel: Channel, recorded_by: User | None,
-                 locked: bool = False) -> int:
-    """Record that the voter (or their household) voted; refuse a second time. Returns the row's id.
-    `locked`: the caller already holds the open round (`_lock_round_to_cast`) in this transaction."""
+def _participate(round_, voter: User, residency, *, channel: Channel, recorded_by: User | None,
+                 locked: bool = False) -> tuple[int, tuple]:
+    """Record that the voter (or their household: `residency`, their verified one) voted; refuse a second
+    time. Returns the row's id and the audit head read by the same statement (`audit.record(head=...)`,
+    valid when the caller holds the audit writers' lock: `locked`, see `_lock_round_to_cast`).
+    `locked`: the caller already holds the open round in this transaction."""
     if not locked:
         lock_open_round(round_)
-    residency = voter_residency(round_, voter)
     # ON CONFLICT DO NOTHING: the unique keys refuse a second vote without failing the transaction.
     table = BallotParticipation.__table__
-    participation_id = db.session.scalar(
-        insert_unless_duplicate(table, table.c.id),
+    row = db.session.connection().execute(
+        insert_unless_duplicate(table, table.c.id, *audit.HEAD_COLUMNS),
         {"round_id": round_.id, "user_id": voter.id, "eligibility_key": eligibility_key(round_, residency),
          "building_id": residency.building_id, "channel": channel, "voted_on": utcnow().date(),
-         "recorded_by_id": recorded_by.id if recorded_by else None})
-    if participation_id is None:
+         "recorded_by_id": recorded_by.id if recorded_by else None}).first()
+    if row is None:
         raise DomainError(_l("A ballot has already been cast for you (or your household) in this round. "
                              "Each vote counts once and cannot be changed."))
-    return participation_id
+    return row[0], (row[1], row[2])
 
 
 # --- casting --------------------------------------------------------------------------
@@ -262,16 +269,23 @@ def _seal_ballot(round_: Round, choices: list, *, options: int, salt: bytes | No
 
 def cast_ballot(round_: Round, voter: User, *, choices, items: list | None = None) -> str:
     """Record that the voter voted and, separately and sealed, what the ballot chose; return the receipt code."""
-    items = ballot_options(round_) if items is None else items
-    check = check_choices(round_, choices, items)
+    residency = voter_residency(round_, voter)
+    ballot = casting.ballot_from_round(round_, residency, ballot_options(round_) if items is None else items)
+    return cast(ballot, voter, choices=choices)
+
+
+def cast(ballot: casting.BallotToCast, voter: User, *, choices) -> str:
+    """`cast_ballot` for what `casting.ballot_to_cast` read: the web ballot's hot path."""
+    check = check_choices(ballot, choices, ballot.options)
     if not check.ok:
         raise DomainError(check.problems[0], status_code=422)
-    salt = _lock_round_to_cast(round_)
-    participation_id = _participate(round_, voter, channel=Channel.web, recorded_by=None, locked=True)
-    code = _seal_ballot(round_, check.stored, options=len(items), salt=salt)
+    salt = _lock_round_to_cast(ballot)
+    participation_id, head = _participate(ballot, voter, ballot.residency, channel=Channel.web, recorded_by=None,
+                                          locked=True)
+    code = _seal_ballot(ballot, check.stored, options=len(ballot.options), salt=salt)
     audit.record("ballot.participation", audit.Ref("BallotParticipation", participation_id), actor=voter,
-                 community=round_.community, summary="web")
-    log.info("ballot cast in round %s (channel web)", round_.id)
+                 community=ballot.community, summary="web", head=head)
+    log.info("ballot cast in round %s (channel web)", ballot.id)
     return code
 
 
@@ -289,7 +303,8 @@ def mark_paper_voter(round_: Round, voter: User, *, actor: User) -> None:
     if participation_of(round_, voter) is not None:
         raise DomainError(already, field="voter", status_code=422)
     try:
-        participation_id = _participate(round_, voter, channel=Channel.paper, recorded_by=actor)
+        participation_id, _head = _participate(round_, voter, voter_residency(round_, voter),
+                                               channel=Channel.paper, recorded_by=actor)
     except DomainError as error:  # the same resident recorded at the same moment by another operator
         raise DomainError(already, field="voter", status_code=422) from error
     audit.record("ballot.participation", audit.Ref("BallotParticipation", participation_id), actor=actor,

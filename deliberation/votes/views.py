@@ -26,7 +26,7 @@ from deliberation.extensions import db
 from deliberation.proposals.models import BallotType, CountingRule, Round
 from deliberation.proposals.views import get_round
 from deliberation.votes import choices as ballot_choices
-from deliberation.votes import confirmations, explain, exports, receipt_stash, services
+from deliberation.votes import casting, confirmations, explain, exports, receipt_stash, services
 from deliberation.votes.forms import (
     BallotForm,
     BallotRulesForm,
@@ -125,24 +125,35 @@ def confirm(slug: str, round_id: int):
 @login_required
 @reads_first
 def cast(slug: str, round_id: int):
-    """Cast the ballot: final, counted once; the receipt code goes to this browser's session, never a log or URL."""
-    round_ = get_round(slug, round_id)
-    _require_can_vote(round_)  # a second ballot is refused by the service's unique keys, under the lock
-    options = services.ballot_options(round_)
+    """Cast the ballot: final, counted once; the receipt code goes to this browser only, never a log or URL."""
+    voter = current_user._get_current_object()
+    ballot = casting.ballot_to_cast(slug, round_id, voter.id)  # one statement: what the cast reads
+    if ballot is None:  # not an open round this verified resident may vote in: the full checks say what
+        round_ = get_round(slug, round_id)
+        _require_can_vote(round_)
+        ballot = casting.ballot_from_round(round_, services.voter_residency(round_, voter),
+                                           services.ballot_options(round_))
     # The CSRF token was checked before the view (CSRFProtect, every POST); the ballot's rules are
-    # checked here and again by the service. The form is built only to show a refused ballot again.
-    raw = _posted(round_)
-    if not services.check_choices(round_, raw, options).ok:
-        _require_can_cast(round_)
-        form = _ballot_form(round_, options)
-        form.validate_on_submit()
-        return _ballot_page(round_, form, services.ballot_items(round_), raw=raw, status_code=422)
+    # checked here and again by the service, and a second ballot is refused by the service's unique
+    # keys, under the round's lock.
+    raw = _posted(ballot)
+    if not services.check_choices(ballot, raw, ballot.options).ok:
+        return _refused(get_round(slug, round_id), raw)
     start_writing()  # the checks above read without SQLite's write lock; the service re-checks under it
-    code = services.cast_ballot(round_, current_user, choices=raw, items=options)
+    code = services.cast(ballot, voter, choices=raw)
     db.session.commit()
     # POST → redirect → GET: the receipt page survives reload, back, language and text size.
-    receipt_stash.keep(round_.id, current_user.id, services.format_receipt(code))
+    receipt_stash.keep(ballot.id, voter.id, services.format_receipt(code))
     return redirect_to(url_for("votes.receipt", slug=slug, round_id=round_id))
+
+
+def _refused(round_: Round, raw):
+    """The ballot again, saying what is wrong with the choices posted (nothing was stored)."""
+    _require_can_cast(round_)
+    items = services.ballot_items(round_)
+    form = _ballot_form(round_, items)
+    form.validate_on_submit()
+    return _ballot_page(round_, form, items, raw=raw, status_code=422)
 
 
 @bp.get("/vote/receipt")

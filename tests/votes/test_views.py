@@ -307,6 +307,9 @@ def test_the_receipt_code_is_never_in_a_log_a_url_or_the_cookie_in_clear(client,
     assert raw not in audited and code not in audited
     cookie = client.get_cookie("session").value
     assert raw not in cookie and code not in cookie
+    kept = client.get_cookie("receipt")  # the code's own cookie: encrypted, HttpOnly, for 30 minutes
+    assert kept.http_only and raw not in kept.value and code not in kept.value
+    assert kept.expires is not None
     from flask.sessions import SecureCookieSessionInterface
     serializer = SecureCookieSessionInterface().get_signing_serializer(client.application)
     assert code not in str(serializer.loads(cookie))
