@@ -28,8 +28,8 @@ from deliberation.core.errors import DomainError
 from deliberation.core.models import dialect_name, insert_unless_duplicate, utcnow
 from deliberation.extensions import db
 from deliberation.proposals.models import BallotType, CountingRule, Proposal, ProposalStatus, Round, RoundPhase
-from deliberation.votes import choices as ballot_choices
 from deliberation.votes import casting, counting
+from deliberation.votes import choices as ballot_choices
 from deliberation.votes.choices import BallotCheck
 from deliberation.votes.models import Ballot, BallotParticipation, Channel, PaperEntry, RoundResult
 

@@ -25,8 +25,8 @@ from deliberation.core.transactions import reads_first, start_writing
 from deliberation.extensions import db
 from deliberation.proposals.models import BallotType, CountingRule, Round
 from deliberation.proposals.views import get_round
-from deliberation.votes import choices as ballot_choices
 from deliberation.votes import casting, confirmations, explain, exports, receipt_stash, services
+from deliberation.votes import choices as ballot_choices
 from deliberation.votes.forms import (
     BallotForm,
     BallotRulesForm,
