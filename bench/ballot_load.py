@@ -9,11 +9,14 @@ trying to vote again (each must be refused with 409); four GET /healthz requests
 a trivial endpoint that shows what this machine and gunicorn can do at all; and, as references
 for the floor under a cast, one logged-in POST per voter that does nothing and one that only
 answers with the receipt page (bench/reference_app.py adds these two routes to the real app).
+The casts and the logged-in no-op POSTs run in alternating slices (a quarter of the voters each, at
+the same concurrency), so that the two figures compared meet the same machine: on a shared machine
+the load from other work changes from one minute to the next, and with it every request's CPU time.
 
 It prints casts per second, p50/p95/p99 latency (connection set-up included: gunicorn's sync
 workers close every connection), the CPU time gunicorn's workers and this load generator spent
-per request (read from /proc: steadier than rates on a shared machine), the same for /healthz and
-the ratio of the two throughputs,
+per request (the scheduler's nanosecond count from /proc: steadier than rates on a shared machine),
+the same for /healthz and the ratio of the two throughputs,
 then checks the database: one ballot and one participation per successful cast, every receipt
 code shown matches a stored ballot, no voter twice, no second attempt accepted.
 Targets, printed as PASS/FAIL: zero lost or duplicate ballots; cast throughput at least 25% of
@@ -78,6 +81,7 @@ BUDGET = 100_000
 PROJECTS = [("无障碍坡道", 60_000), ("休闲座椅", 50_000), ("楼道路灯", 30_000), ("健身器材", 40_000),
             ("分类垃圾亭", 20_000)]
 SECOND_ATTEMPTS = 50
+SLICES = 4  # casts and no-op POSTs alternate in this many slices of the voters
 HEALTHZ_PER_VOTER = 4  # /healthz is fast: more requests make its rate less noisy
 REQUEST_TIMEOUT = 60  # seconds for one request
 STARTUP_TIMEOUT = 60  # seconds for gunicorn to answer /healthz
@@ -251,15 +255,21 @@ def worker_pids(server: subprocess.Popen) -> list[int]:
 
 
 def cpu_seconds(pids: list[int]) -> float | None:
-    """User + system CPU time the processes have used so far (None where /proc cannot tell)."""
-    total = 0
+    """CPU time the processes have used so far, from the scheduler's own count in nanoseconds
+    (/proc/PID/task/*/schedstat); where that is missing, user + system time from /proc/PID/stat, which
+    counts in clock ticks (10 ms: a few per cent of a phase's CPU, run to run). None where /proc cannot tell."""
+    total = 0.0
     for pid in pids:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
-    return total / os.sysconf("SC_CLK_TCK") if pids else None
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+            total += sum(int((task / "schedstat").read_text().split()[0]) for task in tasks) / 1e9
+        except (OSError, ValueError, IndexError):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime in ticks
+    return total if pids else None
 
 
 def server_errors(log_path: Path) -> Counter:
@@ -305,6 +315,14 @@ class Phase:
 
     def rate(self) -> float:
         return self.ok / self.seconds if self.seconds else 0.0
+
+    @classmethod
+    def joined(cls, parts: list[Phase]) -> Phase:
+        """Slices of one phase as one: outcomes in order, times and CPU added up."""
+        cpu = [p.server_cpu for p in parts]
+        return cls([o for p in parts for o in p.outcomes], sum(p.seconds for p in parts),
+                   ok=sum(p.ok for p in parts), statuses=sum((p.statuses for p in parts), Counter()),
+                   server_cpu=None if None in cpu else sum(cpu), client_cpu=sum(p.client_cpu for p in parts))
 
 
 def attempt(job: Callable[[], Outcome]) -> Outcome:
@@ -558,8 +576,15 @@ def load(seeded: Seeded, port: int, workers: list[int], args) -> Load:
           + (f"; FAILED for {sum(failures.values())}: {dict(failures)}" if failures else ""))
     rng = random.Random(2026)
     choices = ballot_choices(seeded.project_ids, len(voters), rng)
-    casts = run_phase([cast_job(port, seeded.path, v, c) for v, c in zip(voters, choices, strict=True)],
-                      args.connections, args.timeout, cast_answered, workers)
+    cast_slices, noop_slices = [], []
+    for k in range(SLICES):  # casts and no-op POSTs alternate: both meet the same machine
+        part = slice(k * len(voters) // SLICES, (k + 1) * len(voters) // SLICES)
+        cast_slices.append(run_phase([cast_job(port, seeded.path, v, c)
+                                      for v, c in zip(voters[part], choices[part], strict=True)],
+                                     args.connections, args.timeout, cast_answered, workers))
+        noop_slices.append(run_phase([reference_job(port, "/bench/logged-in-post", v) for v in voters[part]],
+                                     args.connections, args.timeout, succeeded, workers))
+    casts = Phase.joined(cast_slices)
     # The cast's redirect followed: the receipt page, timed apart (it is not the cast, a reload repeats it).
     redirected = [(v, o) for v, o in zip(voters, casts.outcomes, strict=True) if o.location is not None]
     receipts = run_phase([receipt_job(port, v, o) for v, o in redirected], args.connections, args.timeout,
@@ -571,8 +596,7 @@ def load(seeded: Seeded, port: int, workers: list[int], args) -> Load:
     health = run_phase([healthz_job(port) for _ in range(HEALTHZ_PER_VOTER * len(voters))], args.connections,
                        args.timeout, lambda o: o.status == 200 and o.receipt == "ok", workers)
     references = {
-        "logged-in POST": run_phase([reference_job(port, "/bench/logged-in-post", v) for v in voters],
-                                    args.connections, args.timeout, succeeded, workers),
+        "logged-in POST": Phase.joined(noop_slices),
         "receipt page": run_phase([reference_job(port, f"/bench{seeded.path}/receipt-page", v) for v in voters],
                                   args.connections, args.timeout, succeeded, workers),
     }

@@ -128,7 +128,7 @@ def seal(scope: str, payload: dict, *, capacity: int, unique: str | None = None,
     box = nonce + AESGCM(key).encrypt(nonce, _encode(payload, capacity), scope.encode())
     tag = hmac.new(key, unique.encode(), hashlib.sha256).hexdigest() if unique is not None else None
     table = SealedRow.__table__
-    stored = db.session.scalar(insert_unless_duplicate(table, table.c.id),
+    stored = db.session.connection().scalar(insert_unless_duplicate(table, table.c.id),
                                {"id": _random_id(), "scope": scope, "tag": tag, "box": box})
     return stored is not None
 

@@ -2,42 +2,18 @@
 
 SQLite allows one writer at a time. A request that writes takes the write lock when its first
 transaction begins (``BEGIN IMMEDIATE``): it then waits its turn (busy timeout) instead of failing
-when another writer commits between its reads and its writes.
-
-A hot write path whose writes are guarded by the database itself (a unique key refuses a second
-ballot) can instead be marked ``@reads_first``: its checks read without the lock, then
-``start_writing()`` ends that reading transaction and the next one takes the lock. The lock is then
-held only for the writes and the commit, so two workers casting ballots do not queue behind each
-other's page work. Whatever such a view read before ``start_writing()`` may be stale; the service
-re-reads what its writes depend on (see ``votes.services.cast_ballot``).
+when another writer commits between its reads and its writes. Such a request keeps its transaction
+short: the hot write path (casting a ballot) reads what it needs in one statement, and a request that
+must render a page after a refusal rolls back first (the error pages do; so does a refused ballot).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from flask import current_app, g, has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from deliberation.core.models import dialect_name
-from deliberation.extensions import db
-
 _READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-def reads_first(view: Callable) -> Callable:
-    """Mark a view whose first transaction only reads; it calls `start_writing()` before it writes."""
-    view.reads_first = True
-    return view
-
-
-def start_writing() -> None:
-    """On SQLite, end the request's reading transaction: the next statement begins the writing one.
-    Elsewhere a no-op (PostgreSQL locks rows, not the database, so one transaction is cheaper)."""
-    if dialect_name() == "sqlite":
-        db.session.commit()
-        g._sqlite_writing = True
 
 
 def _is_sqlite(dbapi_connection) -> bool:
@@ -60,10 +36,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def _takes_write_lock() -> bool:
     """Whether the transaction beginning now is the request's writing one."""
-    if not has_request_context() or request.method in _READ_ONLY_METHODS or g.get("_sqlite_write_begun"):
-        return False
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    return not getattr(view, "reads_first", False) or g.get("_sqlite_writing", False)
+    return has_request_context() and request.method not in _READ_ONLY_METHODS and not g.get("_sqlite_write_begun")
 
 
 @event.listens_for(Engine, "begin")

@@ -1,14 +1,19 @@
-"""What casting a ballot reads, in one statement: the hot path while a whole community votes.
+"""What casting a ballot reads, in one statement that also locks: the hot path while a whole community votes.
 
 A cast needs the round's state and ballot rules, its community's slug (the URL names it), the voter's
-verified residency in that community and the projects on the ballot. `ballot_to_cast` reads all of it
-in one statement as plain values, not model instances (loading a round, its community and the voter's
-residencies as objects cost a cast as much as everything else it reads). It answers only the common
-case — an open round this verified resident may vote in; anything else (no such round, the wrong
-community, voting not open, a resident not verified) gives None, and the view's full checks then say
-exactly what is wrong. `ballot_from_round` makes the same value from loaded objects, for the service's
-other callers (the demo, the tests). Whether this voter (or their household) has voted already is
-decided by the unique keys when the participation is written (`services.cast`).
+verified residency in that community, the projects on the ballot and the round's sealing salt.
+`ballot_to_cast` reads all of it in one statement as plain values, not model instances (loading a
+round, its community and the voter's residencies as objects cost a cast as much as everything else it
+reads), and holds the round open until the transaction ends: on PostgreSQL it locks the round's row
+FOR SHARE — closing locks it FOR UPDATE, so closing waits for the ballots being cast, which are then
+counted, and a ballot cast later sees voting closed — and then takes the audit writers' lock (the order
+every writer takes them in); on SQLite the request's write transaction, which began before, is the
+lock. Call it in the transaction that writes the ballot.
+
+It answers only the common case — an open round this verified resident may vote in; anything else (no
+such round, the wrong community, voting not open, a resident not verified) gives None, and the caller's
+full checks then say exactly what is wrong. Whether this voter (or their household) has voted already
+is decided by the unique keys when the participation is written (`services.cast`).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from typing import NamedTuple
 from sqlalchemy import and_, bindparam, func, select
 
 from deliberation.communities.models import Community, Residency, ResidencyStatus
-from deliberation.core import audit
+from deliberation.core import audit, secrecy
+from deliberation.core.models import dialect_name
 from deliberation.extensions import db
 from deliberation.proposals.models import BallotType, Proposal, ProposalStatus, Round, RoundPhase
 
@@ -58,6 +64,7 @@ class BallotToCast:
     budget: int
     options: list[Option]
     residency: VoterResidency
+    salt: bytes | None  # the round's sealing salt, None before its first ballot
 
     @property
     def community_id(self) -> int:
@@ -71,20 +78,27 @@ _VERIFIED_RESIDENCY = select(func.min(_RESIDENCY.c.id)).where(
     _RESIDENCY.c.user_id == bindparam("user_id"), _RESIDENCY.c.community_id == _ROUND.c.community_id,
     _RESIDENCY.c.status == ResidencyStatus.verified).correlate(_ROUND).scalar_subquery()
 # One row per project on the ballot (one row with no project when the ballot is empty), each carrying
-# the round, the community's slug and the residency: a few repeated columns cost less than a statement.
-_BALLOT_TO_CAST = (
+# the round, the community's slug, the residency and the salt: a few repeated columns cost less than a
+# statement. The round's row is locked FOR SHARE (PostgreSQL; SQLite ignores it).
+_BALLOT = (
     select(_ROUND.c.id, _ROUND.c.community_id, _ROUND.c.phase, _ROUND.c.voting_closed_at, _ROUND.c.ballot_type,
            _ROUND.c.ballot_per_household, _ROUND.c.max_approvals, _ROUND.c.points_total,
            _ROUND.c.points_per_project, _ROUND.c.must_fit_budget, _ROUND.c.budget, _COMMUNITY.c.slug,
            _RESIDENCY.c.id.label("residency_id"), _RESIDENCY.c.household_key, _RESIDENCY.c.building_id,
            _PROPOSAL.c.id.label("option_id"), _PROPOSAL.c.title.label("option_title"),
-           _PROPOSAL.c.cost.label("option_cost"))
+           _PROPOSAL.c.cost.label("option_cost"), secrecy.SALT_OF_SCOPE)
     .join_from(_ROUND, _COMMUNITY, _COMMUNITY.c.id == _ROUND.c.community_id)
     .outerjoin(_RESIDENCY, _RESIDENCY.c.id == _VERIFIED_RESIDENCY)
     .outerjoin(_PROPOSAL, and_(_PROPOSAL.c.round_id == _ROUND.c.id, _PROPOSAL.c.status == ProposalStatus.on_ballot))
     .where(_ROUND.c.id == bindparam("round_id"))
     .order_by(_PROPOSAL.c.id)
+    .with_for_update(read=True, of=_ROUND)
 )
+# PostgreSQL: the same, then the audit writers' lock. The outer column is computed from the subquery's
+# rows, which come out only once the round's row is locked: round first, audit second, as every writer
+# takes them (the reverse order could deadlock with closing). A later statement of the transaction
+# reads the audit head after the lock (`services._participate`).
+_BALLOT_AND_AUDIT_LOCK = select(*_BALLOT.subquery().c, audit.LOCK_COLUMN)
 
 
 def is_open(phase: RoundPhase, voting_closed_at: datetime | None) -> bool:
@@ -92,9 +106,11 @@ def is_open(phase: RoundPhase, voting_closed_at: datetime | None) -> bool:
 
 
 def ballot_to_cast(slug: str, round_id: int, user_id: int) -> BallotToCast | None:
-    """The ballot this user casts in this round of this community (one statement), or None unless voting
-    is open there and the user is a verified resident of the community."""
-    rows = db.session.connection().execute(_BALLOT_TO_CAST, {"round_id": round_id, "user_id": user_id}).all()
+    """The ballot this user casts in this round of this community, read and locked in one statement (see
+    the module's docstring), or None unless voting is open there and the user is a verified resident."""
+    statement = _BALLOT_AND_AUDIT_LOCK if dialect_name() == "postgresql" else _BALLOT
+    rows = db.session.connection().execute(
+        statement, {"round_id": round_id, "user_id": user_id, "scope": ballot_scope(round_id)}).all()
     if not rows:
         return None
     first = rows[0]
@@ -107,16 +123,9 @@ def ballot_to_cast(slug: str, round_id: int, user_id: int) -> BallotToCast | Non
         points_per_project=first.points_per_project, must_fit_budget=first.must_fit_budget, budget=first.budget,
         options=[Option(row.option_id, row.option_title, row.option_cost) for row in rows
                  if row.option_id is not None],
-        residency=VoterResidency(user_id, first.household_key, first.building_id))
+        residency=VoterResidency(user_id, first.household_key, first.building_id), salt=first.salt)
 
 
-def ballot_from_round(round_: Round, residency: Residency, options: list) -> BallotToCast:
-    """The same value from a loaded round, the voter's verified residency and the ballot's options."""
-    return BallotToCast(
-        id=round_.id, community=audit.Ref("Community", round_.community_id), slug=round_.community.slug,
-        ballot_type=round_.ballot_type, ballot_per_household=round_.ballot_per_household,
-        max_approvals=round_.max_approvals, points_total=round_.points_total,
-        points_per_project=round_.points_per_project, must_fit_budget=round_.must_fit_budget,
-        budget=round_.budget, options=[Option(o.id, o.title, o.cost) for o in options],
-        residency=VoterResidency(residency.user_id, residency.household_key, residency.building_id))
-
+def ballot_scope(round_id: int) -> str:
+    """Where a round's web ballots are sealed until voting closes (`core.secrecy`)."""
+    return f"ballots:{round_id}"

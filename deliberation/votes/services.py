@@ -173,16 +173,6 @@ _ROUND_STATE = select(Round.__table__.c.phase, Round.__table__.c.voting_closed_a
     Round.__table__.c.id == bindparam("round_id"))
 _LOCK_ROUND_TO_VOTE = _ROUND_STATE.with_for_update(read=True)
 _LOCK_ROUND_TO_CLOSE = _ROUND_STATE.with_for_update()
-# Casting: the same lock, and the round's sealing salt read in the same statement. On PostgreSQL a cast
-# that waited for closing may see the salt closing deleted, but it then sees voting closed and stops.
-_LOCK_ROUND_TO_CAST = select(Round.__table__.c.phase, Round.__table__.c.voting_closed_at, secrecy.SALT_OF_SCOPE).where(
-    Round.__table__.c.id == bindparam("round_id")).with_for_update(read=True, of=Round.__table__)
-# PostgreSQL: the same, then the audit writers' lock, in this order (the locked row comes out of the
-# subquery before the outer column takes the audit lock: the order every writer takes them in, so no
-# deadlock). The participation's INSERT, a later statement, then reads the audit head after the lock.
-_LOCK_ROUND_TO_CAST_AND_AUDIT = select(*_LOCK_ROUND_TO_CAST.subquery().c, audit.LOCK_COLUMN)
-
-
 def lock_open_round(round_: Round, *, closing: bool = False) -> None:
     """Re-read whether voting is open, and hold the round in that state until this transaction ends.
 
@@ -197,22 +187,11 @@ def lock_open_round(round_: Round, *, closing: bool = False) -> None:
         raise DomainError(_l("Voting is not open in this round."))
 
 
-def _lock_round_to_cast(round_: Round) -> bytes | None:
-    """`lock_open_round` for a web ballot, then the audit writers' lock; returns the round's sealing salt
-    (None before the first ballot)."""
-    statement = _LOCK_ROUND_TO_CAST_AND_AUDIT if dialect_name() == "postgresql" else _LOCK_ROUND_TO_CAST
-    phase, closed_at, salt, *_lock = db.session.connection().execute(
-        statement, {"round_id": round_.id, "scope": ballot_scope(round_)}).one()
-    if phase != RoundPhase.voting or closed_at is not None:
-        raise DomainError(_l("Voting is not open in this round."))
-    return salt
-
-
 def _participate(round_, voter: User, residency, *, channel: Channel, recorded_by: User | None,
                  locked: bool = False) -> tuple[int, tuple]:
     """Record that the voter (or their household: `residency`, their verified one) voted; refuse a second
     time. Returns the row's id and the audit head read by the same statement (`audit.record(head=...)`,
-    valid when the caller holds the audit writers' lock: `locked`, see `_lock_round_to_cast`).
+    valid when the caller holds the audit writers' lock, as `casting.ballot_to_cast` takes it).
     `locked`: the caller already holds the open round in this transaction."""
     if not locked:
         lock_open_round(round_)
@@ -253,12 +232,12 @@ def format_receipt(code: str) -> str:
 
 def ballot_scope(round_: Round) -> str:
     """Where a round's web ballots are sealed until voting closes."""
-    return f"ballots:{round_.id}"
+    return casting.ballot_scope(round_.id)
 
 
 def _seal_ballot(round_: Round, choices: list, *, options: int, salt: bytes | None = None) -> str:
     """Seal what the ballot chose under a new receipt; returns the receipt code. `salt`: the round's
-    sealing salt read in this transaction (`_lock_round_to_cast`), or None to read (or make) it."""
+    sealing salt read in this transaction (`casting.ballot_to_cast`), or None to read (or make) it."""
     while True:  # a receipt repeats with probability ~n/2^60; then draw another
         code = new_receipt_code()
         digest = receipt_hash(round_.id, code)
@@ -267,22 +246,25 @@ def _seal_ballot(round_: Round, choices: list, *, options: int, salt: bytes | No
             return code
 
 
-def cast_ballot(round_: Round, voter: User, *, choices, items: list | None = None) -> str:
+def cast_ballot(round_: Round, voter: User, *, choices) -> str:
     """Record that the voter voted and, separately and sealed, what the ballot chose; return the receipt code."""
-    residency = voter_residency(round_, voter)
-    ballot = casting.ballot_from_round(round_, residency, ballot_options(round_) if items is None else items)
+    ballot = casting.ballot_to_cast(round_.community.slug, round_.id, voter.id)
+    if ballot is None:  # say why
+        lock_open_round(round_)
+        voter_residency(round_, voter)
+        raise DomainError(_l("The round changed a moment ago: please cast your ballot again."))
     return cast(ballot, voter, choices=choices)
 
 
 def cast(ballot: casting.BallotToCast, voter: User, *, choices) -> str:
-    """`cast_ballot` for what `casting.ballot_to_cast` read: the web ballot's hot path."""
+    """`cast_ballot` for what `casting.ballot_to_cast` read and locked in this transaction: the web ballot's
+    hot path."""
     check = check_choices(ballot, choices, ballot.options)
     if not check.ok:
         raise DomainError(check.problems[0], status_code=422)
-    salt = _lock_round_to_cast(ballot)
     participation_id, head = _participate(ballot, voter, ballot.residency, channel=Channel.web, recorded_by=None,
                                           locked=True)
-    code = _seal_ballot(ballot, check.stored, options=len(ballot.options), salt=salt)
+    code = _seal_ballot(ballot, check.stored, options=len(ballot.options), salt=ballot.salt)
     audit.record("ballot.participation", audit.Ref("BallotParticipation", participation_id), actor=voter,
                  community=ballot.community, summary="web", head=head)
     log.info("ballot cast in round %s (channel web)", ballot.id)

@@ -21,7 +21,6 @@ from deliberation.core.forms import fail_form, form_status
 from deliberation.core.htmx import redirect_to, render_page
 from deliberation.core.permissions import require
 from deliberation.core.text import spreadsheet_cell
-from deliberation.core.transactions import reads_first, start_writing
 from deliberation.extensions import db
 from deliberation.proposals.models import BallotType, CountingRule, Round
 from deliberation.proposals.views import get_round
@@ -123,23 +122,21 @@ def confirm(slug: str, round_id: int):
 
 @bp.post("/vote/cast")
 @login_required
-@reads_first
 def cast(slug: str, round_id: int):
     """Cast the ballot: final, counted once; the receipt code goes to this browser only, never a log or URL."""
     voter = current_user._get_current_object()
-    ballot = casting.ballot_to_cast(slug, round_id, voter.id)  # one statement: what the cast reads
+    ballot = casting.ballot_to_cast(slug, round_id, voter.id)  # one statement: what the cast reads, locked
     if ballot is None:  # not an open round this verified resident may vote in: the full checks say what
-        round_ = get_round(slug, round_id)
-        _require_can_vote(round_)
-        ballot = casting.ballot_from_round(round_, services.voter_residency(round_, voter),
-                                           services.ballot_options(round_))
-    # The CSRF token was checked before the view (CSRFProtect, every POST); the ballot's rules are
-    # checked here and again by the service, and a second ballot is refused by the service's unique
-    # keys, under the round's lock.
+        _require_can_vote(get_round(slug, round_id))
+        raise DomainError(_("The round changed a moment ago: please cast your ballot again."))
+    # The CSRF token was checked before the view (CSRFProtect, every POST). This transaction holds the
+    # round open (and, on SQLite, the write lock) from here: the checks below are pure, and a refused
+    # ballot lets go before its page is rendered. The service checks the choices again, and its unique
+    # keys refuse a second ballot.
     raw = _posted(ballot)
     if not services.check_choices(ballot, raw, ballot.options).ok:
+        db.session.rollback()
         return _refused(get_round(slug, round_id), raw)
-    start_writing()  # the checks above read without SQLite's write lock; the service re-checks under it
     code = services.cast(ballot, voter, choices=raw)
     db.session.commit()
     # POST → redirect → GET: the receipt page survives reload, back, language and text size.

@@ -112,36 +112,61 @@ def test_closing_while_residents_cast_counts_every_ballot_it_accepted(app, votin
     assert result.ballots_counted == ballots == participations == cast_ok
 
 
-def test_on_sqlite_a_cast_reads_without_the_write_lock_and_takes_it_only_to_write(app, voting_round):
-    """Two workers casting must not queue behind each other's page work: only the writes hold the lock."""
+def test_on_sqlite_a_cast_holds_the_write_lock_only_for_its_own_reads_and_writes(app, voting_round):
+    """Two workers casting queue on SQLite's one write lock: a cast holds it for one read of what it needs
+    and its writes, and a refused ballot lets go of it before its page is rendered."""
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
             pytest.skip("SQLite's database-wide write lock; PostgreSQL locks rows")
         engine = db.engine
     slug, round_id, proposal_id, _secretary, voters = voting_round
-    client, token = _http_client(app, voters[0])
+    url = f"/c/{slug}/rounds/{round_id}/vote/cast"
     statements: list[str] = []
 
     def record(conn, cursor, statement, *args):
-        statements.append(statement.split()[0] + (" IMMEDIATE" if "IMMEDIATE" in statement else ""))
+        statements.append(" ".join(statement.split()[:4]))
 
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.post(f"/c/{slug}/rounds/{round_id}/vote/cast",
-                               data={"csrf_token": token, "choices": [str(proposal_id)]})
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert response.status_code == 303
-    locked = statements.index("BEGIN IMMEDIATE")
-    assert statements[0] == "BEGIN" and "SELECT" in statements[1:locked]  # the checks read first
-    # participation, the round's seal key (made by its first ballot), the sealed ballot, the audit event
-    assert statements[locked + 1:].count("INSERT") == 4
-    assert "INSERT" not in statements[:locked]
+    def committed(conn):
+        statements.append("COMMIT")
+
+    def rolled_back(conn):
+        statements.append("ROLLBACK")
+
+    listeners = (("before_cursor_execute", record), ("commit", committed), ("rollback", rolled_back))
+
+    def cast(voter, choices):
+        client, token = _http_client(app, voter)
+        statements.clear()
+        for name, listener in listeners:
+            event.listen(engine, name, listener)
+        try:
+            return client.post(url, data={"csrf_token": token, "choices": choices})
+        finally:
+            for name, listener in listeners:
+                event.remove(engine, name, listener)
+
+    assert cast(voters[0], [str(proposal_id)]).status_code == 303  # the round's first ballot makes its salt
+    assert cast(voters[1], [str(proposal_id)]).status_code == 303
+    assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT"
+    reads = [s for s in statements if s.startswith("SELECT")]
+    writes = [s for s in statements if s.startswith("INSERT")]
+    # the user, then all the cast needs (one statement); participation, sealed ballot, audit event:
+    # nothing else under the lock
+    assert len(reads) == 2 and len(writes) == 3 and len(statements) == 7, statements
+
+    refused = cast(voters[2], [str(proposal_id), "999999"])
+    assert refused.status_code == 422 and "不在投票清单上" in refused.get_data(as_text=True)
+    let_go = statements.index("ROLLBACK")
+    assert statements[0] == "BEGIN IMMEDIATE" and len(statements[:let_go]) == 3, statements  # user, ballot
+    assert "BEGIN IMMEDIATE" not in statements[let_go:] and "INSERT" not in " ".join(statements)
 
 
-def test_a_cast_reads_the_rounds_sealing_salt_with_the_rounds_lock_not_apart(app, voting_round):
-    """The hot path's statements: after the round's first ballot, a cast reads the sealing salt in the
-    statement that locks the round (one round trip fewer), never in a statement of its own."""
+def test_a_cast_sends_five_statements_and_takes_the_rounds_lock_before_the_audit_lock(app, voting_round):
+    """The hot path's round trips: the user; the round, residency, options and salt, read and locked in one
+    statement (PostgreSQL: the round's row FOR SHARE inside, the audit writers' lock outside it, so the row
+    comes first, as every writer takes them); the participation, returning the audit head; the sealed
+    ballot; the audit event. No separate lock, salt or head read; the salt made by the round's first
+    ballot is read, not made again."""
     with app.app_context():
         engine = db.engine
     slug, round_id, proposal_id, _secretary, voters = voting_round
@@ -152,7 +177,8 @@ def test_a_cast_reads_the_rounds_sealing_salt_with_the_rounds_lock_not_apart(app
     statements: list[str] = []
 
     def record(conn, cursor, statement, *args):
-        statements.append(" ".join(statement.split()))
+        if not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            statements.append(" ".join(statement.split()))
 
     event.listen(engine, "before_cursor_execute", record)
     try:
@@ -160,9 +186,16 @@ def test_a_cast_reads_the_rounds_sealing_salt_with_the_rounds_lock_not_apart(app
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 303
-    salt_reads = [s for s in statements if "seal_keys" in s]
-    assert len(salt_reads) == 1 and "FROM rounds" in salt_reads[0], salt_reads
-    assert not any(s.startswith("INSERT INTO seal_keys") for s in statements)
+    assert len(statements) == 5, statements
+    user, ballot, participation, sealed, event_ = statements
+    assert user.startswith("SELECT users.") and ballot.startswith("SELECT")
+    assert "FROM rounds" in ballot and "seal_keys" in ballot and "proposals" in ballot and "residencies" in ballot
+    assert sum("seal_keys" in statement for statement in statements) == 1
+    if engine.dialect.name == "postgresql":
+        lock_at, row_lock_at = ballot.index("pg_advisory_xact_lock"), ballot.index("FOR SHARE OF rounds")
+        assert lock_at < ballot.index("FROM (") < row_lock_at  # the audit lock is the outer query's
+    assert participation.startswith("INSERT INTO ballot_participations") and "audit_events" in participation
+    assert sealed.startswith("INSERT INTO sealed_rows") and event_.startswith("INSERT INTO audit_events")
 
 
 def test_operators_keying_new_sheets_at_once_never_outnumber_paper_voters(app, committing_app):
