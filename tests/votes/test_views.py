@@ -343,6 +343,23 @@ def test_the_receipt_is_for_this_voter_only_and_ends_on_logout_noted_or_timeout(
     assert services.ballot_count(round_) == 3  # every cast counted once
 
 
+def test_a_receipt_cookie_tampered_with_or_from_another_key_shows_nothing_and_is_dropped(client, world, as_user,
+                                                                                      voting, voters):
+    round_, (ramp, _bench, _lamp) = voting
+    as_user(voters[0])
+    code = cast_via_pages(client, round_, [ramp.id])
+    kept = client.get_cookie("receipt")
+    assert kept.same_site == "Lax" and kept.path == "/"
+    round_id, user_id, until, sealed = kept.value.split(".")
+    for forged in (f"{round_id}.{user_id}.{int(until) + 3600}.{sealed}",  # a later end: the tag no longer fits
+                   f"{round_id}.{user_id}.{until}.{sealed[:-4]}AAAA",  # the ciphertext changed
+                   f"{round_id}.{user_id}.soon.{sealed}"):
+        client.set_cookie("receipt", forged)
+        shown = client.get(f"/c/taoyuan/rounds/{round_.id}/vote/receipt", follow_redirects=True)
+        assert code not in shown.get_data(as_text=True) and client.get_cookie("receipt") is None
+    assert services.ballot_count(round_) == 1
+
+
 def test_the_header_buttons_on_a_422_page_of_a_post_only_route_lead_to_a_page(client, world, as_user, voting,
                                                                                voters):
     round_, (ramp, bench, _lamp) = voting
