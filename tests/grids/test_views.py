@@ -254,6 +254,7 @@ def test_the_handling_unit_is_called_a_handling_unit_not_a_block_of_flats(client
     for text in (page(client.get(url)), page(client.get("/c/taoyuan/requests"))):
         assert "承办单位" in text and g.firm_unit.name in text
         assert "<dt>单元</dt>" not in text and "<th>单元</th>" not in text
+        assert 'data-label="单元"' not in text  # what a phone shows beside the unit's name on each card
 
 
 LONG_TEXT = "楼上卫生间漏水，已经渗到我家客厅天花板，墙皮一片片往下掉，晚上还滴水到地板上。" * 6
