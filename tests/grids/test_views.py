@@ -296,3 +296,10 @@ def test_a_request_without_a_next_step_for_the_viewer_has_no_jump(client, world,
     db.session.commit()
     body = page(client.get(f"/c/taoyuan/requests/{req.id}"))  # the public
     assert 'href="#answer"' not in body and 'href="#outcome"' not in body
+
+
+def test_the_deadline_class_sits_in_full_width_brackets_on_a_chinese_page(client, world, g):
+    req = file(world)
+    db.session.commit()
+    body = page(client.get(f"/c/taoyuan/requests/{req.id}"))
+    assert re.search(r"<dd>[0-9: -]+（一般）</dd>", body) and "(一般)" not in body
