@@ -214,6 +214,10 @@ def test_the_branch_sees_the_quarters_rates_as_evidence_when_it_evaluates(client
     section = body[body.index('data-testid="organisation-request-rates"'):]
     section = section[:section.index("</section>")]
     assert "2026-07 – 2026-09" in section and "100.0%" in section and "1/1" in section
+    # on a phone the four rates read as a card, as on the ranking, instead of a table cut at the right edge
+    assert '<table class="stacked"' in section
+    for label in ("响应率", "解决率", "满意率", "得分"):
+        assert f'data-label="{label}"' in section
 
 
 def test_an_organisation_that_is_no_unit_shows_no_rates(client, world, g):
