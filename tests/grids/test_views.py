@@ -303,3 +303,12 @@ def test_the_deadline_class_sits_in_full_width_brackets_on_a_chinese_page(client
     db.session.commit()
     body = page(client.get(f"/c/taoyuan/requests/{req.id}"))
     assert re.search(r"<dd>[0-9: -]+（一般）</dd>", body) and "(一般)" not in body
+
+
+def test_on_a_phone_the_whole_request_card_opens_the_request(client, world, g):
+    """Each row of a request list is a card on a phone; its one link, the request's number, covers the card
+    (a.card-link in app.css), so that the thumb need not find two digits."""
+    req = file(world)
+    db.session.commit()
+    body = page(client.get("/c/taoyuan/requests"))
+    assert f'<a class="card-link" href="/c/taoyuan/requests/{req.id}">{req.id}</a>' in body
