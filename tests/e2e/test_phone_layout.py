@@ -162,3 +162,60 @@ def test_a_phone_set_to_english_gets_english_and_a_lang_link_switches(browser, b
         assert page.locator("html").get_attribute("lang") == "zh-Hans"
     finally:
         context.close()
+
+
+LONG_REQUEST = "楼上卫生间漏水，已经渗到我家客厅天花板，墙皮一片片往下掉，晚上还滴水到地板上，" * 5 + "请尽快处理。"
+
+
+def test_a_grid_worker_on_a_phone_reaches_the_answer_and_reads_rates_and_cards_without_sideways_scrolling(
+        page, live_app, artifacts):
+    """A long request with photos: the answer step is on the first screen (a jump to its form) and the jump
+    brings the send button into view; the trend's table is cards inside the screen; a queue card opens its
+    request wherever the thumb lands on it."""
+    from deliberation.auth.models import User
+    from deliberation.communities.models import Community
+    from deliberation.extensions import db
+    from deliberation.grids import requests as handling
+    from deliberation.grids.models import Channel, RequestCategory, RequestType
+    from tests.factories import building
+    from tests.proposals.factories import jpeg_bytes
+
+    from .test_requests_journey import WORKER_PASSWORD, _seed_grids
+
+    _seed_grids(live_app)
+    with live_app.app_context():
+        community = db.session.scalar(select(Community).where(Community.slug == "taoyuan"))
+        worker = db.session.scalar(User.by_login("grid-worker"))
+        resident = db.session.scalar(User.by_login("resident-a"))
+        fields = handling.RequestFields(type=RequestType.help, category=RequestCategory.repairs, text=LONG_REQUEST,
+                                        building=building(community, "1栋"))
+        req = handling.file_request(community, fields=fields, channel=Channel.app, requester=resident,
+                                    photos=[jpeg_bytes(), jpeg_bytes(), jpeg_bytes()])
+        handling.sign(req, actor=worker)
+        grid_id = req.grid_id
+        request_url = f"/c/taoyuan/requests/{req.id}"
+        db.session.commit()
+
+    log_in(page, "grid-worker", WORKER_PASSWORD)
+    page.goto(request_url)
+    page.screenshot(path=str(artifacts / "phone-worker-long-request.png"), full_page=True)
+    jump = page.get_by_test_id("jump-to-answer")
+    box = jump.bounding_box()
+    assert box["y"] + box["height"] <= PHONE["height"] and box["height"] >= 43.5, box
+    jump.click()
+    page.wait_for_function("location.hash === '#answer'")
+    send = page.get_by_test_id("answer-request").bounding_box()
+    assert send["y"] >= 0 and send["y"] + send["height"] <= PHONE["height"], send  # in view after the jump
+
+    page.goto(f"/c/taoyuan/requests/ranking/grids/{grid_id}")
+    page.screenshot(path=str(artifacts / "phone-grid-trend.png"), full_page=True)
+    table = page.get_by_test_id("trend-table").bounding_box()
+    assert table["x"] + table["width"] <= PHONE["width"], table  # no column hidden beyond the edge
+    assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+
+    page.goto("/c/taoyuan/requests/queue")
+    card = page.get_by_test_id("request-row").first
+    box = card.bounding_box()
+    target = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('a')?.getAttribute('href')",
+                           [box["x"] + box["width"] / 2, box["y"] + box["height"] - 10])
+    assert target and target.startswith("/c/taoyuan/requests/"), target
