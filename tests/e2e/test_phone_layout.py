@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
-from .conftest import ADMIN_PASSWORD, EVAL_PASSWORD, FIRM_NAME, PASSWORD, PHONE
-from .test_resident_journey import log_in
+from .conftest import ADMIN_PASSWORD, EVAL_PASSWORD, FIRM_NAME, PASSWORD, PHONE, confirm_click
+from .test_resident_journey import log_in, log_out
 
 LOGINS = {
     "anonymous": None,
@@ -219,3 +220,18 @@ def test_a_grid_worker_on_a_phone_reaches_the_answer_and_reads_rates_and_cards_w
     target = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('a')?.getAttribute('href')",
                            [box["x"] + box["width"] / 2, box["y"] + box["height"] - 10])
     assert target and target.startswith("/c/taoyuan/requests/"), target
+
+    # The worker answers; the resident finds the rating from the top, its choices thumb-sized.
+    page.goto(request_url)
+    page.locator("textarea[name=answer]").fill("已联系楼上住户，明天上午维修。")
+    confirm_click(page.get_by_test_id("answer-request"))
+    expect(page.get_by_test_id("answer-request")).to_have_count(0)
+    log_out(page)
+    log_in(page, "resident-a", EVAL_PASSWORD)
+    page.goto(request_url)
+    page.screenshot(path=str(artifacts / "phone-resident-rates-a-request.png"), full_page=True)
+    jump = page.get_by_test_id("jump-to-outcome").bounding_box()
+    assert jump["y"] + jump["height"] <= PHONE["height"], jump
+    heights = page.evaluate("""[...document.querySelectorAll('#outcome input[type=radio]')]
+        .map(i => document.querySelector(`label[for="${i.id}"]`).getBoundingClientRect().height)""")
+    assert len(heights) == 7 and min(heights) >= 43.5, heights
