@@ -123,7 +123,7 @@ def test_main_pages_fit_a_phone_for_every_role(page, phone_world, artifacts, rol
             if box is None or box["y"] + min(box["height"], 44) > PHONE["height"]:
                 problems.append(f"{name}: main action below the first screen ({box})")
         small = page.evaluate("""() => [...document.querySelectorAll(
-                'main button, main [role=button], main select, main input:not([type=hidden]):not([type=checkbox]):not([type=radio])')]
+                'main button, main [role=button], main select, main summary, main input:not([type=hidden]):not([type=checkbox]):not([type=radio])')]
             .filter(e => e.offsetParent !== null)
             .map(e => [e.textContent.trim().slice(0, 20) || e.name, e.getBoundingClientRect().height])
             .filter(([label, h]) => h < 43.5)""")
