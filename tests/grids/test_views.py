@@ -312,3 +312,11 @@ def test_on_a_phone_the_whole_request_card_opens_the_request(client, world, g):
     db.session.commit()
     body = page(client.get("/c/taoyuan/requests"))
     assert f'<a class="card-link" href="/c/taoyuan/requests/{req.id}">{req.id}</a>' in body
+
+
+def test_my_requests_offers_filing_one_as_its_first_action(client, world, g):
+    """With no request yet, the page said only 'no requests': filing one was a word in the area's menu."""
+    login_as(client, world.resident)
+    body = page(client.get("/c/taoyuan/requests/mine"))
+    assert 'href="/c/taoyuan/requests/new" role="button"' in body
+    assert body.index('role="button" data-testid="file-request-button"') < body.index('id="request-table"')
