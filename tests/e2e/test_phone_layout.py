@@ -3,6 +3,7 @@ action on the first screen, tap targets of at least 44 px; a screenshot of each 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -130,6 +131,34 @@ def test_main_pages_fit_a_phone_for_every_role(page, phone_world, artifacts, rol
         if small:
             problems.append(f"{name}: tap targets under 44 px: {small[:5]}")
     assert not problems, "\n".join(problems)
+
+
+def test_the_header_leaves_three_quarters_of_the_first_screen_to_the_page(browser, base_url, live_app):
+    """On a phone (mobile emulation, as Chrome on Android lays out), signed in with unread messages, the
+    header's three rows (brand; to-do, inbox with its count, log out; language and text size) took 215 of the
+    740 px: each row is now its 44 px targets, not Pico's extra padding."""
+    from deliberation.auth.models import User
+    from deliberation.extensions import db
+    from deliberation.notifications import services as notifications
+
+    with live_app.app_context():
+        notifications.notify([db.session.scalar(User.by_login("res-b"))], "verification_approved", key="phone-header",
+                             link="/todo", context={"community": "桃源社区"}, community_id=None)
+        db.session.commit()
+    context = browser.new_context(base_url=base_url, viewport=PHONE, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2, locale="zh-CN")
+    try:
+        page = context.new_page()
+        log_in(page, "res-b", PASSWORD)
+        page.goto("/c/taoyuan")
+        expect(page.get_by_test_id("inbox-link")).to_contain_text(re.compile(r"\d"))  # the unread count loaded
+        top = page.evaluate("document.querySelector('main').getBoundingClientRect().top")
+        assert top <= PHONE["height"] / 4, top
+        heights = page.evaluate("""[...document.querySelectorAll('.site-header a, .site-header button')]
+            .map(e => e.getBoundingClientRect().height)""")
+        assert min(heights) >= 43.5, heights
+    finally:
+        context.close()
 
 
 def test_a_ballot_in_larger_text_shows_a_whole_project_on_the_first_screen(page, phone_world, artifacts):
