@@ -12,6 +12,12 @@ def clean(value: str | None) -> str:
     return " ".join(unicodedata.normalize("NFKC", value or "").split())
 
 
+def clean_prose(value: str | None) -> str:
+    """What a person wrote (a request, a note, an answer), trimmed with runs of spaces collapsed, and not
+    NFKC-normalised: that would turn its Chinese ，：？（） into ASCII ,:?() wherever it is shown."""
+    return " ".join((value or "").split())
+
+
 def normalise_phone(raw: str | None) -> str:
     """Strip spaces, dashes and a +86 / 0086 prefix."""
     phone = re.sub(r"[\s\-()]", "", clean(raw))

@@ -20,7 +20,7 @@ from deliberation.communities.models import Building, Community, Role, RoleGrant
 from deliberation.core import audit
 from deliberation.core.errors import DomainError
 from deliberation.core.models import utcnow
-from deliberation.core.text import clean, normalise_phone
+from deliberation.core.text import clean, clean_prose, normalise_phone
 from deliberation.core.uploads import store_image
 from deliberation.extensions import db
 from deliberation.grids import rollup
@@ -138,12 +138,12 @@ def file_request(community: Community, *, fields: RequestFields, channel, reques
                  photos: list[bytes] = (), now: datetime | None = None) -> ResidentRequest:
     """File a request: it goes to the micro-grid (or special grid) where it arises, with its deadline."""
     now = now or utcnow()
-    text = clean(fields.text)
+    text = clean_prose(fields.text)
     if not text:
         raise _refuse(_l("Describe the problem or the question."), "text")
     if len(text) > MAX_TEXT:
         raise _refuse(_l("At most %(max)d characters.", max=MAX_TEXT), "text")
-    place = clean(fields.place)
+    place = clean_prose(fields.place)
     if len(place) > 200:
         raise _refuse(_l("At most %(max)d characters.", max=200), "place_text")
     if len(photos) > MAX_REQUEST_PHOTOS:
@@ -184,7 +184,7 @@ def file_request(community: Community, *, fields: RequestFields, channel, reques
 # --- handling ----------------------------------------------------------------------------
 
 def _note(note: str, *, required: bool = False, field: str = "note") -> str:
-    note = clean(note)
+    note = clean_prose(note)
     if required and not note:
         raise _refuse(_l("This field is required."), field)
     if len(note) > MAX_NOTE:
@@ -351,7 +351,7 @@ def _outcome(req: ResidentRequest, *, resolved: bool, satisfaction: int, comment
         raise _refuse(_l("Say whether the problem was resolved."), "resolved")
     if satisfaction not in (1, 2, 3, 4, 5):
         raise _refuse(_l("Choose a rating from 1 to 5."), "satisfaction")
-    comment = clean(comment)
+    comment = clean_prose(comment)
     if len(comment) > 500:
         raise _refuse(_l("At most %(max)d characters.", max=500), "comment")
     return comment

@@ -15,7 +15,7 @@ from deliberation.communities.models import Community
 from deliberation.core import audit
 from deliberation.core.errors import DomainError
 from deliberation.core.models import utcnow
-from deliberation.core.text import clean
+from deliberation.core.text import clean_prose
 from deliberation.extensions import db
 from deliberation.grids import rates as r
 from deliberation.grids.models import Grid, MonthlyTopic, RequestCategory, RequestStatus, ResidentRequest
@@ -78,7 +78,7 @@ def choose(community: Community, month: str, *, category: RequestCategory, actor
                           status_code=422)
     if grid is not None and grid.community_id != community.id:
         raise DomainError(_l("Choose a grid of this community."), field="grid", status_code=422)
-    note = clean(note)
+    note = clean_prose(note)
     if len(note) > 500:
         raise DomainError(_l("At most %(max)d characters.", max=500), field="note", status_code=422)
     topic = topic_of(community, month)

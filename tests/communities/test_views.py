@@ -268,3 +268,16 @@ def test_admin_cannot_add_a_building_to_another_communitys_estate(client, world,
     response = client.post("/c/taoyuan/admin/places/buildings", data={"building-estate": other_estate.id,
                                                                        "building-name": "偷偷"})
     assert response.status_code == 422
+
+
+def test_on_a_phone_each_role_grant_is_a_card_titled_by_the_person(client, world, as_user):
+    """Five columns at 360 px squeezed names to one character a line and hid the revoke button beyond the
+    edge: the table is `table.stacked`, as the ranking's, each cell naming its column."""
+    as_user(world.admin)
+    page = client.get("/c/taoyuan/admin/roles").get_data(as_text=True)
+    assert '<table class="striped stacked">' in page
+    row = page[page.index('data-testid="grant-row"'):]
+    row = row[:row.index("</tr>")]
+    assert '<th scope="row" class="card-title">' in row
+    for label in ("角色", "登录名", "起始时间"):
+        assert f'data-label="{label}"' in row

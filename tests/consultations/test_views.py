@@ -313,3 +313,21 @@ def test_asking_before_publishing_the_minutes_keeps_the_draft(client, world, cou
     assert back["minutes_summary"] == "会议有效。" and back[f"item-{session.items[0].id}"] == "同意加装坡道。"
     db.session.expire_all()
     assert session.status == SessionStatus.adjourned
+
+
+def test_on_a_phone_the_console_jumps_past_the_attendance_to_the_motion(client, world, council):
+    """Fifteen members' attendance rows fill a phone's screen several times: the motion's step (open one,
+    or close the open one) is linked from the top of the console, above the attendance."""
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    services.set_current_item(session, session.items[0], actor=world.secretary)
+    login_as(client, world.secretary)
+    console = client.get(url(session, "/console")).get_data(as_text=True)
+    assert console.index('href="#motion-heading"') < console.index('data-testid="attendee"')
+    assert 'id="motion-heading"' in console
+    services.open_motion(session.items[0], text="同意加装坡道", actor=world.secretary)
+    console = client.get(url(session, "/console")).get_data(as_text=True)
+    assert console.index('href="#close-heading"') < console.index('data-testid="attendee"')
+    assert 'id="close-heading"' in console and 'href="#motion-heading"' not in console
+    assert "（共 15 名成员）" in console  # full-width brackets in the quorum line
+    assert "<strong>动议</strong>：同意加装坡道" in console

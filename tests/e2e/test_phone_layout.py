@@ -3,13 +3,15 @@ action on the first screen, tap targets of at least 44 px; a screenshot of each 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
-from .conftest import ADMIN_PASSWORD, EVAL_PASSWORD, FIRM_NAME, PASSWORD, PHONE
-from .test_resident_journey import log_in
+from .conftest import ADMIN_PASSWORD, EVAL_PASSWORD, FIRM_NAME, PASSWORD, PHONE, confirm_click
+from .test_resident_journey import log_in, log_out
 
 LOGINS = {
     "anonymous": None,
@@ -122,13 +124,41 @@ def test_main_pages_fit_a_phone_for_every_role(page, phone_world, artifacts, rol
             if box is None or box["y"] + min(box["height"], 44) > PHONE["height"]:
                 problems.append(f"{name}: main action below the first screen ({box})")
         small = page.evaluate("""() => [...document.querySelectorAll(
-                'main button, main [role=button], main select, main input:not([type=hidden]):not([type=checkbox]):not([type=radio])')]
+                'main button, main [role=button], main select, main summary, main input:not([type=hidden]):not([type=checkbox]):not([type=radio])')]
             .filter(e => e.offsetParent !== null)
             .map(e => [e.textContent.trim().slice(0, 20) || e.name, e.getBoundingClientRect().height])
             .filter(([label, h]) => h < 43.5)""")
         if small:
             problems.append(f"{name}: tap targets under 44 px: {small[:5]}")
     assert not problems, "\n".join(problems)
+
+
+def test_the_header_leaves_three_quarters_of_the_first_screen_to_the_page(browser, base_url, live_app):
+    """On a phone (mobile emulation, as Chrome on Android lays out), signed in with unread messages, the
+    header's three rows (brand; to-do, inbox with its count, log out; language and text size) took 215 of the
+    740 px: each row is now its 44 px targets, not Pico's extra padding."""
+    from deliberation.auth.models import User
+    from deliberation.extensions import db
+    from deliberation.notifications import services as notifications
+
+    with live_app.app_context():
+        notifications.notify([db.session.scalar(User.by_login("res-b"))], "verification_approved", key="phone-header",
+                             link="/todo", context={"community": "桃源社区"}, community_id=None)
+        db.session.commit()
+    context = browser.new_context(base_url=base_url, viewport=PHONE, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2, locale="zh-CN")
+    try:
+        page = context.new_page()
+        log_in(page, "res-b", PASSWORD)
+        page.goto("/c/taoyuan")
+        expect(page.get_by_test_id("inbox-link")).to_contain_text(re.compile(r"\d"))  # the unread count loaded
+        top = page.evaluate("document.querySelector('main').getBoundingClientRect().top")
+        assert top <= PHONE["height"] / 4, top
+        heights = page.evaluate("""[...document.querySelectorAll('.site-header a, .site-header button')]
+            .map(e => e.getBoundingClientRect().height)""")
+        assert min(heights) >= 43.5, heights
+    finally:
+        context.close()
 
 
 def test_a_ballot_in_larger_text_shows_a_whole_project_on_the_first_screen(page, phone_world, artifacts):
@@ -162,3 +192,75 @@ def test_a_phone_set_to_english_gets_english_and_a_lang_link_switches(browser, b
         assert page.locator("html").get_attribute("lang") == "zh-Hans"
     finally:
         context.close()
+
+
+LONG_REQUEST = "楼上卫生间漏水，已经渗到我家客厅天花板，墙皮一片片往下掉，晚上还滴水到地板上，" * 5 + "请尽快处理。"
+
+
+def test_a_grid_worker_on_a_phone_reaches_the_answer_and_reads_rates_and_cards_without_sideways_scrolling(
+        page, live_app, artifacts):
+    """A long request with photos: the answer step is on the first screen (a jump to its form) and the jump
+    brings the send button into view; the trend's table is cards inside the screen; a queue card opens its
+    request wherever the thumb lands on it."""
+    from deliberation.auth.models import User
+    from deliberation.communities.models import Community
+    from deliberation.extensions import db
+    from deliberation.grids import requests as handling
+    from deliberation.grids.models import Channel, RequestCategory, RequestType
+    from tests.factories import building
+    from tests.proposals.factories import jpeg_bytes
+
+    from .test_requests_journey import WORKER_PASSWORD, _seed_grids
+
+    _seed_grids(live_app)
+    with live_app.app_context():
+        community = db.session.scalar(select(Community).where(Community.slug == "taoyuan"))
+        worker = db.session.scalar(User.by_login("grid-worker"))
+        resident = db.session.scalar(User.by_login("resident-a"))
+        fields = handling.RequestFields(type=RequestType.help, category=RequestCategory.repairs, text=LONG_REQUEST,
+                                        building=building(community, "1栋"))
+        req = handling.file_request(community, fields=fields, channel=Channel.app, requester=resident,
+                                    photos=[jpeg_bytes(), jpeg_bytes(), jpeg_bytes()])
+        handling.sign(req, actor=worker)
+        grid_id = req.grid_id
+        request_url = f"/c/taoyuan/requests/{req.id}"
+        db.session.commit()
+
+    log_in(page, "grid-worker", WORKER_PASSWORD)
+    page.goto(request_url)
+    page.screenshot(path=str(artifacts / "phone-worker-long-request.png"), full_page=True)
+    jump = page.get_by_test_id("jump-to-answer")
+    box = jump.bounding_box()
+    assert box["y"] + box["height"] <= PHONE["height"] and box["height"] >= 43.5, box
+    jump.click()
+    page.wait_for_function("location.hash === '#answer'")
+    send = page.get_by_test_id("answer-request").bounding_box()
+    assert send["y"] >= 0 and send["y"] + send["height"] <= PHONE["height"], send  # in view after the jump
+
+    page.goto(f"/c/taoyuan/requests/ranking/grids/{grid_id}")
+    page.screenshot(path=str(artifacts / "phone-grid-trend.png"), full_page=True)
+    table = page.get_by_test_id("trend-table").bounding_box()
+    assert table["x"] + table["width"] <= PHONE["width"], table  # no column hidden beyond the edge
+    assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+
+    page.goto("/c/taoyuan/requests/queue")
+    card = page.get_by_test_id("request-row").first
+    box = card.bounding_box()
+    target = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('a')?.getAttribute('href')",
+                           [box["x"] + box["width"] / 2, box["y"] + box["height"] - 10])
+    assert target and target.startswith("/c/taoyuan/requests/"), target
+
+    # The worker answers; the resident finds the rating from the top, its choices thumb-sized.
+    page.goto(request_url)
+    page.locator("textarea[name=answer]").fill("已联系楼上住户，明天上午维修。")
+    confirm_click(page.get_by_test_id("answer-request"))
+    expect(page.get_by_test_id("answer-request")).to_have_count(0)
+    log_out(page)
+    log_in(page, "resident-a", EVAL_PASSWORD)
+    page.goto(request_url)
+    page.screenshot(path=str(artifacts / "phone-resident-rates-a-request.png"), full_page=True)
+    jump = page.get_by_test_id("jump-to-outcome").bounding_box()
+    assert jump["y"] + jump["height"] <= PHONE["height"], jump
+    heights = page.evaluate("""[...document.querySelectorAll('#outcome input[type=radio]')]
+        .map(i => document.querySelector(`label[for="${i.id}"]`).getBoundingClientRect().height)""")
+    assert len(heights) == 7 and min(heights) >= 43.5, heights

@@ -214,6 +214,10 @@ def test_the_branch_sees_the_quarters_rates_as_evidence_when_it_evaluates(client
     section = body[body.index('data-testid="organisation-request-rates"'):]
     section = section[:section.index("</section>")]
     assert "2026-07 – 2026-09" in section and "100.0%" in section and "1/1" in section
+    # on a phone the four rates read as a card, as on the ranking, instead of a table cut at the right edge
+    assert '<table class="stacked"' in section
+    for label in ("响应率", "解决率", "满意率", "得分"):
+        assert f'data-label="{label}"' in section
 
 
 def test_an_organisation_that_is_no_unit_shows_no_rates(client, world, g):
@@ -235,3 +239,22 @@ def test_on_a_phone_every_ranking_cell_says_which_rate_it_is(client, world, g):
     for label in ("名次", "响应率", "解决率", "满意率", "得分"):
         assert f'data-label="{label}"' in row
     assert '<th scope="row" class="card-title">' in row
+
+
+@pytest.mark.parametrize("kind", ["units", "grids"])
+def test_on_a_phone_the_trend_table_reads_as_cards_like_the_ranking(client, world, g, kind):
+    """The trend's table used to scroll sideways inside its box at 360 px: it is `table.stacked`, as the
+    ranking's, each month a card titled by the month and every cell naming its rate."""
+    rated(world, g, unit=g.firm_unit, rep=g.firm_rep, satisfaction=4)
+    db.session.commit()
+    subject = g.firm_unit.id if kind == "units" else g.micro.id
+    body = page(client.get(f"/c/taoyuan/requests/ranking/{kind}/{subject}"))
+    table = body[body.index('data-testid="trend-table"'):]
+    table = table[:table.index("</table>")]
+    assert 'class="stacked"' in body[:body.index('data-testid="trend-table"')][-40:]
+    rows = table.split("<tr")[2:]  # after the header row
+    assert len(rows) >= 2  # months and the total
+    for row in rows:
+        assert '<th scope="row" class="card-title">' in row
+        for label in ("响应率", "解决率", "满意率", "得分"):
+            assert f'data-label="{label}"' in row

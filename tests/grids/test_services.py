@@ -298,3 +298,18 @@ def test_a_tick_leaves_alone_what_another_worker_flagged_or_closed_since_it_look
     assert {r.id: len(r.steps) for r in (late, unrated)} == steps_before
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events_before
     assert not inbox(world.admin, "request_overdue")
+
+
+def test_what_residents_and_handlers_write_keeps_its_chinese_punctuation(world):
+    """Requests, notes, answers and comments used to be NFKC-normalised: a resident's ，：？（） came back as
+    ASCII ,:?() on every page that showed them. Only runs of spaces are tidied."""
+    g = make_grids(world)
+    said = "楼道灯坏了，晚上很黑：能否尽快修？（三单元）"
+    req = file(world, text=f"  {said}  ", now=T0)
+    assert req.text == said
+    handling.sign(req, actor=g.worker, now=T0)
+    handling.record_contact(req, actor=g.worker, note="已电话联系，居民说：白天在家。", now=T0)
+    handling.answer(req, actor=g.worker, text="已更换灯泡，请您确认！", now=T0)
+    handling.rate(req, resident=world.resident, resolved=True, satisfaction=5, comment="很快，谢谢！", now=T0)
+    assert req.answer == "已更换灯泡，请您确认！" and req.rating_comment == "很快，谢谢！"
+    assert "已电话联系，居民说：白天在家。" in [step.note for step in req.steps]

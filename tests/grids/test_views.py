@@ -254,3 +254,69 @@ def test_the_handling_unit_is_called_a_handling_unit_not_a_block_of_flats(client
     for text in (page(client.get(url)), page(client.get("/c/taoyuan/requests"))):
         assert "承办单位" in text and g.firm_unit.name in text
         assert "<dt>单元</dt>" not in text and "<th>单元</th>" not in text
+        assert 'data-label="单元"' not in text  # what a phone shows beside the unit's name on each card
+
+
+LONG_TEXT = "楼上卫生间漏水，已经渗到我家客厅天花板，墙皮一片片往下掉，晚上还滴水到地板上。" * 6
+
+
+def _before(body: str, first: str, then: str) -> bool:
+    return first in body and then in body and body.index(first) < body.index(then)
+
+
+def test_on_a_phone_a_worker_reaches_each_handling_step_from_the_top_of_a_long_request(client, world, g):
+    """The request's text and photos can fill a phone's first screen: the step the viewer takes next starts
+    above them (a one-tap step) or jumps to its form, so that nobody scrolls to find it."""
+    req = file(world, text=LONG_TEXT, photos=[jpeg_bytes(), jpeg_bytes()])
+    db.session.commit()
+    url = f"/c/taoyuan/requests/{req.id}"
+    text = 'data-testid="request-text"'
+
+    login_as(client, g.worker)
+    assert _before(page(client.get(url)), 'data-testid="sign-request"', text)
+    assert client.post(f"{url}/sign").status_code == 303
+    body = page(client.get(url))
+    assert _before(body, 'href="#answer"', text)
+    assert 'id="answer"' in body and _before(body, text, 'data-testid="answer-request"')  # the form after the text
+
+    assert client.post(f"{url}/whistle", data={"unit": g.firm_unit.id, "note": "请物业处理"}).status_code == 303
+    login_as(client, g.firm_rep)
+    assert _before(page(client.get(url)), 'data-testid="unit-sign-request"', text)
+    assert client.post(f"{url}/unit-sign").status_code == 303
+    assert _before(page(client.get(url)), 'href="#answer"', text)
+    assert client.post(f"{url}/answer", data={"answer": "已维修", "confirmed": "1"}).status_code == 303
+
+    login_as(client, world.resident)
+    body = page(client.get(url))
+    assert _before(body, 'href="#outcome"', 'data-testid="request-answer"') and 'id="outcome"' in body
+
+
+def test_a_request_without_a_next_step_for_the_viewer_has_no_jump(client, world, g):
+    req = file(world)
+    db.session.commit()
+    body = page(client.get(f"/c/taoyuan/requests/{req.id}"))  # the public
+    assert 'href="#answer"' not in body and 'href="#outcome"' not in body
+
+
+def test_the_deadline_class_sits_in_full_width_brackets_on_a_chinese_page(client, world, g):
+    req = file(world)
+    db.session.commit()
+    body = page(client.get(f"/c/taoyuan/requests/{req.id}"))
+    assert re.search(r"<dd>[0-9: -]+（一般）</dd>", body) and "(一般)" not in body
+
+
+def test_on_a_phone_the_whole_request_card_opens_the_request(client, world, g):
+    """Each row of a request list is a card on a phone; its one link, the request's number, covers the card
+    (a.card-link in app.css), so that the thumb need not find two digits."""
+    req = file(world)
+    db.session.commit()
+    body = page(client.get("/c/taoyuan/requests"))
+    assert f'<a class="card-link" href="/c/taoyuan/requests/{req.id}">{req.id}</a>' in body
+
+
+def test_my_requests_offers_filing_one_as_its_first_action(client, world, g):
+    """With no request yet, the page said only 'no requests': filing one was a word in the area's menu."""
+    login_as(client, world.resident)
+    body = page(client.get("/c/taoyuan/requests/mine"))
+    assert 'href="/c/taoyuan/requests/new" role="button"' in body
+    assert body.index('role="button" data-testid="file-request-button"') < body.index('id="request-table"')

@@ -88,6 +88,14 @@ def test_preferences_are_saved_and_used(as_user, world):
     assert (voting.email, voting.sms) == (False, True)
 
 
+def test_on_a_phone_each_preference_box_is_a_thumb_sized_target(as_user, world):
+    """A bare checkbox in a table cell is a 20 px target: its label (44 px square in app.css) wraps it."""
+    html = as_user(world.resident).get("/notifications/preferences").get_data(as_text=True)
+    for name in ("email_voting_opened", "sms_voting_opened"):
+        assert f'<label class="cell-check"><input type="checkbox" name="{name}"' in html
+    assert 'aria-label="电子邮件：' in html  # full-width colon in the box's spoken name
+
+
 def test_preferences_refuse_a_bad_address_and_hour(as_user, world):
     response = as_user(world.resident).post("/notifications/preferences", data={
         "email": "not-an-address", "quiet_from": "25", "quiet_until": "7"})

@@ -74,6 +74,7 @@ def test_results_hidden_until_close_turnout_visible(client, world, as_user, voti
     client.post("/logout")
     page = client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
     assert "已有 1 人投票" in page
+    assert "（网上 1，纸质 0）" in page  # full-width brackets on a Chinese page
     assert client.get(f"/c/taoyuan/rounds/{round_.id}/results").status_code == 403
     assert client.get(f"/c/taoyuan/rounds/{round_.id}/ballots").status_code == 403
     assert client.get(f"/c/taoyuan/rounds/{round_.id}/ballots.csv").status_code == 403
