@@ -123,14 +123,22 @@ def seal(scope: str, payload: dict, *, capacity: int, unique: str | None = None,
     repeat in the scope (a receipt hash): returns False, storing nothing, if it already does.
     `salt`: the scope's salt as read by the caller in this transaction (`SALT_OF_SCOPE`, bound to
     the same scope), to save a read; None reads it here (and makes it on the scope's first seal)."""
+    table = SealedRow.__table__
+    stored = db.session.connection().scalar(
+        insert_unless_duplicate(table, table.c.id),
+        sealed_row(scope, payload, capacity=capacity, unique=unique, salt=salt))
+    return stored is not None
+
+
+def sealed_row(scope: str, payload: dict, *, capacity: int, unique: str | None = None,
+               salt: bytes | None = None) -> dict:
+    """The values of the `sealed_rows` row that `seal` inserts (id, scope, tag, box), for a caller that
+    inserts it in a statement of its own making (casting, on PostgreSQL: with the participation)."""
     key = _key(scope, salt if salt is not None else _salt(scope, create=True))
     nonce = secrets.token_bytes(NONCE_BYTES)
     box = nonce + AESGCM(key).encrypt(nonce, _encode(payload, capacity), scope.encode())
     tag = hmac.new(key, unique.encode(), hashlib.sha256).hexdigest() if unique is not None else None
-    table = SealedRow.__table__
-    stored = db.session.connection().scalar(insert_unless_duplicate(table, table.c.id),
-                               {"id": _random_id(), "scope": scope, "tag": tag, "box": box})
-    return stored is not None
+    return {"id": _random_id(), "scope": scope, "tag": tag, "box": box}
 
 
 def sealed_count(scope: str) -> int:

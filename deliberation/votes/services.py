@@ -246,6 +246,47 @@ def _seal_ballot(round_: Round, choices: list, *, options: int, salt: bytes | No
             return code
 
 
+# PostgreSQL: the participation and the sealed ballot in one statement (one round trip), returning the
+# audit head too. The sealed row is inserted only if the participation was (a second ballot stores
+# nothing); a receipt that repeats in the round stores no sealed row, and the ballot is sealed again
+# under another receipt (`_seal_ballot`). Both rows are still apart: no key, order or time links them.
+_PARTICIPATION = insert(BallotParticipation.__table__).values(
+    round_id=bindparam("round_id"), user_id=bindparam("user_id"), eligibility_key=bindparam("eligibility_key"),
+    building_id=bindparam("building_id"), channel=bindparam("channel"), voted_on=bindparam("voted_on"),
+    recorded_by_id=None)
+_PARTICIPATION._post_values_clause = insert_unless_duplicate(BallotParticipation.__table__)._post_values_clause
+_PARTICIPATION_CTE = _PARTICIPATION.returning(BallotParticipation.__table__.c.id).cte("participation")
+_SEALED = insert(secrecy.SealedRow.__table__).from_select(
+    ["id", "scope", "tag", "box"],
+    select(bindparam("sealed_id"), bindparam("scope"), bindparam("tag"), bindparam("box")).select_from(
+        _PARTICIPATION_CTE))
+_SEALED._post_values_clause = _PARTICIPATION._post_values_clause
+_SEALED_CTE = _SEALED.returning(secrecy.SealedRow.__table__.c.id).cte("sealed")
+_PARTICIPATE_AND_SEAL = select(_PARTICIPATION_CTE.c.id, select(func.count()).select_from(_SEALED_CTE)
+                               .scalar_subquery().label("sealed"), *audit.HEAD_COLUMNS)
+
+
+def _participate_and_seal(ballot: casting.BallotToCast, voter: User, stored: list) -> tuple[int, str, tuple]:
+    """PostgreSQL's `_participate` and `_seal_ballot` in one round trip: returns the participation's id, the
+    receipt code and the audit head (valid after `casting.ballot_to_cast`'s audit lock)."""
+    code = new_receipt_code()
+    digest = receipt_hash(ballot.id, code)
+    scope = casting.ballot_scope(ballot.id)
+    sealed = secrecy.sealed_row(scope, {"receipt_hash": digest, "choices": stored}, unique=digest, salt=ballot.salt,
+                                capacity=ballot_choices.capacity(ballot, len(ballot.options)))
+    row = db.session.connection().execute(_PARTICIPATE_AND_SEAL, {
+        "round_id": ballot.id, "user_id": voter.id, "eligibility_key": eligibility_key(ballot, ballot.residency),
+        "building_id": ballot.residency.building_id, "channel": Channel.web, "voted_on": utcnow().date(),
+        "sealed_id": sealed["id"], "scope": scope, "tag": sealed["tag"], "box": sealed["box"]}).first()
+    if row is None:
+        raise DomainError(_l("A ballot has already been cast for you (or your household) in this round. "
+                             "Each vote counts once and cannot be changed."))
+    participation_id, stored_rows, *head = row
+    if not stored_rows:  # the receipt repeated in this round: seal it again under another
+        code = _seal_ballot(ballot, stored, options=len(ballot.options), salt=ballot.salt)
+    return participation_id, code, tuple(head)
+
+
 def cast_ballot(round_: Round, voter: User, *, choices) -> str:
     """Record that the voter voted and, separately and sealed, what the ballot chose; return the receipt code."""
     ballot = casting.ballot_to_cast(round_.community.slug, round_.id, voter.id)
@@ -262,9 +303,12 @@ def cast(ballot: casting.BallotToCast, voter: User, *, choices) -> str:
     check = check_choices(ballot, choices, ballot.options)
     if not check.ok:
         raise DomainError(check.problems[0], status_code=422)
-    participation_id, head = _participate(ballot, voter, ballot.residency, channel=Channel.web, recorded_by=None,
-                                          locked=True)
-    code = _seal_ballot(ballot, check.stored, options=len(ballot.options), salt=ballot.salt)
+    if dialect_name() == "postgresql":
+        participation_id, code, head = _participate_and_seal(ballot, voter, check.stored)
+    else:
+        participation_id, head = _participate(ballot, voter, ballot.residency, channel=Channel.web, recorded_by=None,
+                                              locked=True)
+        code = _seal_ballot(ballot, check.stored, options=len(ballot.options), salt=ballot.salt)
     audit.record("ballot.participation", audit.Ref("BallotParticipation", participation_id), actor=voter,
                  community=ballot.community, summary="web", head=head)
     log.info("ballot cast in round %s (channel web)", ballot.id)

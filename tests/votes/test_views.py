@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import func, select
 
-from deliberation.core import audit
+from deliberation.core import audit, secrecy
 from deliberation.core.audit import AuditEvent
 from deliberation.extensions import db
 from deliberation.proposals import services as round_services
@@ -342,6 +342,22 @@ def test_the_receipt_is_for_this_voter_only_and_ends_on_logout_noted_or_timeout(
     monkeypatch.setattr(receipt_stash, "now", lambda: later)
     assert receipt_code(client, round_) is None
     assert services.ballot_count(round_) == 3  # every cast counted once
+
+
+def test_a_receipt_drawn_twice_in_a_round_seals_the_second_ballot_under_another(client, world, as_user, voting,
+                                                                                voters, monkeypatch):
+    """A repeated receipt (odds about n in 2^60) must neither lose the ballot nor give two voters one code."""
+    round_, (ramp, bench, _lamp) = voting
+    drawn = iter(["AAAAAAAAAAAA", "AAAAAAAAAAAA", "BBBBBBBBBBBB"])
+    monkeypatch.setattr(services, "new_receipt_code", lambda: next(drawn))
+    as_user(voters[0])
+    first = cast_via_pages(client, round_, [ramp.id])
+    as_user(voters[1])
+    second = cast_via_pages(client, round_, [bench.id])
+    assert (first, second) == ("AAAA-AAAA-AAAA", "BBBB-BBBB-BBBB")
+    assert services.ballot_count(round_) == 2
+    assert sorted(services.receipt_hash(round_.id, code) for code in (first, second)) == sorted(
+        ballot["receipt_hash"] for ballot in secrecy.peek(services.ballot_scope(round_)))
 
 
 def test_a_receipt_cookie_tampered_with_or_from_another_key_shows_nothing_and_is_dropped(client, world, as_user,
