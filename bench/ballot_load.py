@@ -12,6 +12,8 @@ answers with the receipt page (bench/reference_app.py adds these two routes to t
 The casts and the logged-in no-op POSTs run in alternating slices (a quarter of the voters each, at
 the same concurrency), so that the two figures compared meet the same machine: on a shared machine
 the load from other work changes from one minute to the next, and with it every request's CPU time.
+Before them, 20 more voters cast (not timed; their ballots are checked with the others): a worker's
+first casts compile the cast's statements, a cost each process pays once, not each ballot.
 
 It prints casts per second, p50/p95/p99 latency (connection set-up included: gunicorn's sync
 workers close every connection), the CPU time gunicorn's workers and this load generator spent
@@ -82,6 +84,7 @@ PROJECTS = [("无障碍坡道", 60_000), ("休闲座椅", 50_000), ("楼道路�
             ("分类垃圾亭", 20_000)]
 SECOND_ATTEMPTS = 50
 SLICES = 4  # casts and no-op POSTs alternate in this many slices of the voters
+WARMUP_CASTS = 20  # cast before the timed slices by voters of their own (each worker's one-time compiling)
 HEALTHZ_PER_VOTER = 4  # /healthz is fast: more requests make its rate less noisy
 REQUEST_TIMEOUT = 60  # seconds for one request
 STARTUP_TIMEOUT = 60  # seconds for gunicorn to answer /healthz
@@ -561,11 +564,13 @@ def report(backend: str, run: Load, checks: list[tuple[str, bool]]) -> Result:
 
 @dataclass
 class Load:
-    voters: list[Voter]
+    voters: list[Voter]  # the timed voters, in the order of `casts`
     casts: Phase
     again: Phase
     health: Phase
     references: dict[str, Phase]
+    warm_voters: list[Voter]  # the warm-up's voters, in the order of `warmup`
+    warmup: Phase
 
 
 def load(seeded: Seeded, port: int, workers: list[int], args) -> Load:
@@ -575,6 +580,10 @@ def load(seeded: Seeded, port: int, workers: list[int], args) -> Load:
     print(f"logged in {len(voters)} voters and opened their ballots in {time.perf_counter() - started:.1f} s"
           + (f"; FAILED for {sum(failures.values())}: {dict(failures)}" if failures else ""))
     rng = random.Random(2026)
+    warm_voters, voters = voters[:WARMUP_CASTS], voters[WARMUP_CASTS:]
+    warmup = run_phase([cast_job(port, seeded.path, v, c) for v, c in
+                        zip(warm_voters, ballot_choices(seeded.project_ids, len(warm_voters), rng), strict=True)],
+                       args.connections, args.timeout, cast_answered, workers)
     choices = ballot_choices(seeded.project_ids, len(voters), rng)
     cast_slices, noop_slices = [], []
     for k in range(SLICES):  # casts and no-op POSTs alternate: both meet the same machine
@@ -585,11 +594,15 @@ def load(seeded: Seeded, port: int, workers: list[int], args) -> Load:
         noop_slices.append(run_phase([reference_job(port, "/bench/logged-in-post", v) for v in voters[part]],
                                      args.connections, args.timeout, succeeded, workers))
     casts = Phase.joined(cast_slices)
+    print("server CPU per request, slice by slice (ms): casts "
+          + " ".join(fmt_ms(p.server_ms()) for p in cast_slices) + "; no-op POSTs "
+          + " ".join(fmt_ms(p.server_ms()) for p in noop_slices))
+    every = list(zip(warm_voters + voters, warmup.outcomes + casts.outcomes, strict=True))
     # The cast's redirect followed: the receipt page, timed apart (it is not the cast, a reload repeats it).
-    redirected = [(v, o) for v, o in zip(voters, casts.outcomes, strict=True) if o.location is not None]
+    redirected = [(v, o) for v, o in every if o.location is not None]
     receipts = run_phase([receipt_job(port, v, o) for v, o in redirected], args.connections, args.timeout,
                          succeeded, workers) if redirected else None
-    cast_ok = [v for v, o in zip(voters, casts.outcomes, strict=True) if succeeded(o)]
+    cast_ok = [v for v, o in every if succeeded(o)]
     retry = rng.sample(cast_ok, min(SECOND_ATTEMPTS, len(cast_ok)))
     again = run_phase([cast_job(port, seeded.path, v, seeded.project_ids[:1]) for v in retry],
                       args.connections, args.timeout, cast_answered, workers)
@@ -602,14 +615,15 @@ def load(seeded: Seeded, port: int, workers: list[int], args) -> Load:
     }
     if receipts is not None:
         references["receipt (GET after cast)"] = receipts
-    return Load(voters, casts, again, health, references)
+    return Load(voters, casts, again, health, references, warm_voters, warmup)
 
 
 def run_backend(backend: str, url: str, tmp: Path, args, tree: Path = ROOT) -> Result:
     """Seed, serve the tree's code with gunicorn, load, stop gunicorn, check the database, report."""
     started = time.perf_counter()
-    seeded = seed(url, tmp, args.voters)
-    print(f"seeded {args.voters} verified voters and {len(PROJECTS)} projects in {time.perf_counter() - started:.1f} s")
+    seeded = seed(url, tmp, args.voters + WARMUP_CASTS)
+    print(f"seeded {args.voters} verified voters (and {WARMUP_CASTS} for the warm-up) and {len(PROJECTS)} projects"
+          f" in {time.perf_counter() - started:.1f} s")
     port, log_path = free_port(), tmp / "gunicorn.log"
     server = start_gunicorn(port, url, tmp, log_path, tree)
     try:
@@ -620,7 +634,10 @@ def run_backend(backend: str, url: str, tmp: Path, args, tree: Path = ROOT) -> R
     finally:
         stop_gunicorn(server)
         print_server_errors(log_path)
-    return report(backend, run, integrity_checks(seeded, run.casts, run.voters, run.again))
+    every_cast = Phase.joined([run.warmup, run.casts])  # the warm-up's ballots are checked like the others
+    checks = integrity_checks(seeded, every_cast, run.warm_voters + run.voters, run.again)
+    run.casts.lost, run.casts.duplicates = every_cast.lost, every_cast.duplicates
+    return report(backend, run, checks)
 
 
 def trees(args) -> list[tuple[str, Path]]:

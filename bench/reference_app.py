@@ -8,6 +8,8 @@ but no ballot checked or stored). They exist only in this benchmark's app, never
 
 from __future__ import annotations
 
+import gc
+
 from flask import Flask
 from flask_login import current_user, login_required
 
@@ -32,4 +34,5 @@ def create_bench_app() -> Flask:
     app.add_url_rule("/bench/logged-in-post", "bench_logged_in_post", logged_in_post, methods=["POST"])
     app.add_url_rule("/bench/c/<slug>/rounds/<int:round_id>/receipt-page", "bench_receipt_page", receipt_page,
                      methods=["POST"])
+    gc.freeze()  # as wsgi.py does
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import make_response, redirect, render_template, request, session
+from flask import current_app, make_response, render_template, request, session
 
 
 def is_htmx_request() -> bool:
@@ -26,11 +26,8 @@ def render_page(full: str, partial: str, *, status_code: int = 200, **context):
 
 
 def redirect_to(location: str):
-    """Redirect after a successful POST: htmx gets HX-Redirect (a full page load), others a 303."""
+    """Redirect after a successful POST: htmx gets HX-Redirect (a full page load), others a 303 with no
+    body (browsers follow it at once; Werkzeug's "Redirecting..." page is never seen)."""
     if is_htmx_request():
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = location
-    else:
-        response = redirect(location, code=303)
-    response.vary.add("HX-Request")
-    return response
+        return current_app.response_class(status=204, headers={"HX-Redirect": location, "Vary": "HX-Request"})
+    return current_app.response_class(status=303, headers={"Location": location, "Vary": "HX-Request"})
