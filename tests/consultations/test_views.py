@@ -325,6 +325,7 @@ def test_on_a_phone_the_console_jumps_past_the_attendance_to_the_motion(client, 
     console = client.get(url(session, "/console")).get_data(as_text=True)
     assert console.index('href="#motion-heading"') < console.index('data-testid="attendee"')
     assert 'id="motion-heading"' in console
+    assert console.count(">开始表决<") == 1  # the jump is not a second "open the motion" button
     services.open_motion(session.items[0], text="同意加装坡道", actor=world.secretary)
     console = client.get(url(session, "/console")).get_data(as_text=True)
     assert console.index('href="#close-heading"') < console.index('data-testid="attendee"')
