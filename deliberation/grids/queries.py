@@ -22,6 +22,7 @@ from deliberation.grids.models import (
 )
 
 PAGE = 100
+PUBLIC_PER_PAGE = 20
 
 
 def _listing():
@@ -29,11 +30,12 @@ def _listing():
                                            joinedload(ResidentRequest.building))
 
 
-def public_requests(community: Community, *, limit: int = PAGE) -> list[ResidentRequest]:
-    """The latest requests, shown anonymised (no requester, no words of the request)."""
-    return list(db.session.scalars(_listing().where(ResidentRequest.community_id == community.id)
-                                   .order_by(ResidentRequest.created_at.desc(), ResidentRequest.id.desc())
-                                   .limit(limit)))
+def public_requests_page(community: Community, page: int):
+    """One page of the requests, newest first, shown anonymised (no requester, no words of the request):
+    a phone shows each as a card, so PUBLIC_PER_PAGE at a time, with older ones a page further."""
+    return db.paginate(_listing().where(ResidentRequest.community_id == community.id)
+                       .order_by(ResidentRequest.created_at.desc(), ResidentRequest.id.desc()),
+                       page=page, per_page=PUBLIC_PER_PAGE, error_out=False)
 
 
 def requests_of(user: User, community: Community, *, limit: int = PAGE) -> list[ResidentRequest]:

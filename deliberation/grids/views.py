@@ -17,6 +17,7 @@ from deliberation.core.confirm import confirmation_page, is_confirmed
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import apply_domain_error, fail_form, form_status
 from deliberation.core.htmx import redirect_to, render_page
+from deliberation.core.inputs import int_param
 from deliberation.core.permissions import require
 from deliberation.extensions import db
 from deliberation.grids import confirmations, queries
@@ -64,8 +65,9 @@ def grids(slug: str):
 def public_list(slug: str):
     """Recent requests, anonymised: kind, category, grid, status and times only."""
     community = get_community(slug)
+    page = queries.public_requests_page(community, int_param(request.args, "page", 1) or 1)
     return render_page("grids/requests.html", "grids/_request_table.html", community=community,
-                       requests=queries.public_requests(community), public=True)
+                       requests=page.items, page=page, public=True)
 
 
 @bp.get("/requests/mine")

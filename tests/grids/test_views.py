@@ -320,3 +320,31 @@ def test_my_requests_offers_filing_one_as_its_first_action(client, world, g):
     body = page(client.get("/c/taoyuan/requests/mine"))
     assert 'href="/c/taoyuan/requests/new" role="button"' in body
     assert body.index('role="button" data-testid="file-request-button"') < body.index('id="request-table"')
+
+
+def test_the_public_list_shows_twenty_requests_a_page_newest_first_and_pages_back(client, world, g):
+    """On a phone each request is a card: the public list once showed its latest hundred at once (about
+    28,000 px), and none older. Now twenty a page, newest first, with the pages before them a tap away."""
+    from datetime import timedelta
+
+    from deliberation.core.models import utcnow
+
+    start = utcnow() - timedelta(days=3)
+    filed = [file(world, now=start + timedelta(minutes=i)) for i in range(45)]
+    db.session.commit()
+    newest_first = [r.id for r in reversed(filed)]
+
+    def shown(url):
+        text = page(client.get(url))
+        return [int(n) for n in re.findall(r'class="card-link" href="/c/taoyuan/requests/(\d+)"', text)], text
+
+    first, text = shown("/c/taoyuan/requests")
+    assert first == newest_first[:20] and "第 1 页，共 3 页" in text and 'data-testid="older-requests"' in text
+    assert 'href="/c/taoyuan/requests?page=2"' in text and 'data-testid="newer-requests"' not in text
+    second, _ = shown("/c/taoyuan/requests?page=2")
+    third, text = shown("/c/taoyuan/requests?page=3")
+    assert second == newest_first[20:40] and third == newest_first[40:]
+    assert 'data-testid="older-requests"' not in text and 'href="/c/taoyuan/requests?page=2"' in text
+    for hostile in ("0", "-3"):
+        assert shown(f"/c/taoyuan/requests?page={hostile}")[0] == newest_first[:20]
+    assert client.get("/c/taoyuan/requests?page=abc").status_code == 400
