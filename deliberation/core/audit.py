@@ -127,14 +127,10 @@ def record(action: str, obj, *, actor=None, community=None, summary: str = "",
     Without it, the lock is taken and the head read here. A wrong head cannot fork the log: the unique
     keys on `seq` and `prev_hash` refuse the event."""
     session = db.session
-    if head is None:
-        if dialect_name() == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
-        session.flush()
-        head = session.execute(_HEAD).first() or (None, None)
-    else:
-        session.flush()
-    last_seq, last_hash = head
+    if head is None and dialect_name() == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
+    session.flush()
+    last_seq, last_hash = head if head is not None else (session.execute(_HEAD).first() or (None, None))
     seq = last_seq + 1 if last_seq is not None else 1
     values = {
         "prev_hash": last_hash if last_seq is not None else GENESIS_HASH,

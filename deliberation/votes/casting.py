@@ -19,16 +19,16 @@ is decided by the unique keys when the participation is written (`services.cast`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, func, select
 
 from deliberation.communities.models import Community, Residency, ResidencyStatus
 from deliberation.core import audit, secrecy
+from deliberation.core import permissions as perm
 from deliberation.core.models import dialect_name
 from deliberation.extensions import db
-from deliberation.proposals.models import BallotType, Proposal, ProposalStatus, Round, RoundPhase
+from deliberation.proposals.models import BallotType, Proposal, ProposalStatus, Round
 
 
 class Option(NamedTuple):
@@ -101,10 +101,6 @@ _BALLOT = (
 _BALLOT_AND_AUDIT_LOCK = select(*_BALLOT.subquery().c, audit.LOCK_COLUMN)
 
 
-def is_open(phase: RoundPhase, voting_closed_at: datetime | None) -> bool:
-    return phase == RoundPhase.voting and voting_closed_at is None
-
-
 def ballot_to_cast(slug: str, round_id: int, user_id: int) -> BallotToCast | None:
     """The ballot this user casts in this round of this community, read and locked in one statement (see
     the module's docstring), or None unless voting is open there and the user is a verified resident."""
@@ -114,7 +110,7 @@ def ballot_to_cast(slug: str, round_id: int, user_id: int) -> BallotToCast | Non
     if not rows:
         return None
     first = rows[0]
-    if first.slug != slug or not is_open(first.phase, first.voting_closed_at) or first.residency_id is None:
+    if first.slug != slug or not perm.is_voting_open(first) or first.residency_id is None:
         return None
     return BallotToCast(
         id=first.id, community=audit.Ref("Community", first.community_id), slug=first.slug,

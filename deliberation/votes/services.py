@@ -167,12 +167,15 @@ def participation_of(round_: Round, user: User) -> BallotParticipation | None:
         (BallotParticipation.user_id == user.id) | BallotParticipation.eligibility_key.in_(keys)))
 
 
-# Casting is the hot path while a whole community votes: its statements are built once (their SQL
-# and cache keys are reused) and write plain rows, not ORM objects.
+# The round's state, locked (a paper voter, closing); a web ballot reads it with the rest (`casting`).
 _ROUND_STATE = select(Round.__table__.c.phase, Round.__table__.c.voting_closed_at).where(
     Round.__table__.c.id == bindparam("round_id"))
 _LOCK_ROUND_TO_VOTE = _ROUND_STATE.with_for_update(read=True)
 _LOCK_ROUND_TO_CLOSE = _ROUND_STATE.with_for_update()
+ALREADY_VOTED = _l("A ballot has already been cast for you (or your household) in this round. "
+                   "Each vote counts once and cannot be changed.")
+
+
 def lock_open_round(round_: Round, *, closing: bool = False) -> None:
     """Re-read whether voting is open, and hold the round in that state until this transaction ends.
 
@@ -203,8 +206,7 @@ def _participate(round_, voter: User, residency, *, channel: Channel, recorded_b
          "building_id": residency.building_id, "channel": channel, "voted_on": utcnow().date(),
          "recorded_by_id": recorded_by.id if recorded_by else None}).first()
     if row is None:
-        raise DomainError(_l("A ballot has already been cast for you (or your household) in this round. "
-                             "Each vote counts once and cannot be changed."))
+        raise DomainError(ALREADY_VOTED)
     return row[0], (row[1], row[2])
 
 
@@ -279,8 +281,7 @@ def _participate_and_seal(ballot: casting.BallotToCast, voter: User, stored: lis
         "building_id": ballot.residency.building_id, "channel": Channel.web, "voted_on": utcnow().date(),
         "sealed_id": sealed["id"], "scope": scope, "tag": sealed["tag"], "box": sealed["box"]}).first()
     if row is None:
-        raise DomainError(_l("A ballot has already been cast for you (or your household) in this round. "
-                             "Each vote counts once and cannot be changed."))
+        raise DomainError(ALREADY_VOTED)
     participation_id, stored_rows, *head = row
     if not stored_rows:  # the receipt repeated in this round: seal it again under another
         code = _seal_ballot(ballot, stored, options=len(ballot.options), salt=ballot.salt)

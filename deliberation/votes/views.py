@@ -74,8 +74,7 @@ def _require_can_cast(round_: Round) -> None:
     """Voting is open, the user may vote and has not voted yet: the ballot pages say so up front."""
     _require_can_vote(round_)
     if services.participation_of(round_, current_user) is not None:
-        raise DomainError(_("A ballot has already been cast for you (or your household) in this round. "
-                            "Each vote counts once and cannot be changed."))
+        raise DomainError(services.ALREADY_VOTED)
 
 
 @bp.get("/vote")
