@@ -8,16 +8,17 @@ themselves (the secretary's work, the same in every approach) are not counted.
 
 - polling (today): every phone GETs the room partial every 2 s and the console its partial; each is
   rendered.
-- live, conditional polling (the fallback where Server-Sent Events are off or broken): the same GETs
-  carry the ETag of the copy shown; the server answers 304 after reading only the version, and renders
-  once per change.
+- live, polling the version (the fallback where Server-Sent Events are off or broken): every 2 s each
+  page asks the session's version alone, with the one it holds (`/version`: 304 after reading only the
+  version, the same for every viewer); once it moved, the page GETs its partial, rendered once per change.
 - live, Server-Sent Events: each page holds a stream that checks the version every LIVE_CHECK_SECONDS
   (without Redis) and reconnects every LIVE_STREAM_SECONDS; a page fetches its partial once per change.
   Measured per operation (the stream's real connect request, its real version check, the real refetch)
   and multiplied by how often each happens in the hour.
 
+The two ways of polling run in alternating slices of the hour (SLICES), so that both meet the same machine.
 The last line compares today's polling with the live approach's worst case on this machine, the
-conditional-polling fallback. Run: .venv/bin/python bench/meeting_poll.py [--minutes 60] [--change-every 60]
+version-polling fallback. Run: .venv/bin/python bench/meeting_poll.py [--minutes 60] [--change-every 60]
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from deliberation.extensions import db  # noqa: E402
 
 MEMBERS = 20
 POLL_SECONDS = 2
+SLICES = 4  # today's polling and the live fallback alternate in this many slices of the hour
 
 
 def set_up(app):
@@ -113,6 +115,49 @@ def change(app, session_id: int, member_id: str, n: int, secretary_id: str) -> N
         db.session.commit()
 
 
+class Poller:
+    """One approach's phones and console polling every 2 s; `run` plays the next ticks of its hour and
+    adds up the CPU of the answers, the requests, the version polls and the full renders.
+
+    Today's polling GETs each partial every tick and renders it. The live fallback (`version_url` given)
+    asks the session's version every tick with the one it holds (If-None-Match: 304 while unchanged) and
+    GETs its partial only once the version moved, as static/js/live.js does."""
+
+    def __init__(self, meeting: Meeting, clients, addresses, *, version_url: str | None):
+        self.meeting, self.clients, self.addresses, self.version_url = meeting, clients, addresses, version_url
+        self.etags = [None] * len(clients)
+        self.versions = [None] * len(clients)
+        self.every = max(meeting.args.change_every // POLL_SECONDS, 1)
+        self.tick, self.cpu, self.requests, self.version_polls, self.renders = 0, 0.0, 0, 0, 0
+
+    def run(self, ticks: int) -> None:
+        excluded = 0.0
+        start = time.process_time()
+        for tick in range(self.tick, self.tick + ticks):
+            if tick and tick % self.every == 0:
+                excluded += self.meeting._change()
+            for n, (client, address) in enumerate(zip(self.clients, self.addresses, strict=True)):
+                if self.version_url is not None:
+                    held = {"If-None-Match": self.versions[n]} if self.versions[n] else {}
+                    answer = client.get(self.version_url, headers=held)
+                    self.requests += 1
+                    self.version_polls += 1
+                    if answer.status_code == 304:
+                        continue
+                    assert answer.status_code == 200, answer.status_code
+                    self.versions[n] = answer.headers["ETag"]
+                headers = {"HX-Request": "true"}
+                if self.version_url is not None and self.etags[n]:
+                    headers["If-None-Match"] = self.etags[n]
+                response = client.get(address, headers=headers)
+                self.requests += 1
+                if response.status_code == 200:
+                    self.renders += 1
+                    self.etags[n] = response.headers.get("ETag")
+        self.cpu += time.process_time() - start - excluded
+        self.tick += ticks
+
+
 class Meeting:
     """Runs the simulated hour for one approach and returns the CPU seconds of the server's answers."""
 
@@ -129,28 +174,11 @@ class Meeting:
         self.changes += 1
         return time.process_time() - start
 
-    def polled(self, *, conditional: bool) -> tuple[float, int, int]:
-        """(CPU seconds, requests, full renders) of an hour of polling every 2 s."""
+    def poller(self, *, live: bool) -> Poller:
+        """An hour of polling every 2 s by every phone and the console, run a part at a time (`Poller.run`)."""
         clients = [client_for(self.app, uid) for uid in self.member_ids] + [client_for(self.app, self.secretary_id)]
         addresses = [self.urls["live"]] * len(self.member_ids) + [self.urls["console"]]
-        etags = [None] * len(clients)
-        polls = self.args.minutes * 60 // POLL_SECONDS
-        every = max(self.args.change_every // POLL_SECONDS, 1)
-        excluded, renders, requests = 0.0, 0, 0
-        start = time.process_time()
-        for tick in range(polls):
-            if tick and tick % every == 0:
-                excluded += self._change()
-            for n, (client, address) in enumerate(zip(clients, addresses, strict=True)):
-                headers = {"HX-Request": "true"}
-                if conditional and etags[n]:
-                    headers["If-None-Match"] = etags[n]
-                response = client.get(address, headers=headers)
-                requests += 1
-                if response.status_code == 200:
-                    renders += 1
-                    etags[n] = response.headers.get("ETag")
-        return time.process_time() - start - excluded, requests, renders
+        return Poller(self, clients, addresses, version_url=self.urls["version"] if live else None)
 
     def streamed(self) -> tuple[float, dict]:
         """CPU seconds of an hour of event streams, from the measured cost of each operation."""
@@ -215,7 +243,8 @@ def main() -> None:
                                                          "LIVE_STREAM_SECONDS": 300.0, "LIVE_CHECK_SECONDS": 1.0}))
     slug, session_id, member_ids, secretary_id = set_up(app)
     base = f"/c/{slug}/sessions/{session_id}"
-    urls = {"live": f"{base}/live", "console": f"{base}/console", "events": f"{base}/events"}
+    urls = {"live": f"{base}/live", "console": f"{base}/console", "events": f"{base}/events",
+            "version": f"{base}/version"}
     phones, member_hours = len(member_ids), len(member_ids) * args.minutes / 60
     meeting = Meeting(app, args, session_id, member_ids, secretary_id, urls)
     assert client_for(app, member_ids[0]).get(urls["live"], headers={"HX-Request": "true"}).status_code == 200
@@ -223,12 +252,25 @@ def main() -> None:
     print(f"database: {url.split(':')[0]}")
     print(f"simulated meeting: {args.minutes} min, {phones} phones + 1 console, a change every {args.change_every} s "
           f"(the console's requests are included; the changes' own CPU is not)")
-    polling, requests, _renders = meeting.polled(conditional=False)
+    # The two ways of polling run in alternating slices of the hour, so that both meet the same machine (on a
+    # shared one the load from other work changes from one minute to the next, and with it every request's
+    # CPU). A slice is a whole number of change intervals: each approach's slice opens with a change of its
+    # own, after which every page renders anyway, so the other approach's changes in between cost nothing
+    # extra.
+    polls = args.minutes * 60 // POLL_SECONDS
+    every = max(args.change_every // POLL_SECONDS, 1)
+    today, fallback_poller = meeting.poller(live=False), meeting.poller(live=True)
+    slice_ticks = max(polls // SLICES // every, 1) * every
+    while today.tick < polls:
+        for poller in (today, fallback_poller):
+            poller.run(min(slice_ticks, polls - poller.tick))
+    polling, requests = today.cpu, today.requests
     print(f"polling (today): {requests:,} requests, all rendered, {polling:.1f} s CPU "
           f"({polling / requests * 1000:.2f} ms each); {polling / member_hours:.2f} s per member-hour")
-    fallback, requests, renders = meeting.polled(conditional=True)
-    print(f"live, conditional polling: {requests:,} requests, {renders:,} rendered, the rest 304; "
-          f"{fallback:.1f} s CPU; {fallback / member_hours:.2f} s per member-hour")
+    fallback = fallback_poller.cpu
+    print(f"live, polling the version: {fallback_poller.requests:,} requests ({fallback_poller.version_polls:,} "
+          f"version polls, 304 unless it moved; {fallback_poller.renders:,} partials rendered); {fallback:.1f} s CPU; "
+          f"{fallback / member_hours:.2f} s per member-hour")
     streamed, parts = meeting.streamed()
     print(f"live, Server-Sent Events: connect {parts['connect'] * 1000:.2f} ms × {parts['reconnects']:.0f}, "
           f"version check {parts['check'] * 1000:.3f} ms × {args.minutes * 60 / app.config['LIVE_CHECK_SECONDS']:.0f}, "

@@ -46,6 +46,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     refuse_unstorable_text(app)
     app.wsgi_app = TrustedProxies(app)
+    from deliberation.consultations.live import VersionPolls
+
+    app.wsgi_app = VersionPolls(app, app.wsgi_app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_templates(app)

@@ -98,6 +98,8 @@ def _offset() -> int:
 def live_context(session: ConsultationSession) -> dict:
     """Everything the room, the phones and the console show, in a fixed number of queries."""
     shown_etag = _shown_etag(session, "live")  # the version is read before anything else it shows
+    shown_version = (live_updates.version_etag(session.live_version)
+                     if session.status == SessionStatus.in_session else None)
     motions = services.motions_of(session)
     open_motion = next((m for m in motions if m.is_open), None)
     queue = services.speaker_queue(session)
@@ -114,7 +116,7 @@ def live_context(session: ConsultationSession) -> dict:
         "speaking": next((s for s in queue if s.speaking), None),
         "waiting": [s for s in queue if s.waiting], "me_present": me_present, "me_voted": me_voted,
         "my_queue_place": _queue_place(queue), "explain": services.explain,
-        "live_events": live_updates.events_supported(), "live_etag": shown_etag,
+        "live_events": live_updates.events_supported(), "live_etag": shown_etag, "live_version": shown_version,
     }
 
 
@@ -275,6 +277,20 @@ def live(slug: str, session_id: int):
     require(perm.can_view_session(current_user, session))
     return _tagged(render_page("consultations/detail.html", "consultations/_live.html", **live_context(session)),
                    etag)
+
+
+@bp.get("/<int:session_id>/version")
+@limiter.exempt
+def version(slug: str, session_id: int):
+    """The session's live version, all that a page without an event stream asks every 2 seconds: 304 while
+    it is the version the page shows, else the new one (the page then fetches its partial once). Public
+    like the room (a noticed session is), it reads the version alone, for every viewer alike. Polls are
+    answered before they reach Flask (`consultations.live.VersionPolls`); this view names the address and
+    answers what the middleware passes on."""
+    answer = session_live.version_answer(slug, session_id, request.if_none_match)
+    if answer is None:
+        abort(404)
+    return answer
 
 
 @bp.get("/<int:session_id>/events")

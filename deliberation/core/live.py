@@ -19,6 +19,8 @@ from flask import Response, current_app, request, session
 from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import ETags
+from werkzeug.http import quote_etag
 
 log = logging.getLogger(__name__)
 _PENDING = "live_topics"  # Session.info key: topics bumped in the open transaction
@@ -48,6 +50,24 @@ def not_modified(etag: str) -> Response | None:
     if session.get("_flashes") or etag not in request.if_none_match:
         return None
     return conditional(Response(status=304), etag)
+
+
+def version_etag(version: int) -> str:
+    """The ETag (quoted, as in the header) of a live object's version as `version_answer` gives it."""
+    return quote_etag(f"v{version}")
+
+
+def version_answer(version: int, held: ETags) -> Response:
+    """What a polling page asks every few seconds: the live object's version, as its ETag; a bodiless 304
+    while it is the one the page holds (`held`: the request's If-None-Match). The same for every viewer —
+    the version says only that something changed — so nothing is read but the version: no user, no
+    language, no rendering. When it moved, the page fetches its own copy of the partial once, as on a
+    streamed `version` event."""
+    response = Response(status=304) if f"v{version}" in held else Response(str(version), mimetype="text/plain")
+    response.set_etag(f"v{version}")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def conditional(response: Response, etag: str) -> Response:

@@ -1,9 +1,11 @@
 // Live partials (an element with data-live and hx-get, swapped on the "live-refresh" event).
 // With data-live-events the page listens to the server's Server-Sent Events and fetches the partial
 // when the version moves. While no stream is open and alive (no EventSource, a proxy that buffers, a
-// phone that slept or lost the network) it polls every data-live-poll ms instead, sending the ETag of
-// the copy it shows: the server answers 304 without rendering while nothing changed, and a 304 is
-// never swapped. On waking, going back online or reconnecting, it asks at once, so it catches up.
+// phone that slept or lost the network) it polls every data-live-poll ms instead: it asks the version
+// alone (data-live-version, sending the one the copy shown names: 304 while nothing changed) and fetches
+// the partial once it moved; a partial without a version URL is polled itself, with the ETag of the copy
+// it shows (304 without rendering, never swapped). On waking, going back online or reconnecting, it asks
+// for the partial at once, so it catches up.
 (function () {
   "use strict";
   var etags = {};    // hx-get URL -> ETag of the copy shown
@@ -15,6 +17,17 @@
   function ask(el) {
     polled[el.getAttribute("hx-get")] = Date.now();
     if (window.htmx) { window.htmx.trigger(el, "live-refresh"); }
+  }
+  // The version alone (the same for every viewer, nothing rendered); the partial only when it moved.
+  function askVersion(el) {
+    var url = el.getAttribute("data-live-version");
+    polled[el.getAttribute("hx-get")] = Date.now();
+    var headers = {};
+    var shown = el.getAttribute("data-live-version-etag");
+    if (shown) { headers["If-None-Match"] = shown; }
+    fetch(url, {headers: headers, cache: "no-store", credentials: "same-origin"}).then(function (reply) {
+      if (reply.status === 200 && document.body.contains(el)) { ask(el); }
+    }).catch(function () { /* offline: the next tick asks again */ });
   }
   function askAll(eventsUrl) {
     live().forEach(function (el) {
@@ -53,7 +66,9 @@
       }
       if (healthy(url)) { return; }
       var every = Number(el.getAttribute("data-live-poll") || 2000);
-      if (Date.now() - (polled[el.getAttribute("hx-get")] || 0) >= every) { ask(el); }
+      if (Date.now() - (polled[el.getAttribute("hx-get")] || 0) >= every) {
+        if (el.hasAttribute("data-live-version") && window.fetch) { askVersion(el); } else { ask(el); }
+      }
     });
   }
 

@@ -264,6 +264,60 @@ def test_a_pending_message_is_shown_not_swallowed_by_a_304(client, world, counci
     assert answer.status_code == 200 and "已保存" in answer.get_data(as_text=True)
 
 
+# --- version polls (pages without an event stream) -----------------------------------------------
+
+def shown_version(page) -> tuple[str, str]:
+    """Where the live part asks for the session's version, and the version tag of the copy it shows."""
+    text = page.get_data(as_text=True)
+    address = re.search(r'data-live-version="([^"]+)"', text)
+    tag = re.search(r'data-live-version-etag="([^"]+)"', text)
+    assert address and tag, "the live part names its version address and the version it shows"
+    return html.unescape(address.group(1)), html.unescape(tag.group(1))
+
+
+@pytest.mark.parametrize("part", ["", "/console"])
+def test_a_page_without_a_stream_polls_the_version_alone_and_gets_304(app, client, world, council, running,
+                                                                     part):
+    """Every 2 s a page asks the version with the one it shows: a bodiless 304 from one read, nothing
+    rendered and no cookie touched; once the meeting changed, the new version (the page then fetches its
+    partial once, and that copy names the new version)."""
+    login_as(client, world.secretary)
+    address, tag = shown_version(client.get(url(running, part)))
+    assert address == url(running, "/version")
+    anonymous = app.test_client()
+    with statements() as sql, templates_rendered(app) as rendered:
+        same = anonymous.get(address, headers={"If-None-Match": tag})
+    assert same.status_code == 304 and same.get_data() == b"" and rendered == []
+    assert len(sql) == 1 and "live_version" in sql[0]
+    assert "Set-Cookie" not in same.headers and same.headers["ETag"] == tag
+    assert client.get(address, headers={"If-None-Match": tag}).status_code == 304  # a member: the same answer
+    services.sign_in(running, members(council)[0])
+    db.session.commit()
+    moved = anonymous.get(address, headers={"If-None-Match": tag})
+    assert moved.status_code == 200 and moved.headers["ETag"] != tag
+    assert moved.get_data(as_text=True) == str(version(running)) and moved.mimetype == "text/plain"
+    assert moved.headers["X-Content-Type-Options"] == "nosniff" and "no-cache" in moved.headers["Cache-Control"]
+    refreshed = client.get(url(running, part or "/live"), headers=HX)
+    assert shown_version(refreshed)[1] == moved.headers["ETag"]
+
+
+def test_the_version_of_a_draft_or_of_another_community_is_not_found(client, world, council, running):
+    draft = make_session(world.community, world.secretary, council)
+    login_as(client, world.secretary)
+    assert client.get(url(draft, "/version")).status_code == 404  # not public yet, not live either
+    assert client.get(f"/c/other/sessions/{running.id}/version").status_code == 404
+    assert client.get("/c/taoyuan/sessions/999999/version").status_code == 404
+    assert client.get("/c/taoyuan/sessions/99999999999/version").status_code == 404
+    assert client.post(url(running, "/version")).status_code in (400, 405)  # a GET only
+
+
+def test_a_session_that_is_not_running_names_no_version_to_poll(client, world, council):
+    session = make_session(world.community, world.secretary, council)
+    services.notice_session(session, actor=world.secretary)
+    page = client.get(url(session)).get_data(as_text=True)
+    assert "data-live-version" not in page
+
+
 # --- Server-Sent Events -------------------------------------------------------------------------
 
 def events(client, session, **headers) -> str:
@@ -301,7 +355,7 @@ def test_servers_that_cannot_hold_streams_get_none_and_pages_poll(app, client, w
     login_as(client, members(council)[0])
     assert client.get(url(running, "/events")).status_code == 204  # an EventSource gives up on 204
     page = client.get(url(running)).get_data(as_text=True)
-    assert "data-live-events" not in page and 'data-live-poll="2000"' in page
+    assert "data-live-events" not in page and 'data-live-poll="2000"' in page and "data-live-version=" in page
     threaded = client.get(url(running), environ_overrides={"wsgi.multithread": True}).get_data(as_text=True)
     assert "data-live-events" in threaded
     monkeypatch.setitem(app.config, "LIVE_EVENTS", "0")

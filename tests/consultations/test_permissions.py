@@ -93,6 +93,7 @@ ROUTES = [
     ("running", "GET", lambda s: u(s), None, EVERYONE),
     ("running", "GET", lambda s: u(s, "/live"), None, EVERYONE),
     ("running", "GET", lambda s: u(s, "/events"), None, EVERYONE),
+    ("running", "GET", lambda s: u(s, "/version"), None, EVERYONE),
     ("running", "GET", lambda s: u(s, "/console"), None, SECRETARY),
     ("running", "POST", lambda s: u(s, "/current"), lambda s: {"item_id": s.session.items[1].id}, SECRETARY),
     ("running", "POST", lambda s: u(s, "/attendance"), lambda s: {"user_id": s.council.members[2].user_id},
