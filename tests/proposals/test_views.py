@@ -398,3 +398,19 @@ def test_a_proposal_accepted_below_the_threshold_says_why_with_a_chinese_colon(c
     db.session.commit()
     page = client.get(f"/c/taoyuan/proposals/{proposal.id}").get_data(as_text=True)
     assert re.search(r"未达附议门槛[^<]*：</strong>", page), re.findall(r"门槛.{0,40}", page)
+
+
+def test_the_branch_reviewing_a_list_is_told_how_to_strike_an_item_before_approving_it(client, world, as_user, round_):
+    """The round page offered the branch one button, 通过清单，开始投票, and no word on how to strike an item."""
+    proposal = make_proposal(round_, world.resident)
+    move_to(round_, RoundPhase.branch_review, world.secretary)
+    db.session.commit()
+    as_user(world.party)
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
+    hint = page.index("如需删除某个项目")
+    assert "从投票清单中删除" in page[hint:hint + 200] and 'href="#proposals-heading"' in page[hint:hint + 400]
+    assert hint < page.index('id="proposals-heading"')
+    detail = client.get(f"/c/taoyuan/proposals/{proposal.id}").get_data(as_text=True)
+    assert "从投票清单中删除" in detail
+    as_user(world.resident)
+    assert "如需删除某个项目" not in client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
