@@ -294,6 +294,12 @@ def test_the_office_has_one_navigation_row_and_its_queue_opens_on_filters(page, 
     page.wait_for_url("**show=overdue")
     expect(page.get_by_test_id("queue-overdue")).to_have_attribute("aria-current", "page")
 
+    page.goto("/c/taoyuan/admin")  # the overview's cards open their link wherever tapped, not only on 处理审核
+    card = page.get_by_test_id("pending-count").bounding_box()
+    target = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('a')?.getAttribute('href')",
+                           [card["x"] + card["width"] / 2, card["y"] + card["height"] / 2])
+    assert target and "/admin/residents" in target, target
+
 
 def test_a_proposal_card_opens_wherever_the_thumb_lands(page, phone_world):
     log_in(page, "res-b", PASSWORD)
