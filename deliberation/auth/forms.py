@@ -3,8 +3,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import EqualTo
+from wtforms.validators import EqualTo, ValidationError
 
+from deliberation.auth import services as auth_services
+from deliberation.core.errors import DomainError
 from deliberation.core.forms import max_length, required
 from deliberation.core.inputs import bounded_int
 
@@ -33,6 +35,21 @@ class RegistrationForm(ResidencyForm):
                              description=_l("At least 8 characters"))
     confirm = PasswordField(_l("Password again"), validators=[
         required(), EqualTo("password", message=_l("The two passwords are not the same."))])
+
+    # The service checks these again; checked here too, every mistake is named at once (a phone missing
+    # digits and a short password came one retry at a time, each retry retyping both passwords).
+    def validate_phone(self, field):
+        _domain_check(auth_services.validate_phone, field.data or "")
+
+    def validate_password(self, field):
+        _domain_check(auth_services.validate_password, field.data or "")
+
+
+def _domain_check(check, value: str) -> None:
+    try:
+        check(value)
+    except DomainError as error:
+        raise ValidationError(str(error.message)) from None
 
 
 class ChangePasswordForm(FlaskForm):

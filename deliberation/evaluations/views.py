@@ -423,6 +423,8 @@ def new_evaluation(slug: str, organisation_id: int):
     require(can_evaluate(current_user, org))
     form = EvaluationCreateForm()
     form.rubric.choices = _rubric_choices(community, org.kind)
+    if request.method == "GET":
+        form.period.data = periods.period_of(utcnow())  # the quarter now in Beijing; the branch may change it
     if form.validate_on_submit():
         try:
             chosen = db.session.get(Rubric, form.rubric.data) if form.rubric.data else None

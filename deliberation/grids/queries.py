@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from deliberation.auth.models import User
@@ -55,19 +55,49 @@ def unit_ids_of(user: User, community: Community | None = None) -> set[int]:
     return set(db.session.scalars(query))
 
 
-def queue_for(user: User, community: Community, *, limit: int = 300) -> list[ResidentRequest]:
-    """What waits for the user as a handler: the office sees every request not closed; a grid worker
-    their grids'; a unit's representative their units'. Escalated and due-first at the top."""
-    query = _listing().options(selectinload(ResidentRequest.requester)).where(
-        ResidentRequest.community_id == community.id, ResidentRequest.status != RequestStatus.closed)
+QUEUE_FILTERS = ("all", "overdue", "to_sign", "callback")  # the queue's filters, in the order shown
+
+
+def _queue_filter(show: str):
+    """The condition of a queue filter: overdue and still open; waiting for the grid worker or the unit to
+    sign; answered and waiting for the resident's rating or the office's call-back; or every one not closed."""
+    if show == "overdue":
+        return ResidentRequest.overdue_at.is_not(None) & ResidentRequest.status.in_(
+            [s for s in RequestStatus if s.is_open])
+    if show == "to_sign":
+        return ResidentRequest.status.in_([RequestStatus.new, RequestStatus.whistled])
+    if show == "callback":
+        return ResidentRequest.status == RequestStatus.answered
+    return true()
+
+
+def _queue_scope(user: User, community: Community):
+    """The requests waiting for the user as a handler: the office sees every request not closed; a grid worker
+    their grids'; a unit's representative their units'."""
+    scope = (ResidentRequest.community_id == community.id) & (ResidentRequest.status != RequestStatus.closed)
     office = any(g.community_id == community.id and g.role == Role.community_admin for g in user.role_grants)
     if not office:
         grids = select(GridWorker.grid_id).where(GridWorker.user_id == user.id)
         units = unit_ids_of(user, community)
-        query = query.where(or_(ResidentRequest.grid_id.in_(grids),
-                                ResidentRequest.handling_unit_id.in_(units)))
+        scope &= or_(ResidentRequest.grid_id.in_(grids), ResidentRequest.handling_unit_id.in_(units))
+    return scope
+
+
+def queue_for(user: User, community: Community, *, show: str = "all", limit: int = 300) -> list[ResidentRequest]:
+    """What waits for the user as a handler (see _queue_scope), narrowed by a filter of QUEUE_FILTERS.
+    Escalated and due-first at the top."""
+    query = _listing().options(selectinload(ResidentRequest.requester)).where(
+        _queue_scope(user, community), _queue_filter(show))
     return list(db.session.scalars(query.order_by(ResidentRequest.overdue_at.is_(None), ResidentRequest.due_at,
                                                   ResidentRequest.id).limit(limit)))
+
+
+def queue_counts(user: User, community: Community) -> dict[str, int]:
+    """How many requests each filter of the user's queue holds; one statement."""
+    row = db.session.execute(select(*[
+        func.coalesce(func.sum(case((_queue_filter(show), 1), else_=0)), 0).label(show) for show in QUEUE_FILTERS
+    ]).where(_queue_scope(user, community))).one()
+    return dict(zip(QUEUE_FILTERS, row, strict=True))
 
 
 @dataclass

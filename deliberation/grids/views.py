@@ -85,8 +85,11 @@ def queue(slug: str):
     """The handlers' list: the office all open requests, a grid worker their grids', a unit its own."""
     community = get_community(slug)
     require(perm.can_see_request_queue(current_user, community))
-    return render_page("grids/queue.html", "grids/_request_table.html", community=community,
-                       requests=queries.queue_for(current_user, community), public=False)
+    show = request.args.get("show", "all")
+    show = show if show in queries.QUEUE_FILTERS else "all"
+    return render_page("grids/queue.html", "grids/_request_table.html", community=community, show=show,
+                       requests=queries.queue_for(current_user, community, show=show),
+                       counts=queries.queue_counts(current_user, community), public=False)
 
 
 def _detail(req, **forms):

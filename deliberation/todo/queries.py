@@ -85,11 +85,12 @@ def todo_for(user: User, *, now: datetime | None = None) -> Todo:
     offices = _communities(user, Role.community_admin)
     if offices:
         todo.work += _residents_to_verify(offices)
+    # Requests have deadlines (hours for some); a reply to an evaluation has none: requests first.
+    todo.work += _requests_waiting(user)
     represented = {g.organisation_id: g.community for g in user.role_grants
                    if g.role == Role.org_rep and g.organisation_id}
     if represented:
         todo.work += _replies_due(represented)
-    todo.work += _requests_waiting(user)
     return todo
 
 

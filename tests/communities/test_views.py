@@ -281,3 +281,14 @@ def test_on_a_phone_each_role_grant_is_a_card_titled_by_the_person(client, world
     assert '<th scope="row" class="card-title">' in row
     for label in ("角色", "登录名", "起始时间"):
         assert f'data-label="{label}"' in row
+
+
+def test_a_registration_with_several_mistakes_names_them_all_at_once(client, world):
+    """A short password typed twice differently and a phone missing digits: the form named only the
+    mismatch; the length, then the phone, came one retry at a time, each retry retyping both passwords."""
+    response = client.post("/c/taoyuan/register", data=registration(world, phone="139", password="short",
+                                                                      confirm="shorter", room=""))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    for message in ("两次输入的密码不一致。", "密码至少需要 8 个字符。", "请输入 11 位大陆手机号", "此项必填。"):
+        assert message in page, message

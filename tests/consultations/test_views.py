@@ -332,3 +332,22 @@ def test_on_a_phone_the_console_jumps_past_the_attendance_to_the_motion(client, 
     assert 'id="close-heading"' in console and 'href="#motion-heading"' not in console
     assert "（共 15 名成员）" in console  # full-width brackets in the quorum line
     assert "<strong>动议</strong>：同意加装坡道" in console
+
+
+def test_a_meeting_without_agenda_offers_no_notice_button_but_says_what_to_add(client, world, council):
+    """发布会议通知 on an empty agenda led to an error page; now the agenda page and the meeting page say an
+    item is needed first (the add form open), and once one is added — with htmx too — the button is there."""
+    session = make_session(world.community, world.secretary, council, items=0)
+    db.session.commit()
+    login_as(client, world.secretary)
+    notice_action = f'action="{url(session, "/notice")}"'
+    for path in ("/agenda", ""):
+        page = client.get(url(session, path)).get_data(as_text=True)
+        assert notice_action not in page, path
+        assert "发布通知前请至少添加一项议题。" in page, path
+    assert "<details open" in client.get(url(session, "/agenda")).get_data(as_text=True).replace("<details  open", "<details open")
+    partial = client.post(url(session, "/items"), data={"title": "审议坡道项目", "minutes_allotted": "20"}, headers=HX)
+    assert notice_action in partial.get_data(as_text=True)  # the swapped agenda brings the button
+    for path in ("/agenda", ""):
+        page = client.get(url(session, path)).get_data(as_text=True)
+        assert notice_action in page and "发布通知前请至少添加一项议题。" not in page, path

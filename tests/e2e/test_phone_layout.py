@@ -264,3 +264,49 @@ def test_a_grid_worker_on_a_phone_reaches_the_answer_and_reads_rates_and_cards_w
     heights = page.evaluate("""[...document.querySelectorAll('#outcome input[type=radio]')]
         .map(i => document.querySelector(`label[for="${i.id}"]`).getBoundingClientRect().height)""")
     assert len(heights) == 7 and min(heights) >= 43.5, heights
+
+
+def test_the_office_has_one_navigation_row_and_its_queue_opens_on_filters(page, live_app, phone_world, artifacts):
+    """grids/manage stacked two navigations, five rows of links before the title; the request queue opened on
+    a long list with nothing to act on. Now one row with 更多 (no JavaScript needed), and filter chips first."""
+    from .test_requests_journey import _seed_grids
+
+    _seed_grids(live_app)
+    log_in(page, "office", ADMIN_PASSWORD)
+    page.goto("/c/taoyuan/grids/manage")
+    page.screenshot(path=str(artifacts / "phone-office-grids-manage.png"), full_page=False)
+    assert page.locator("main nav.section-nav").count() == 1
+    title = page.locator("main h1").bounding_box()
+    assert title["y"] <= 0.45 * PHONE["height"], title
+    page.get_by_test_id("nav-more").locator("summary").click()
+    page.screenshot(path=str(artifacts / "phone-office-more-open.png"), full_page=False)
+    for link in page.get_by_test_id("nav-more").locator("a").all():
+        box = link.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] and box["height"] >= 43.5, box
+    assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    page.get_by_test_id("request-queue").click()
+    page.wait_for_url("**/requests/queue")
+    page.screenshot(path=str(artifacts / "phone-office-queue.png"), full_page=False)
+    chip = page.get_by_test_id("queue-overdue")
+    box = chip.bounding_box()
+    assert box["y"] + box["height"] <= PHONE["height"] and box["height"] >= 43.5, box
+    chip.click()
+    page.wait_for_url("**show=overdue")
+    expect(page.get_by_test_id("queue-overdue")).to_have_attribute("aria-current", "page")
+
+    page.goto("/c/taoyuan/admin")  # the overview's cards open their link wherever tapped, not only on 处理审核
+    card = page.get_by_test_id("pending-count").bounding_box()
+    target = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('a')?.getAttribute('href')",
+                           [card["x"] + card["width"] / 2, card["y"] + card["height"] / 2])
+    assert target and "/admin/residents" in target, target
+
+
+def test_a_proposal_card_opens_wherever_the_thumb_lands(page, phone_world):
+    log_in(page, "res-b", PASSWORD)
+    page.goto(phone_world["collecting"])
+    card = page.get_by_test_id("proposal-card").first
+    card.scroll_into_view_if_needed()
+    card = card.bounding_box()
+    target = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('a')?.getAttribute('href')",
+                           [card["x"] + card["width"] - 12, card["y"] + card["height"] - 8])
+    assert target and "/proposals/" in target, target

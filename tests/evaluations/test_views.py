@@ -573,3 +573,24 @@ def test_the_survey_list_offers_only_surveys_that_may_count_labelled_by_period_d
     assert response.status_code == 422 and "2025-09-06" in page_text(response)
     db.session.expire_all()
     assert draft.survey_id is None
+
+
+@pytest.mark.parametrize(("now", "quarter"), [
+    ("2026-11-30 08:00", "2026-Q4"),
+    ("2026-12-31 17:00", "2027-Q1"),  # already 1 January in Shanghai (UTC+8)
+    ("2026-03-31 15:59", "2026-Q1"),
+])
+def test_the_new_evaluation_form_offers_the_current_quarter_in_beijing_time(app, client, ew, as_user, monkeypatch,
+                                                                            now, quarter):
+    from datetime import datetime
+
+    from deliberation.evaluations import views
+
+    monkeypatch.setattr(views, "utcnow", lambda: datetime.fromisoformat(now))
+    as_user(ew.w.party)
+    form = page_text(client.get(f"/c/taoyuan/organisations/{ew.firm.id}/evaluations/new"))
+    assert re.search(rf'name="period"[^>]*value="{quarter}"', form), form
+    # Still editable: a period typed by the branch is what a failed submission shows again.
+    again = page_text(client.post(f"/c/taoyuan/organisations/{ew.firm.id}/evaluations/new",
+                                  data={"period": "2025-Q2", "rubric": ""}))
+    assert re.search(r'name="period"[^>]*value="2025-Q2"', again)

@@ -71,3 +71,38 @@ def test_office_lists_a_unit_again(client, world, g):
     assert g.street.active
     again = client.post(f"/c/taoyuan/units/{g.street.id}/reactivate", follow_redirects=True)
     assert again.status_code == 409
+
+
+def _before_first_section(html: str) -> str:
+    return html[html.index("<main"):html.index("<h2")]
+
+
+def test_a_refused_unit_says_so_at_the_top_of_the_long_office_page_and_links_to_the_form(client, world, g):
+    """The grids page is some twenty screens long on a phone; the unit form sits near the end. A refused
+    form came back scrolled to the top with nothing changed in sight: now the top says it was not saved
+    and links to the form, which is open and shows the error."""
+    import re
+
+    login_as(client, world.admin)
+    response = client.post("/c/taoyuan/units/new", data={"kind": "property_firm", "organisation": "",
+                                                        "name": "", "contact_phone": "0755-1234"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    top = _before_first_section(html)
+    assert "没有保存" in top and 'href="#add-unit"' in top, top
+    assert re.search(r'<details id="add-unit" open>', html)
+    assert 'value="0755-1234"' in html  # what was typed stays
+
+
+def test_a_refused_representative_keeps_what_was_typed_and_is_announced_at_the_top(client, world, g):
+    login_as(client, world.admin)
+    response = client.post(f"/c/taoyuan/units/{g.street.id}/representatives", data={"user": "nobody-like-this"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f'href="#unit-{g.street.id}"' in _before_first_section(html)
+    assert 'value="nobody-like-this"' in html
+
+
+def test_a_page_without_a_refused_form_has_no_alert(client, world, g):
+    login_as(client, world.admin)
+    assert "没有保存" not in client.get("/c/taoyuan/grids/manage").get_data(as_text=True)

@@ -348,3 +348,39 @@ def test_the_public_list_shows_twenty_requests_a_page_newest_first_and_pages_bac
     for hostile in ("0", "-3"):
         assert shown(f"/c/taoyuan/requests?page={hostile}")[0] == newest_first[:20]
     assert client.get("/c/taoyuan/requests?page=abc").status_code == 400
+
+
+def test_the_office_queue_opens_on_what_to_do_first_and_filters_by_it(client, world, g):
+    """The queue was a long list of cards with nothing to act on at the top: the office now sees at once how
+    many requests are overdue, wait to be signed and wait for the call-back, each a filter a tap away."""
+    from datetime import timedelta
+
+    from deliberation.core.models import utcnow
+    from deliberation.grids import requests as handling
+
+    late = file(world, text="垃圾桶满了没人清", now=utcnow() - timedelta(days=20))
+    handling.tick()
+    fresh = file(world, text="路灯不亮")  # waits for the grid worker to sign, as the late one does
+    signed = file(world, text="井盖松动")
+    handling.sign(signed, actor=g.worker)
+    done = answered(world, g)  # waits for the resident's rating or the office's call-back
+    db.session.commit()
+    login_as(client, world.admin)
+
+    body = page(client.get("/c/taoyuan/requests/queue"))
+    filters = re.search(r'<nav aria-label="按办理情况筛选".*?</nav>', body, re.S)
+    assert filters, body
+    assert body.index(filters.group(0)) < body.index('id="request-table"')  # above the list
+    text = re.sub(r"<[^>]+>|\s+", "", filters.group(0))
+    assert "全部未办结（4）" in text and "已超时（1）" in text and "待签收（2）" in text and "待回访（1）" in text, text
+
+    def numbers(show):
+        html = page(client.get(f"/c/taoyuan/requests/queue?show={show}"))
+        return {int(n) for n in re.findall(r'class="card-link" href="/c/taoyuan/requests/(\d+)"', html)}
+
+    assert numbers("overdue") == {late.id}
+    assert numbers("to_sign") == {late.id, fresh.id}
+    assert numbers("callback") == {done.id}
+    assert numbers("all") == numbers("nonsense") == {late.id, fresh.id, signed.id, done.id}
+    chosen = page(client.get("/c/taoyuan/requests/queue?show=overdue"))
+    assert re.search(r'aria-current="page"[^>]*>已超时', chosen) or re.search(r'已超时（1）</a>', chosen)

@@ -376,3 +376,41 @@ def test_kept_photos_are_only_for_the_person_who_chose_them(app, client, world, 
     response = other.post(f"/c/taoyuan/rounds/{round_.id}/propose", data=proposal_form(world, photo_stash=token))
     assert response.status_code == 303
     assert db.session.scalar(select(Proposal)).photos == []
+
+
+def test_a_neighbour_reaches_the_co_sign_button_before_the_photos(client, world, as_user, round_):
+    """On a phone the proposal's photo filled the first screen and pushed 附议 below it."""
+    from tests.factories import make_resident
+
+    as_user(world.resident)
+    data = proposal_form(world, photos=[(io.BytesIO(jpeg_bytes()), "坡道.jpg")])
+    response = client.post(f"/c/taoyuan/rounds/{round_.id}/propose", data=data, content_type="multipart/form-data")
+    neighbour, _ = make_resident(world.community, login="neighbour-cosigner")
+    db.session.commit()
+    as_user(neighbour)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert page.index("附议</button>") < page.index('<div class="photos">')
+
+
+def test_a_proposal_accepted_below_the_threshold_says_why_with_a_chinese_colon(client, world, as_user, round_):
+    proposal = make_proposal(round_, world.resident)
+    proposal.threshold_reason = "议事会认为急需。"
+    db.session.commit()
+    page = client.get(f"/c/taoyuan/proposals/{proposal.id}").get_data(as_text=True)
+    assert re.search(r"未达附议门槛[^<]*：</strong>", page), re.findall(r"门槛.{0,40}", page)
+
+
+def test_the_branch_reviewing_a_list_is_told_how_to_strike_an_item_before_approving_it(client, world, as_user, round_):
+    """The round page offered the branch one button, 通过清单，开始投票, and no word on how to strike an item."""
+    proposal = make_proposal(round_, world.resident)
+    move_to(round_, RoundPhase.branch_review, world.secretary)
+    db.session.commit()
+    as_user(world.party)
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)
+    hint = page.index("如需删除某个项目")
+    assert "从投票清单中删除" in page[hint:hint + 200] and 'href="#proposals-heading"' in page[hint:hint + 400]
+    assert hint < page.index('id="proposals-heading"')
+    detail = client.get(f"/c/taoyuan/proposals/{proposal.id}").get_data(as_text=True)
+    assert "从投票清单中删除" in detail
+    as_user(world.resident)
+    assert "如需删除某个项目" not in client.get(f"/c/taoyuan/rounds/{round_.id}").get_data(as_text=True)

@@ -184,3 +184,26 @@ def test_each_item_ends_with_one_action_and_roles_get_their_work_pages(client, w
     assert 'data-testid="todo-shortcuts"' in page and 'href="/c/taoyuan/branch"' in page
     as_user(world.unverified)
     assert 'href="/c/taoyuan"' in client.get("/todo").get_data(as_text=True)
+
+
+def test_a_request_with_a_deadline_comes_before_evaluations_awaiting_a_reply(client, world, as_user):
+    """A firm's representative found three evaluations from past quarters (a reply is optional and has no
+    deadline) above the request whistled to the firm that had to be signed within hours."""
+    from deliberation.grids import requests as handling
+    from tests.grids.factories import file, make_grids
+
+    firm = make_organisation(world.community, actor=world.admin, name="鹏城物业")
+    rep = make_user(login="firm-rep")
+    community_services.grant_role(world.community, user=rep, role=Role.org_rep, actor=world.admin, organisation=firm)
+    party2 = grant(make_user(login="party2"), world.community, Role.party_branch)
+    ev = make_evaluation(firm, actor=world.party, survey=closed_survey(firm, actor=world.party,
+                                                                       answers=[(world.resident, 4)]))
+    evaluation_services.submit_evaluation(ev, actor=world.party)
+    evaluation_services.publish_evaluation(ev, actor=party2)
+    g = make_grids(world, firm=firm, firm_rep=rep)
+    req = file(world)
+    handling.sign(req, actor=g.worker)
+    handling.whistle(req, g.firm_unit, actor=g.worker)
+    as_user(rep)
+    page = client.get("/todo").get_data(as_text=True)
+    assert page.index(f'href="/c/taoyuan/requests/{req.id}"') < page.index(f'href="/c/taoyuan/evaluations/{ev.id}/reply"')
