@@ -281,3 +281,28 @@ def test_on_a_phone_each_role_grant_is_a_card_titled_by_the_person(client, world
     assert '<th scope="row" class="card-title">' in row
     for label in ("角色", "登录名", "起始时间"):
         assert f'data-label="{label}"' in row
+
+
+# Characters that show nothing themselves: right-to-left override, zero-width space, word joiner, BOM.
+INVISIBLE = ["\u202e", "\u200b", "\u2060", "\ufeff"]
+
+
+@pytest.mark.parametrize("mark", INVISIBLE)
+def test_a_display_name_cannot_carry_invisible_characters(app, client, world, mark):
+    """A name that looks like staff's with a right-to-left override ('书秘会事议' shown as '议事会秘书') or an
+    invisible character inside cannot be registered: the name is kept as it is seen."""
+    register_with_code(app, client, world, display_name=f"{mark}书秘{mark}会事议")
+    user = db.session.scalar(select(User).where(User.phone == "13611112222"))
+    assert user.display_name == "书秘会事议"
+    assert mark not in client.get("/account").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("mark", INVISIBLE)
+def test_an_invisible_character_does_not_make_a_second_household(world, mark):
+    """'808' and '808' with an invisible character look the same in the office's queue: they are one household
+    (one ballot in a per-household round), in the unit as in the room."""
+    _, first = make_resident(world.community, room="808")
+    _, same_room = make_resident(world.community, room=f"8{mark}08")
+    _, same_unit = make_resident(world.community, room="808", unit=f"1{mark}")
+    assert same_room.household_key == same_unit.household_key == first.household_key
+    assert (same_room.room, same_unit.unit) == ("808", "1")
