@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-
 # Characters that show nothing themselves but change what is around them or what it compares equal to:
 # bidi overrides and isolates ('书秘会事议' shown as '议事会秘书'), zero-width spaces and joiners, the BOM,
 # soft hyphens (Unicode "format" characters), control characters, and the blank fillers fonts draw as nothing.
@@ -29,7 +28,7 @@ def clean(value: str | None) -> str:
 
 
 def clean_name(value: str | None) -> str:
-    """A person's display name or login: what shows nothing dropped and whitespace collapsed, and not
+    """A person's display name: what shows nothing dropped and whitespace collapsed, and not
     NFKC-normalised (a name's Chinese （） stay as typed)."""
     return " ".join(visible(value).split())
 
