@@ -18,6 +18,7 @@ from deliberation.auth.forms import (
 )
 from deliberation.auth.models import PhoneChallenge, PhonePurpose
 from deliberation.auth.phone_requests import CHALLENGE_SESSION_KEY, phone_code_limits, send_phone_code
+from deliberation.core import browser_prefs
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status, safe_next
 from deliberation.core.htmx import redirect_to, render_page
@@ -70,6 +71,7 @@ def login():
         if user is not None:
             receipt_stash.forget()  # nor does someone logging in after a voter who did not log out
             login_user(user, remember=form.remember.data)
+            session.permanent = False  # the login ends with the browser unless "keep me logged in" was ticked
             if user.locale:
                 session["locale"] = user.locale
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
@@ -120,6 +122,7 @@ def change_password():
             # This device stays logged in, with the new session token (and "keep me logged in" if it was on).
             remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
             login_user(current_user, remember=remembered)
+            session.permanent = False
             flash(_("Your password has been changed."), "success")
             return redirect_to(url_for("auth.account"))
     return render_page("auth/password.html", "auth/password.html", form=form, status_code=form_status(form))
@@ -166,6 +169,7 @@ def _phone_proven(challenge: PhoneChallenge):
     db.session.commit()
     if challenge.purpose == PhonePurpose.register:
         login_user(user)
+        session.permanent = False  # a new resident's first login ends with the browser too
         if user.locale:
             session["locale"] = user.locale
         if residency.status.value == "verified":
@@ -246,16 +250,15 @@ def set_locale():
     if not form.validate_on_submit():
         raise DomainError(_("This language is not available."), status_code=400)
     session["locale"] = form.locale.data
-    session.permanent = True
     if current_user.is_authenticated:
         services.set_locale(current_user, form.locale.data)
         db.session.commit()
-    return redirect_to(safe_next(request.form.get("next"), url_for("communities.index")))
+    return browser_prefs.keep(redirect_to(safe_next(request.form.get("next"), url_for("communities.index"))),
+                              browser_prefs.LOCALE_COOKIE, form.locale.data)
 
 
 @bp.post("/prefs/text-size")
 def toggle_text_size():
     """Switch the larger-text mode on or off for this browser."""
-    session["large_text"] = not session.get("large_text", False)
-    session.permanent = True
-    return redirect_to(safe_next(request.form.get("next"), url_for("communities.index")))
+    return browser_prefs.keep(redirect_to(safe_next(request.form.get("next"), url_for("communities.index"))),
+                              browser_prefs.LARGE_TEXT_COOKIE, "0" if browser_prefs.large_text() else "1")
