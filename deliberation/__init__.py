@@ -8,8 +8,10 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from deliberation.config import PROJECT_ROOT, Config, load_or_create_audit_key, load_or_create_secret_key
-from deliberation.core import browser_prefs
-from deliberation.core import transactions  # noqa: F401 (SQLite connection settings and transaction begins)
+from deliberation.core import (
+    browser_prefs,
+    transactions,  # noqa: F401 (SQLite connection settings and transaction begins)
+)
 from deliberation.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
