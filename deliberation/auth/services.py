@@ -103,10 +103,16 @@ def authenticate(login: str, password: str) -> User | None:
     return user
 
 
+def check_current_password(user: User, password: str | None, *, field: str = "current_password") -> None:
+    """Refuse unless `password` is the user's: account changes are made by the owner, not by whoever finds
+    the browser logged in."""
+    if not check_password_hash(user.password_hash, password or ""):
+        raise DomainError(_l("The current password is not correct."), field=field)
+
+
 def change_password(user: User, *, current_password: str, new_password: str) -> None:
     """Replace the password; other sessions of this user end."""
-    if not check_password_hash(user.password_hash, current_password or ""):
-        raise DomainError(_l("The current password is not correct."), field="current_password")
+    check_current_password(user, current_password)
     validate_password(new_password, field="new_password")
     user.password_hash = hash_password(new_password)
     user.end_all_sessions()

@@ -106,8 +106,31 @@ def account():
                        phone_claimed_at=services.recent_phone_claim(current_user))
 
 
+def _current_password_key() -> str:
+    """The account whose current password is typed (only logged-in users reach these forms)."""
+    user_id = (current_user.get_id() or "").partition(":")[0] if current_user.is_authenticated else ""
+    return f"current-password|{user_id or get_remote_address()}"
+
+
+def _wrong_current_password(response) -> bool:
+    return bool(g.get("wrong_current_password"))
+
+
+# Wrong current passwords (changing the password or the phone) count like failed logins of the account:
+# whoever finds a browser logged in cannot try passwords as fast as the server answers.
+current_password_limits = limiter.shared_limit(_login_account_limit, "current-password", methods=["POST"],
+                                               key_func=_current_password_key, deduct_when=_wrong_current_password)
+
+
+def _refuse_wrong_password(form, error: DomainError) -> None:
+    if error.field in ("current_password", "password"):
+        g.wrong_current_password = True
+    fail_form(form, error)
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@current_password_limits
 def change_password():
     """Change the password; other devices are logged out."""
     form = ChangePasswordForm()
@@ -116,7 +139,7 @@ def change_password():
             services.change_password(current_user, current_password=form.current_password.data,
                                      new_password=form.new_password.data)
         except DomainError as error:
-            fail_form(form, error)
+            _refuse_wrong_password(form, error)
         else:
             db.session.commit()
             # This device stays logged in, with the new session token (and "keep me logged in" if it was on).
@@ -225,17 +248,19 @@ def resend_phone_code():
 
 @bp.route("/account/phone", methods=["GET", "POST"])
 @login_required
+@current_password_limits
 @phone_code_limits
 def change_phone():
-    """Change (or prove) the account's phone number: a code goes to the new number."""
+    """Change (or prove) the account's phone number, with the current password: a code goes to the new number."""
     form = PhoneForm()
     if request.method == "GET" and not form.phone.data:
         form.phone.data = current_user.phone or ""
     if form.validate_on_submit():
         try:
+            services.check_current_password(current_user, form.password.data, field="password")
             challenge, message = phone_codes.start_phone_change(current_user, form.phone.data)
         except DomainError as error:
-            fail_form(form, error)
+            _refuse_wrong_password(form, error)
         else:
             db.session.commit()
             send_phone_code(challenge, message)

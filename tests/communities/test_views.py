@@ -12,7 +12,7 @@ from deliberation.auth.models import User
 from deliberation.communities.models import Residency, ResidencyStatus, RollEntry
 from deliberation.extensions import db
 from tests.conftest import login_as
-from tests.factories import building, make_resident, make_user
+from tests.factories import PASSWORD, building, make_resident, make_user
 from tests.sms import CODE, last_code, messages_to
 
 
@@ -74,7 +74,7 @@ def test_an_unproven_phone_on_the_roll_waits_for_the_office_which_sees_the_match
     queue = as_admin.get("/c/taoyuan/admin/residents").get_data(as_text=True)
     assert "与名册一致：李梅" in queue
     # Proving the phone on the account page then verifies the registration the roll lists.
-    assert client.post("/account/phone", data={"phone": "13611112222"}).headers["Location"] == "/phone/code"
+    assert client.post("/account/phone", data={"phone": "13611112222", "password": PASSWORD}).headers["Location"] == "/phone/code"
     assert client.post("/phone/code", data={"code": last_code(app, "13611112222")}).status_code == 303
     assert "已认证" in client.get("/account").get_data(as_text=True)
 
