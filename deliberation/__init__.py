@@ -8,7 +8,10 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from deliberation.config import PROJECT_ROOT, Config, load_or_create_audit_key, load_or_create_secret_key
-from deliberation.core import transactions  # noqa: F401 (SQLite connection settings and transaction begins)
+from deliberation.core import (
+    browser_prefs,
+    transactions,  # noqa: F401 (SQLite connection settings and transaction begins)
+)
 from deliberation.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -100,7 +103,8 @@ def lang_param() -> str | None:
 
 def select_locale() -> str:
     """`?lang=` first, then the choice kept in the session (or on the account, copied there at
-    login), then the browser's Accept-Language; Simplified Chinese when none of them says."""
+    login) or in this browser's `locale` cookie (core/browser_prefs.py), then the browser's
+    Accept-Language; Simplified Chinese when none of them says."""
     from flask import current_app, has_request_context, request
 
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -110,7 +114,7 @@ def select_locale() -> str:
     from_link = lang_param()
     if from_link:
         return from_link
-    chosen = session.get("locale")
+    chosen = browser_prefs.chosen_locale()
     if chosen in languages:
         return chosen
     for tag, quality in request.accept_languages:  # highest quality first
@@ -219,7 +223,7 @@ def _register_templates(app: Flask) -> None:
 
         locale = get_locale()
         return {
-            "large_text": bool(session.get("large_text")),
+            "large_text": browser_prefs.large_text(),
             "current_locale": str(locale) if locale else app.config["BABEL_DEFAULT_LOCALE"],
             "html_lang": "zh-Hans" if str(locale).startswith("zh") else "en",
         }

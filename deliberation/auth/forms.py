@@ -73,6 +73,8 @@ class PhoneCodeForm(FlaskForm):
 class PhoneForm(FlaskForm):
     phone = StringField(_l("New mobile phone number"), validators=[required(), max_length(20)],
                         description=_l("We send a code by SMS to this number; you log in with it afterwards."))
+    # The number is the login name and receives every SMS: not changed by whoever finds the browser logged in.
+    password = PasswordField(_l("Current password"), validators=[required(), max_length(200)])
 
 
 class ResendCodeForm(FlaskForm):

@@ -17,7 +17,7 @@ from deliberation.auth.models import User
 from deliberation.core import audit
 from deliberation.core.errors import DomainError
 from deliberation.core.models import utcnow
-from deliberation.core.text import normalise_phone
+from deliberation.core.text import clean, clean_name, normalise_phone
 from deliberation.extensions import db
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -53,8 +53,10 @@ def create_user(*, login: str, display_name: str, password: str | None = None, p
                 password_hash: str | None = None) -> User:
     """Create an account after checking that login and phone are free (`password_hash`: a password
     checked and hashed earlier, as for a registration waiting for its SMS code)."""
-    login = login.strip()
-    display_name = display_name.strip()
+    # Logins are looked up cleaned (User.by_login); names keep only what shows (no bidi override or
+    # zero-width character to look like someone else).
+    login = clean(login)
+    display_name = clean_name(display_name)
     if not login:
         raise DomainError(_l("Enter a login name."), field="login")
     if not display_name:
@@ -101,10 +103,16 @@ def authenticate(login: str, password: str) -> User | None:
     return user
 
 
+def check_current_password(user: User, password: str | None, *, field: str = "current_password") -> None:
+    """Refuse unless `password` is the user's: account changes are made by the owner, not by whoever finds
+    the browser logged in."""
+    if not check_password_hash(user.password_hash, password or ""):
+        raise DomainError(_l("The current password is not correct."), field=field)
+
+
 def change_password(user: User, *, current_password: str, new_password: str) -> None:
     """Replace the password; other sessions of this user end."""
-    if not check_password_hash(user.password_hash, current_password or ""):
-        raise DomainError(_l("The current password is not correct."), field="current_password")
+    check_current_password(user, current_password)
     validate_password(new_password, field="new_password")
     user.password_hash = hash_password(new_password)
     user.end_all_sessions()

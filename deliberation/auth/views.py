@@ -18,6 +18,7 @@ from deliberation.auth.forms import (
 )
 from deliberation.auth.models import PhoneChallenge, PhonePurpose
 from deliberation.auth.phone_requests import CHALLENGE_SESSION_KEY, phone_code_limits, send_phone_code
+from deliberation.core import browser_prefs
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import fail_form, form_status, safe_next
 from deliberation.core.htmx import redirect_to, render_page
@@ -70,6 +71,7 @@ def login():
         if user is not None:
             receipt_stash.forget()  # nor does someone logging in after a voter who did not log out
             login_user(user, remember=form.remember.data)
+            session.permanent = False  # the login ends with the browser unless "keep me logged in" was ticked
             if user.locale:
                 session["locale"] = user.locale
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
@@ -104,8 +106,31 @@ def account():
                        phone_claimed_at=services.recent_phone_claim(current_user))
 
 
+def _current_password_key() -> str:
+    """The account whose current password is typed (only logged-in users reach these forms)."""
+    user_id = (current_user.get_id() or "").partition(":")[0] if current_user.is_authenticated else ""
+    return f"current-password|{user_id or get_remote_address()}"
+
+
+def _wrong_current_password(response) -> bool:
+    return bool(g.get("wrong_current_password"))
+
+
+# Wrong current passwords (changing the password or the phone) count like failed logins of the account:
+# whoever finds a browser logged in cannot try passwords as fast as the server answers.
+current_password_limits = limiter.shared_limit(_login_account_limit, "current-password", methods=["POST"],
+                                               key_func=_current_password_key, deduct_when=_wrong_current_password)
+
+
+def _refuse_wrong_password(form, error: DomainError) -> None:
+    if error.field in ("current_password", "password"):
+        g.wrong_current_password = True
+    fail_form(form, error)
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@current_password_limits
 def change_password():
     """Change the password; other devices are logged out."""
     form = ChangePasswordForm()
@@ -114,12 +139,13 @@ def change_password():
             services.change_password(current_user, current_password=form.current_password.data,
                                      new_password=form.new_password.data)
         except DomainError as error:
-            fail_form(form, error)
+            _refuse_wrong_password(form, error)
         else:
             db.session.commit()
             # This device stays logged in, with the new session token (and "keep me logged in" if it was on).
             remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
             login_user(current_user, remember=remembered)
+            session.permanent = False
             flash(_("Your password has been changed."), "success")
             return redirect_to(url_for("auth.account"))
     return render_page("auth/password.html", "auth/password.html", form=form, status_code=form_status(form))
@@ -166,6 +192,7 @@ def _phone_proven(challenge: PhoneChallenge):
     db.session.commit()
     if challenge.purpose == PhonePurpose.register:
         login_user(user)
+        session.permanent = False  # a new resident's first login ends with the browser too
         if user.locale:
             session["locale"] = user.locale
         if residency.status.value == "verified":
@@ -221,17 +248,19 @@ def resend_phone_code():
 
 @bp.route("/account/phone", methods=["GET", "POST"])
 @login_required
+@current_password_limits
 @phone_code_limits
 def change_phone():
-    """Change (or prove) the account's phone number: a code goes to the new number."""
+    """Change (or prove) the account's phone number, with the current password: a code goes to the new number."""
     form = PhoneForm()
     if request.method == "GET" and not form.phone.data:
         form.phone.data = current_user.phone or ""
     if form.validate_on_submit():
         try:
+            services.check_current_password(current_user, form.password.data, field="password")
             challenge, message = phone_codes.start_phone_change(current_user, form.phone.data)
         except DomainError as error:
-            fail_form(form, error)
+            _refuse_wrong_password(form, error)
         else:
             db.session.commit()
             send_phone_code(challenge, message)
@@ -246,16 +275,15 @@ def set_locale():
     if not form.validate_on_submit():
         raise DomainError(_("This language is not available."), status_code=400)
     session["locale"] = form.locale.data
-    session.permanent = True
     if current_user.is_authenticated:
         services.set_locale(current_user, form.locale.data)
         db.session.commit()
-    return redirect_to(safe_next(request.form.get("next"), url_for("communities.index")))
+    return browser_prefs.keep(redirect_to(safe_next(request.form.get("next"), url_for("communities.index"))),
+                              browser_prefs.LOCALE_COOKIE, form.locale.data)
 
 
 @bp.post("/prefs/text-size")
 def toggle_text_size():
     """Switch the larger-text mode on or off for this browser."""
-    session["large_text"] = not session.get("large_text", False)
-    session.permanent = True
-    return redirect_to(safe_next(request.form.get("next"), url_for("communities.index")))
+    return browser_prefs.keep(redirect_to(safe_next(request.form.get("next"), url_for("communities.index"))),
+                              browser_prefs.LARGE_TEXT_COOKIE, "0" if browser_prefs.large_text() else "1")

@@ -6,10 +6,31 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# Characters that show nothing themselves but change what is around them or what it compares equal to:
+# bidi overrides and isolates ('书秘会事议' shown as '议事会秘书'), zero-width spaces and joiners, the BOM,
+# soft hyphens (Unicode "format" characters), control characters, and the blank fillers fonts draw as nothing.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _shows_nothing(ch: str) -> bool:
+    return (unicodedata.category(ch) in ("Cc", "Cf") and not ch.isspace()) or ch in _BLANK_LETTERS
+
+
+def visible(value: str | None) -> str:
+    """The text without the characters that show nothing (see above): what a reader sees is what is kept,
+    so a name or a room number cannot look like another one and compare different."""
+    return "".join(ch for ch in value or "" if not _shows_nothing(ch))
+
 
 def clean(value: str | None) -> str:
-    """NFKC-normalise (full-width to half-width) and collapse whitespace."""
-    return " ".join(unicodedata.normalize("NFKC", value or "").split())
+    """NFKC-normalise (full-width to half-width), drop what shows nothing and collapse whitespace."""
+    return " ".join(visible(unicodedata.normalize("NFKC", value or "")).split())
+
+
+def clean_name(value: str | None) -> str:
+    """A person's display name: what shows nothing dropped and whitespace collapsed, and not
+    NFKC-normalised (a name's Chinese （） stay as typed)."""
+    return " ".join(visible(value).split())
 
 
 def clean_prose(value: str | None) -> str:

@@ -55,6 +55,19 @@ def _check(community: Community, settings: CouncilSettings, council: Council | N
                           status_code=422)
 
 
+def _require_no_vote_running(council: Council) -> None:
+    """Rules and members decide an open motion when it closes: they hold while one is being voted on (as a
+    round's ballot rules lock when voting opens), or the pass mark or the basis could move under the vote."""
+    from deliberation.consultations.models import ConsultationSession, Motion, MotionStatus
+
+    voting = db.session.scalar(select(Motion.id).join(ConsultationSession, ConsultationSession.id == Motion.session_id)
+                               .where(ConsultationSession.council_id == council.id,
+                                      Motion.status == MotionStatus.open).limit(1))
+    if voting is not None:
+        raise DomainError(_l("A motion of this council is being voted on now: change its rules or members once that "
+                             "vote is closed."))
+
+
 def _apply(council: Council, settings: CouncilSettings) -> None:
     for key, value in vars(settings).items():
         # A StrEnum is a str too: only plain text is trimmed, an enum stays itself.
@@ -75,6 +88,7 @@ def create_council(community: Community, *, settings: CouncilSettings, actor: Us
 
 def update_council(council: Council, *, settings: CouncilSettings, actor: User) -> Council:
     """Change the name, term or rules; audited, since the rules decide motions."""
+    _require_no_vote_running(council)
     _check(council.community, settings, council)
     _apply(council, settings)
     db.session.flush()
@@ -87,6 +101,7 @@ def update_council(council: Council, *, settings: CouncilSettings, actor: User) 
 
 def add_member(council: Council, user: User, *, seat: SeatType, actor: User) -> CouncilMember:
     """Seat a verified resident of the community on the council."""
+    _require_no_vote_running(council)
     if not any(r.community_id == council.community_id and r.status == ResidencyStatus.verified
                for r in user.residencies):
         raise DomainError(_l("Only verified residents of the community can sit on its council."), field="user",
@@ -105,6 +120,7 @@ def add_member(council: Council, user: User, *, seat: SeatType, actor: User) -> 
 
 def remove_member(member: CouncilMember, *, actor: User) -> None:
     council = member.council
+    _require_no_vote_running(council)
     login = member.user.login
     council.members.remove(member)
     db.session.flush()

@@ -153,7 +153,12 @@ def remove_member(slug: str, council_id: int, member_id: int):
     member = db.get_or_404(CouncilMember, member_id)
     if member.council_id != council.id:
         abort(404)
-    services.remove_member(member, actor=current_user)
+    try:
+        services.remove_member(member, actor=current_user)
+    except DomainError as error:  # a motion is being voted on: said on the members page
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect_to(url_for("councils.manage", slug=slug, council_id=council.id))
     db.session.commit()
     return render_page("councils/members.html", "councils/_members.html", community=council.community,
                        council=council, form=_member_form(council))

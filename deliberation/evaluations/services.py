@@ -135,6 +135,12 @@ def has_record(organisation: Organisation) -> bool:
     return db.session.execute(used).first() is not None
 
 
+def _survey_open(organisation: Organisation) -> bool:
+    return db.session.scalar(select(SatisfactionSurvey.id).where(
+        SatisfactionSurvey.organisation_id == organisation.id, SatisfactionSurvey.closed_at.is_(None),
+        SatisfactionSurvey.closes_at > utcnow()).limit(1)) is not None
+
+
 def update_organisation(organisation: Organisation, *, kind: OrganisationKind, name: str, estates: Sequence[Estate],
                         term_start: date | None, term_end: date | None, actor: User) -> None:
     """Correct an organisation's name, kind, estates or term. Its evaluations keep pointing to it; the
@@ -145,6 +151,10 @@ def update_organisation(organisation: Organisation, *, kind: OrganisationKind, n
     if kind != organisation.kind and has_record(organisation):
         raise DomainError(_l("The kind cannot change once the organisation has been surveyed or evaluated."),
                           field="kind", status_code=422)
+    if {e.id for e in estates} != organisation.estate_ids and _survey_open(organisation):
+        # The estates decide who may answer: not in the middle of a secret survey.
+        raise DomainError(_l("A satisfaction survey of this organisation is open: its estates decide who may answer, "
+                             "so they can change once the survey is closed."), field="estates", status_code=422)
     before = f"{organisation.kind.value}: {organisation.name} ({organisation.estate_names}) " \
              f"{organisation.term_start or '…'}–{organisation.term_end or '…'}"
     organisation.kind, organisation.name, organisation.estates = kind, name, list(estates)

@@ -71,7 +71,9 @@ def build_message(*, to: str, subject: str, body: str, key: str, user_id: int, k
     message = EmailMessage()
     message["From"] = config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
-    message["Subject"] = subject
+    # One line: a subject naming a title posted with a line break would otherwise be refused by the
+    # e-mail library (header injection) and the e-mail never sent.
+    message["Subject"] = " ".join(subject.split())
     message["Date"] = formatdate(localtime=False)
     domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
     message["Message-ID"] = f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"

@@ -520,6 +520,14 @@ def moderate_comment(comment: Comment, *, hide: bool, actor: User, reason: str) 
 def file_objection(proposal: Proposal, author: User, *, body: str) -> Objection:
     if proposal.round.phase != RoundPhase.publicity or proposal.status != ProposalStatus.funded:
         raise DomainError(_l("Objections can be filed only against funded projects during publicity."))
+    # Every objection holds the round in publicity until it is answered: one open objection per resident
+    # and project, or a script could file hundreds for the secretary to answer one by one.
+    waiting = db.session.scalar(select(Objection.id).where(
+        Objection.proposal_id == proposal.id, Objection.author_id == author.id, Objection.answer.is_(None)).limit(1))
+    if waiting is not None:
+        raise DomainError(_l("Your objection to this project has not been answered yet. Put all your points in "
+                             "one objection; you can file another once it is answered."), field="body",
+                          status_code=422)
     objection = Objection(proposal_id=proposal.id, author=author,
                           body=_text(body, "body", _l("Write your objection."), max_length=MAX_COMMENT))
     db.session.add(objection)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import logging
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, insert, select, text
 from sqlalchemy import inspect as inspect_object
@@ -377,7 +379,11 @@ class SheetStatus:
 
 
 def _sheet_hash(round_id: int, sheet: str) -> str:
-    return hashlib.sha256(f"deliberation-paper:{round_id}:{sheet}".encode()).hexdigest()
+    """A paper ballot's receipt hash in the public list: keyed, so that nobody can hash the sheet numbers
+    (P-1, P-2, ...) and pick the paper ballots out of the list; paper voters are few and often known, and a
+    paper ballot told apart from the online ones would show their choices."""
+    key = hmac.new(current_app.config["SECRET_KEY"].encode(), b"deliberation-paper-sheet", hashlib.sha256).digest()
+    return hmac.new(key, f"{round_id}:{sheet}".encode(), hashlib.sha256).hexdigest()
 
 
 def key_paper_sheet(round_: Round, *, sheet: str, choices, operator: User) -> SheetStatus:

@@ -439,9 +439,10 @@ def ballots_csv(slug: str, round_id: int):
         abort(403)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["receipt_hash", "channel", "choices"])
+    # No channel column: a paper ballot told apart from the online ones would show the few paper voters' choices.
+    writer.writerow(["receipt_hash", "choices"])
     for b in services.round_ballots(round_):
-        writer.writerow([b.receipt_hash, b.channel.value, ballot_choices.csv_text(round_, b.choices)])
+        writer.writerow([b.receipt_hash, ballot_choices.csv_text(round_, b.choices)])
     out.write(audit_stamp.csv_trailer())
     return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=round-{round_.id}-ballots.csv"})

@@ -168,7 +168,7 @@ def test_a_phone_change_sends_the_code_to_the_new_number(app, client, world, as_
     page = client.get("/account").get_data(as_text=True)
     assert "手机号尚未验证" in page and "/account/phone" in page
     old_sms = len(messages_to(app, "13500001111"))
-    assert client.post("/account/phone", data={"phone": "13500002222"}).headers["Location"] == "/phone/code"
+    assert client.post("/account/phone", data={"phone": "13500002222", "password": PASSWORD}).headers["Location"] == "/phone/code"
     assert len(messages_to(app, "13500001111")) == old_sms  # nothing to the old number
     assert client.post("/phone/code", data={"code": last_code(app, "13500002222")}).status_code == 303
     db.session.refresh(user)
@@ -183,7 +183,7 @@ def test_a_phone_change_to_a_taken_number_answers_the_same_and_tells_the_holder(
     as_user(user)
     answers = []
     for phone in ("13500003333", "13500005555"):  # taken, then free
-        response = client.post("/account/phone", data={"phone": phone})
+        response = client.post("/account/phone", data={"phone": phone, "password": PASSWORD})
         page = client.get("/phone/code").get_data(as_text=True).replace(phone[:3] + "****" + phone[-4:], "PHONE")
         answers.append((response.headers["Location"], page.count("<input"), "6 位验证码已通过短信发送到 PHONE" in page))
     assert answers[0] == answers[1] == ("/phone/code", answers[0][1], True)
@@ -247,7 +247,7 @@ def test_no_code_is_ever_logged_or_audited(app, client, world, caplog, as_user):
     enter(client, second)
     user = account()
     as_user(user)
-    client.post("/account/phone", data={"phone": "13677779999"})
+    client.post("/account/phone", data={"phone": "13677779999", "password": "long-enough-1"})
     third = last_code(app, "13677779999")
     client.post("/phone/code", data={"code": third})
     events = db.session.execute(text("SELECT action, summary, actor_label FROM audit_events")).all()

@@ -185,6 +185,62 @@ def test_a_password_change_ends_remember_me_cookies_too(app, client, user):
     assert client.get("/account").status_code == 200  # the device that changed it stays logged in
 
 
+def closing_the_browser(client):
+    """What a browser keeps when it is closed: only the cookies with an expiry date."""
+    survivor = client.application.test_client()
+    for cookie in (client.get_cookie(name) for name in ("session", "remember_token", "locale", "large_text")):
+        if cookie is not None and cookie.expires is not None:
+            survivor.set_cookie(cookie.key, cookie.value)
+    return survivor
+
+
+@pytest.mark.parametrize("before_login", [False, True])
+@pytest.mark.parametrize("url,data", [("/prefs/text-size", {}), ("/prefs/locale", {"locale": "en"})])
+def test_choosing_larger_text_or_a_language_does_not_keep_the_login_after_the_browser_closes(
+        client, user, url, data, before_login):
+    """At a shared computer (the office's help desk), a resident logs in without "keep me logged in" and
+    switches to larger text: closing the browser still logs them out; the choice itself is kept."""
+    if before_login:
+        client.post(url, data=data)
+    client.post("/login", data={"login": "wangfang", "password": PASSWORD})
+    if not before_login:
+        client.post(url, data=data)
+    assert client.get("/account").status_code == 200
+    next_person = closing_the_browser(client)
+    assert next_person.get("/account").status_code == 302
+    page = next_person.get("/login").get_data(as_text=True)
+    assert ('class="large-text"' in page) if "text-size" in url else ('lang="en"' in page)
+
+
+def test_a_borrowed_session_cannot_guess_the_password_without_limit(client, user, limits):
+    """Someone left alone with a logged-in browser must not try passwords on 'change password' as fast as
+    the server answers (the right one would let them change it and log the owner out everywhere): wrong
+    current passwords count like failed logins of the account."""
+    login_as(client, user)
+    for n in range(3):
+        response = client.post("/account/password", data={"current_password": f"guess-{n}", "new_password":
+                                                          "taken-over-1", "confirm": "taken-over-1"})
+        assert response.status_code == 422
+    response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "taken-over-1",
+                                                      "confirm": "taken-over-1"})
+    assert response.status_code == 429
+    assert services.authenticate("wangfang", PASSWORD) is not None  # unchanged
+
+
+def test_moving_the_account_to_another_phone_asks_for_the_password(app, client, user):
+    """A phone change re-points the login name (a phone number) and every SMS: someone at a logged-in browser
+    cannot do it without the password."""
+    from tests.sms import messages_to
+
+    login_as(client, user)
+    response = client.post("/account/phone", data={"phone": "13611119999", "password": "not-the-password"})
+    assert response.status_code == 422 and "当前密码不正确" in response.get_data(as_text=True)
+    assert client.post("/account/phone", data={"phone": "13611119999"}).status_code == 422
+    assert messages_to(app, "13611119999") == []
+    response = client.post("/account/phone", data={"phone": "13611119999", "password": PASSWORD})
+    assert response.headers["Location"] == "/phone/code" and len(messages_to(app, "13611119999")) == 1
+
+
 def test_revoking_a_role_ends_every_session_of_its_holder(app, client, db_session):
     community = make_community(slug="taoyuan")
     admin = make_user(login="office")

@@ -12,7 +12,7 @@ from deliberation.auth.models import User
 from deliberation.communities.models import Residency, ResidencyStatus, RollEntry
 from deliberation.extensions import db
 from tests.conftest import login_as
-from tests.factories import building, make_resident, make_user
+from tests.factories import PASSWORD, building, make_resident, make_user
 from tests.sms import CODE, last_code, messages_to
 
 
@@ -74,7 +74,7 @@ def test_an_unproven_phone_on_the_roll_waits_for_the_office_which_sees_the_match
     queue = as_admin.get("/c/taoyuan/admin/residents").get_data(as_text=True)
     assert "与名册一致：李梅" in queue
     # Proving the phone on the account page then verifies the registration the roll lists.
-    assert client.post("/account/phone", data={"phone": "13611112222"}).headers["Location"] == "/phone/code"
+    assert client.post("/account/phone", data={"phone": "13611112222", "password": PASSWORD}).headers["Location"] == "/phone/code"
     assert client.post("/phone/code", data={"code": last_code(app, "13611112222")}).status_code == 303
     assert "已认证" in client.get("/account").get_data(as_text=True)
 
@@ -292,3 +292,28 @@ def test_a_registration_with_several_mistakes_names_them_all_at_once(client, wor
     page = response.get_data(as_text=True)
     for message in ("两次输入的密码不一致。", "密码至少需要 8 个字符。", "请输入 11 位大陆手机号", "此项必填。"):
         assert message in page, message
+
+
+# Characters that show nothing themselves: right-to-left override, zero-width space, word joiner, BOM.
+INVISIBLE = ["\u202e", "\u200b", "\u2060", "\ufeff"]
+
+
+@pytest.mark.parametrize("mark", INVISIBLE)
+def test_a_display_name_cannot_carry_invisible_characters(app, client, world, mark):
+    """A name that looks like staff's with a right-to-left override ('书秘会事议' shown as '议事会秘书') or an
+    invisible character inside cannot be registered: the name is kept as it is seen."""
+    register_with_code(app, client, world, display_name=f"{mark}书秘{mark}会事议")
+    user = db.session.scalar(select(User).where(User.phone == "13611112222"))
+    assert user.display_name == "书秘会事议"
+    assert mark not in client.get("/account").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("mark", INVISIBLE)
+def test_an_invisible_character_does_not_make_a_second_household(world, mark):
+    """'808' and '808' with an invisible character look the same in the office's queue: they are one household
+    (one ballot in a per-household round), in the unit as in the room."""
+    _, first = make_resident(world.community, room="808")
+    _, same_room = make_resident(world.community, room=f"8{mark}08")
+    _, same_unit = make_resident(world.community, room="808", unit=f"1{mark}")
+    assert same_room.household_key == same_unit.household_key == first.household_key
+    assert (same_room.room, same_unit.unit) == ("808", "1")

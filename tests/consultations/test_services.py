@@ -333,3 +333,46 @@ def test_saving_the_minutes_draft_is_a_service_and_is_audited(world, council):
     assert session.minutes_summary == "会议有效。"  # publishing keeps what was saved
     with pytest.raises(DomainError):
         services.save_minutes(session, item_texts={}, summary="改动", actor=world.secretary)
+
+
+def test_the_councils_rules_and_members_hold_while_a_motion_is_open(world, council):
+    """The office may not lower the pass mark, or unseat members, while a motion is being voted: the motion is
+    decided by the rules and members it was opened under (as a round's ballot rules lock when voting opens)."""
+    from dataclasses import replace
+
+    from deliberation.councils import services as councils
+    from deliberation.councils.models import SeatType
+
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    people = members(council)
+    sign_in_all(session, people[:12])
+    motion = services.open_motion(session.items[0], text="同意", actor=world.secretary)
+    for person, choice in zip(people[:12], [VoteChoice.yes] * 6 + [VoteChoice.no] * 6, strict=True):
+        services.cast_vote(motion, person, choice)
+    settings = councils.CouncilSettings(**{f: getattr(council, f) for f in councils.CouncilSettings.__dataclass_fields__})
+    newcomer, _ = make_resident(world.community)
+    with pytest.raises(DomainError) as refused:  # more than a third of all members would let 6 of 15 pass
+        councils.update_council(council, settings=replace(settings, pass_num=1, pass_den=3), actor=world.admin)
+    assert "正在表决" in str(refused.value.message)
+    with pytest.raises(DomainError):  # nor can the 'no' voters be unseated to shrink the basis
+        councils.remove_member(council.members[-1], actor=world.admin)
+    with pytest.raises(DomainError):
+        councils.add_member(council, newcomer, seat=SeatType.elected_resident, actor=world.admin)
+    assert services.close_motion(motion, actor=world.secretary).outcome == Outcome.failed  # 6 of 15: not > half
+    councils.update_council(council, settings=replace(settings, notice_days=5), actor=world.admin)  # closed: free
+
+
+def test_unseating_a_member_during_a_vote_is_refused_on_the_members_page(client, world, council):
+    session = make_session(world.community, world.secretary, council)
+    start(session, world.secretary)
+    services.open_motion(session.items[0], text="同意", actor=world.secretary)
+    member = council.members[-1]
+    from tests.conftest import login_as
+
+    login_as(client, world.admin)
+    url = f"/c/taoyuan/council/{council.id}/members"
+    response = client.post(f"{url}/{member.id}/remove")
+    assert response.status_code == 303 and response.headers["Location"] == url
+    page = client.get(url).get_data(as_text=True)
+    assert "正在表决" in page and page.count('data-testid="council-member"') == 15

@@ -529,3 +529,23 @@ def test_only_surveys_of_the_organisation_that_ended_in_the_period_and_are_not_c
     # A correction of the Q2 evaluation keeps its own survey.
     correction_draft = services.start_correction(q2_published, reason="分数录错", actor=ew.w.party)
     assert [o.survey for o in periods.countable_surveys(correction_draft)] == [q2]
+
+
+def test_who_may_answer_an_open_survey_holds_until_it_closes(ew):
+    """While residents answer a survey, the office cannot change the estates the organisation serves: that
+    would let in, or shut out, a whole estate in the middle of a secret survey (its name may still change)."""
+    from deliberation.communities.models import Estate
+    from deliberation.core.permissions import is_served_resident
+
+    survey = make_survey(ew.firm, actor=ew.w.party)
+    estates = {e.name: e for e in db.session.scalars(select(Estate).where(Estate.community_id == ew.w.community.id))}
+    firm = ew.firm
+    keep = dict(kind=firm.kind, term_start=firm.term_start, term_end=firm.term_end, actor=ew.w.admin)
+    with pytest.raises(DomainError) as refused:
+        services.update_organisation(firm, name=firm.name, estates=list(estates.values()), **keep)
+    assert "survey of this organisation is open" in str(refused.value.message) and refused.value.field == "estates"
+    assert not is_served_resident(ew.longhui, firm)
+    services.update_organisation(firm, name="鹏城物业（更名）", estates=[estates["桃源村一区"]], **keep)
+    services.close_survey(survey, actor=ew.w.party)
+    services.update_organisation(firm, name=firm.name, estates=list(estates.values()), **keep)
+    assert is_served_resident(ew.longhui, firm)

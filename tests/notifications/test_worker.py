@@ -169,3 +169,30 @@ def test_a_daily_digest_holds_emails_and_sends_them_as_one(db_session, smtp, app
     assert all(row.status == DeliveryStatus.sent for row in email_rows())
     token = digest["List-Unsubscribe"].strip("<>").rsplit("/", 1)[1]
     assert mail.read_unsubscribe_token(token) == (user.id, "*")
+
+
+
+def test_a_line_break_in_a_residents_title_does_not_stop_the_emails_that_name_it(world, smtp, app):
+    """A proposal posted with a line break in its title (a crafted form: the page's one-line field sends none)
+    is named in the subject of the e-mails about it: they still go, on one subject line, with no header
+    smuggled in."""
+    from deliberation.proposals import services as proposals
+    from deliberation.proposals.models import RoundPhase
+    from tests.factories import make_resident
+    from tests.proposals.factories import make_proposal, make_round, move_to
+
+    round_ = make_round(world.community, world.secretary)
+    proposal = make_proposal(round_, world.resident, title="楼道照明\r\nBcc: all@example.org")
+    move_to(round_, RoundPhase.publicity, world.secretary, party=world.party)
+    neighbour, _ = make_resident(world.community)
+    address = with_email(neighbour)
+    objection = proposals.file_objection(proposal, neighbour, body="预算偏高")
+    db.session.execute(update(OutboxMessage).values(status=DeliveryStatus.sent))  # what came before
+    proposals.answer_objection(objection, actor=world.secretary, answer="已核价")
+    db.session.commit()
+    worker.run_once()
+    [message] = smtp.to(address)
+    assert message["Subject"] == "您对楼道照明 Bcc: all@example.org的异议已获答复"
+    assert message["Bcc"] is None
+    assert db.session.scalar(select(OutboxMessage.status).where(OutboxMessage.address == address)) == \
+        DeliveryStatus.sent

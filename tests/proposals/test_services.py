@@ -16,6 +16,7 @@ from deliberation.extensions import db
 from deliberation.proposals import services
 from deliberation.proposals.models import (
     Category,
+    Objection,
     Photo,
     ProposalStatus,
     RoundPhase,
@@ -283,6 +284,22 @@ def test_publicity_waits_for_the_period_and_for_answers(people, round_):
     services.advance_round(round_, actor=world.secretary)
     assert round_.phase == RoundPhase.implementing
     assert proposal.status == ProposalStatus.in_progress
+
+
+def test_one_resident_cannot_hold_the_round_in_publicity_with_a_flood_of_objections(people, round_):
+    """Every objection must be answered before the round moves on: one resident may keep one open objection
+    per project (all their points fit in it), not hundreds posted by a script for the secretary to answer."""
+    world, neighbour, third = people
+    proposal = make_proposal(round_, world.resident)
+    move_to(round_, RoundPhase.publicity, world.secretary, party=world.party)
+    first = services.file_objection(proposal, neighbour, body="预算偏高，请公开报价。")
+    with pytest.raises(DomainError) as refused:
+        services.file_objection(proposal, neighbour, body="再提一条。")
+    assert "尚未答复" in str(refused.value.message) and refused.value.field == "body"
+    services.file_objection(proposal, third, body="施工时间？")  # another resident is not held back
+    services.answer_objection(first, actor=world.secretary, answer="已公开三家报价，见附件。")
+    services.file_objection(proposal, neighbour, body="报价仍偏高。")  # answered: a new one may follow
+    assert db.session.scalar(select(func.count(Objection.id)).where(Objection.author_id == neighbour.id)) == 2
 
 
 def test_progress_completion_and_one_rating_per_resident(people, round_):

@@ -95,7 +95,7 @@ def test_voter_finds_their_ballot_in_the_public_list(client, world, as_user, vot
     assert wrong.status_code == 422 and "没有找到这个回执码" in wrong.get_data(as_text=True)
     listing = client.get(f"/c/taoyuan/rounds/{round_.id}/ballots.csv").get_data(as_text=True).splitlines()
     *listing, stamp = listing  # the last line is the audit log's head (a "#" comment)
-    assert listing[0] == "receipt_hash,channel,choices" and len(listing) == 3
+    assert listing[0] == "receipt_hash,choices" and len(listing) == 3
     assert listing[1:] == sorted(listing[1:])
     assert stamp.startswith("# 审计日志链头 audit log head: ") and audit.head().hash in stamp
 
@@ -387,3 +387,27 @@ def test_the_header_buttons_on_a_422_page_of_a_post_only_route_lead_to_a_page(cl
     assert target == f"/c/taoyuan/rounds/{round_.id}/vote"  # the ballot page, not the POST-only confirm URL
     bigger = client.post("/prefs/text-size", data={"next": target}, follow_redirects=True)
     assert bigger.status_code == 200 and 'id="budget-meter"' in bigger.get_data(as_text=True)
+
+
+def test_the_public_list_does_not_tell_a_paper_ballot_from_an_online_one(client, world, voting, voters):
+    """The one resident who voted on paper (the results say so, building by building; neighbours may know who
+    went to the office) is not given away by the public list: no ballot is marked 'on paper', and the hash of
+    a guessable sheet number (P-1, P-2, ...) finds nothing."""
+    import hashlib
+
+    round_, (ramp, bench, lamp) = voting
+    services.cast_ballot(round_, voters[0], choices=[ramp.id])
+    services.cast_ballot(round_, voters[1], choices=[bench.id])
+    services.mark_paper_voter(round_, voters[2], actor=world.secretary)
+    for operator in (world.secretary, world.admin):
+        services.key_paper_sheet(round_, sheet="P-1", choices=[lamp.id], operator=operator)
+    round_services.advance_round(round_, actor=world.secretary)
+    page = client.get(f"/c/taoyuan/rounds/{round_.id}/ballots").get_data(as_text=True)
+    listing = client.get(f"/c/taoyuan/rounds/{round_.id}/ballots.csv").get_data(as_text=True)
+    pb = client.get(f"/c/taoyuan/rounds/{round_.id}/ballots.pb").get_data(as_text=True)
+    assert page.count('data-testid="ballot"') == 3 and "路灯" in page
+    assert "纸质" not in page and "网上" not in page
+    assert listing.splitlines()[0] == "receipt_hash,choices" and "paper" not in listing
+    guessed = {hashlib.sha256(f"deliberation-paper:{round_.id}:{sheet}".encode()).hexdigest()
+               for sheet in ("P-1", "P1", "p-1", "1", "001")}
+    assert not any(h[:16] in page or h in listing or h in pb for h in guessed)
