@@ -39,7 +39,8 @@ class BallotParticipation(db.Model):
     __table_args__ = (UniqueConstraint("round_id", "eligibility_key"), UniqueConstraint("round_id", "user_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    # No index of its own: both unique keys begin with it, and every ballot would write a third one.
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     # The household key in per-household rounds, "person:<user id>" otherwise: one vote per key.
     eligibility_key: Mapped[str] = mapped_column(String(80))
