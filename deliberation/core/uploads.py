@@ -9,7 +9,8 @@ The cleaned images are stored in the database (table stored_files), added to the
 as the rows that name them: a photo exists exactly when its row was committed (no orphan files
 when a request fails, no photo lost when one is removed and the removal fails), and every app host
 serves every photo, whichever host received it. Names are random and never reused for other
-content, so responses carry the name as their ETag and may be cached as immutable.
+content, so responses carry the name as their ETag and may be cached as immutable. Who may see a file
+is decided by the route that serves its area (see the areas below).
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ def clean_image(data: bytes, *, field: str = "photos") -> CleanImage:
 # Areas of stored_files: who may see a file is decided by the route that serves its area.
 PUBLIC = "public"      # proposal and progress photos, served to anyone at /uploads/<name>
 EVIDENCE = "evidence"  # evaluation evidence, served by the evaluations area to those who may see it
+REQUESTS = "requests"  # photos attached to residents' requests, served by the grids area to their handlers
 PENDING = "pending"    # photos kept for a form shown again (core/upload_stash.py), never served
 
 PUBLIC_MAX_AGE = 60 * 60 * 24 * 30
@@ -144,10 +146,11 @@ def store_clean(clean: CleanImage, area: str = PUBLIC, *, name: str | None = Non
     return name
 
 
-def store_image(data: bytes, *, field: str = "photos") -> StoredImage:
-    """Check, clean and store one public image; return its name and size."""
+def store_image(data: bytes, *, field: str = "photos", area: str = PUBLIC) -> StoredImage:
+    """Check, clean and store one image (a public one unless `area` says otherwise); return its name and
+    size."""
     clean = clean_image(data, field=field)
-    return StoredImage(store_clean(clean, PUBLIC), clean.width, clean.height, len(clean.data))
+    return StoredImage(store_clean(clean, area), clean.width, clean.height, len(clean.data))
 
 
 def delete_after_commit(filename: str) -> None:

@@ -21,7 +21,7 @@ from deliberation.core import audit
 from deliberation.core.errors import DomainError
 from deliberation.core.models import utcnow
 from deliberation.core.text import clean, clean_prose, normalise_phone
-from deliberation.core.uploads import store_image
+from deliberation.core.uploads import REQUESTS, store_image
 from deliberation.extensions import db
 from deliberation.grids import rollup
 from deliberation.grids.models import (
@@ -171,7 +171,7 @@ def file_request(community: Community, *, fields: RequestFields, channel, reques
         due_at=now + timedelta(hours=hours), status=RequestStatus.new, created_at=now)
     db.session.add(req)
     for data in photos:
-        stored = store_image(data)
+        stored = store_image(data, area=REQUESTS)  # served only to those who see the request's words
         req.photos.append(RequestPhoto(filename=stored.filename, width=stored.width, height=stored.height))
     db.session.flush()
     _step(req, StepAction.filed, actor=entered_by or requester, at=now,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 from deliberation.communities.loaders import get_community
 from deliberation.communities.models import Building, Community
 from deliberation.core import permissions as perm
-from deliberation.core import upload_stash
+from deliberation.core import upload_stash, uploads
 from deliberation.core.confirm import confirmation_page, is_confirmed
 from deliberation.core.errors import DomainError
 from deliberation.core.forms import apply_domain_error, fail_form, form_status
@@ -108,6 +108,17 @@ def request_detail(slug: str, request_id: int):
     """A request and its timeline; its words and the requester only for those handling it."""
     req = get_request(get_community(slug), request_id)
     return render_page("grids/request.html", "grids/request.html", **_detail(req))
+
+
+@bp.get("/requests/<int:request_id>/photos/<name>")
+def request_photo(slug: str, request_id: int, name: str):
+    """A photo the requester attached: for those who see the request's own words (its handlers and the
+    requester), never cached by anyone else — it may show their home or their face."""
+    req = get_request(get_community(slug), request_id)
+    require(perm.can_see_requester(current_user, req))
+    if not any(photo.filename == name for photo in req.photos):
+        abort(404)
+    return uploads.file_response(name, uploads.REQUESTS, max_age=0, public=False)
 
 
 # --- intake --------------------------------------------------------------------------------

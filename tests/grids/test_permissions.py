@@ -11,6 +11,7 @@ from deliberation.grids import requests as handling
 from deliberation.grids.models import HandlingUnit, RequestCategory, ResidentRequest, UnitKind
 from tests.access import assert_access
 from tests.grids.factories import Grids, answered, file
+from tests.proposals.factories import jpeg_bytes
 
 ROLES = ["anonymous", "unverified", "resident", "secretary", "party", "admin", "other_admin", "site_admin",
          "worker", "other_worker", "firm_rep", "street_rep"]
@@ -36,7 +37,7 @@ class Objects:
 
 @pytest.fixture
 def objects(world, g) -> Objects:
-    new = file(world)
+    new = file(world, photos=[jpeg_bytes()])
     signed = file(world)
     handling.sign(signed, actor=g.worker)
     whistled = file(world)
@@ -68,6 +69,7 @@ ROUTES = [
     ("GET", lambda o: "/c/taoyuan/grids", None, EVERYONE),
     ("GET", lambda o: "/c/taoyuan/requests", None, EVERYONE),
     ("GET", lambda o: f"/c/taoyuan/requests/{o.new.id}", None, EVERYONE),
+    ("GET", lambda o: f"/c/taoyuan/requests/{o.new.id}/photos/{o.new.photos[0].filename}", None, FIRST | {"resident"}),
     ("GET", lambda o: "/c/taoyuan/requests/mine", None, LOGGED_IN),
     ("GET", lambda o: "/c/taoyuan/requests/queue", None, QUEUE),
     ("GET", lambda o: "/c/taoyuan/requests/new", None, VERIFIED),

@@ -54,6 +54,29 @@ def test_journey_file_whistle_answer_rate(client, world, g):
     assert req.status == RequestStatus.closed and req.satisfaction == 5 and req.resolved is True
 
 
+def test_a_requests_photos_are_only_for_those_who_see_its_words(app, client, world, g):
+    """A photo of a resident's request may show their home or their face: it is served to the requester and
+    the request's handlers only, privately (no shared cache keeps it), never at the public photo address."""
+    req = file(world, photos=[jpeg_bytes()])
+    other = file(world, photos=[jpeg_bytes()])
+    db.session.commit()
+    name = req.photos[0].filename
+    address = f"/c/taoyuan/requests/{req.id}/photos/{name}"
+    assert client.get(f"/uploads/{name}").status_code == 404  # not a public photo, whoever asks
+    assert client.get(address).status_code == 302  # a visitor is asked to log in
+    login_as(client, g.other_worker)  # another grid's worker
+    assert client.get(address).status_code == 403 and client.get(f"/uploads/{name}").status_code == 404
+    for person in (world.resident, g.worker):
+        login_as(client, person)
+        page_text = page(client.get(f"/c/taoyuan/requests/{req.id}"))
+        assert f'src="{address}"' in page_text
+        photo = client.get(address)
+        assert photo.status_code == 200 and photo.mimetype == "image/jpeg" and photo.data[:2] == b"\xff\xd8"
+        assert "private" in photo.headers["Cache-Control"] and "public" not in photo.headers["Cache-Control"]
+    # Another request's photo is not reached through this one's address.
+    assert client.get(f"/c/taoyuan/requests/{req.id}/photos/{other.photos[0].filename}").status_code == 404
+
+
 def test_public_sees_requests_anonymised(client, world, g):
     req = file(world, text="隔壁张三家漏水")
     for url in ("/c/taoyuan/requests", f"/c/taoyuan/requests/{req.id}"):
