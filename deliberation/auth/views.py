@@ -70,10 +70,7 @@ def login():
         user = services.authenticate(form.login.data, form.password.data)
         if user is not None:
             receipt_stash.forget()  # nor does someone logging in after a voter who did not log out
-            login_user(user, remember=form.remember.data)
-            session.permanent = False  # the login ends with the browser unless "keep me logged in" was ticked
-            if user.locale:
-                session["locale"] = user.locale
+            _start_session(user, remember=form.remember.data)
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
             return redirect_to(after_login_target())
         g.login_failed = True
@@ -104,6 +101,15 @@ def account():
     return render_page("auth/account.html", "auth/account.html", user=current_user,
                        proposals=proposals_by(current_user.id), meetings=upcoming_for_member(current_user),
                        phone_claimed_at=services.recent_phone_claim(current_user))
+
+
+def _start_session(user, *, remember: bool = False) -> None:
+    """Log the user in on this browser, in their language. The login ends with the browser unless "keep me
+    logged in" was ticked (`remember`): the session itself is never made permanent."""
+    login_user(user, remember=remember)
+    session.permanent = False
+    if user.locale:
+        session["locale"] = user.locale
 
 
 def _current_password_key() -> str:
@@ -144,8 +150,7 @@ def change_password():
             db.session.commit()
             # This device stays logged in, with the new session token (and "keep me logged in" if it was on).
             remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-            login_user(current_user, remember=remembered)
-            session.permanent = False
+            _start_session(current_user._get_current_object(), remember=remembered)
             flash(_("Your password has been changed."), "success")
             return redirect_to(url_for("auth.account"))
     return render_page("auth/password.html", "auth/password.html", form=form, status_code=form_status(form))
@@ -191,10 +196,7 @@ def _phone_proven(challenge: PhoneChallenge):
         return redirect_to(url_for("auth.login"))
     db.session.commit()
     if challenge.purpose == PhonePurpose.register:
-        login_user(user)
-        session.permanent = False  # a new resident's first login ends with the browser too
-        if user.locale:
-            session["locale"] = user.locale
+        _start_session(user)  # a new resident's first login
         if residency.status.value == "verified":
             flash(_("Your phone is proven and the residents' roll lists it at this address: you are verified."),
                   "success")

@@ -9,6 +9,7 @@ import re
 
 from flask import Flask, Response
 from sqlalchemy import bindparam, select
+from werkzeug.datastructures import ETags
 from werkzeug.http import parse_etags
 
 from deliberation.communities.models import Community
@@ -47,7 +48,7 @@ def _live_version_query():
             .where(ConsultationSession.id == bindparam("session_id")))
 
 
-def version_answer(slug: str, session_id: int, held) -> Response | None:
+def version_answer(slug: str, session_id: int, held: ETags) -> Response | None:
     """The answer to a page polling the session's version (`core.live.version_answer`), or None when there
     is no such public session in that community (a draft is the secretary's alone): then "not found"."""
     found = live_version(session_id)
